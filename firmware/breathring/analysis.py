@@ -1,0 +1,85 @@
+"""Measures of what the ring shows, from wire frames. Pure.
+
+Used by the tests and the benchmarks alike, so both judge smoothness the
+same way:
+
+- roughness: the total light (sum of all wire values) averaged over a short
+  window (50 ms) against its longer trend (250 ms), as a percentage of the
+  peak. Centred averages cancel the curve's own slope; what remains is the
+  stair-steps and flicker the eye sees.
+- hue error: the red/green ratio of the light summed over 0.25-s windows
+  against the configured colour's, ignoring windows too dim to judge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+SHORT_WINDOW_S = 0.05
+TREND_WINDOW_S = 0.25
+HUE_WINDOW_S = 0.25
+#: A hue window needs at least this much green light per frame to be judged.
+HUE_MIN_GREEN_PER_FRAME = 1.0
+
+
+def frame_totals(frames: Sequence[bytes | Sequence[int]]) -> list[int]:
+    """Total light of each frame: the sum of all its wire values."""
+    return [sum(f) for f in frames]
+
+
+def _centred_mean(values: Sequence[float], width: int) -> list[float | None]:
+    """Centred moving average over `width` samples; None where it does not fit."""
+    n = len(values)
+    prefix = [0.0]
+    for v in values:
+        prefix.append(prefix[-1] + v)
+    half = width // 2
+    out: list[float | None] = []
+    for i in range(n):
+        lo, hi = i - half, i - half + width
+        out.append(None if lo < 0 or hi > n else (prefix[hi] - prefix[lo]) / width)
+    return out
+
+
+def roughness_pct(
+    totals: Sequence[float],
+    fps: float,
+    short_s: float = SHORT_WINDOW_S,
+    trend_s: float = TREND_WINDOW_S,
+) -> float:
+    """Largest stray of the short average from the trend, in % of the peak."""
+    peak = max(totals, default=0)
+    if peak <= 0:
+        return 0.0
+    short = _centred_mean(totals, max(1, round(short_s * fps)))
+    trend = _centred_mean(totals, max(1, round(trend_s * fps)))
+    worst = 0.0
+    for s, t in zip(short, trend, strict=True):
+        if s is not None and t is not None:
+            worst = max(worst, abs(s - t))
+    return 100.0 * worst / peak
+
+
+def hue_error_pct(
+    frames: Sequence[bytes | Sequence[int]],
+    color: tuple[int, int, int],
+    fps: float,
+    window_s: float = HUE_WINDOW_S,
+) -> float:
+    """Largest error of the time-averaged red/green ratio, in % of the colour's."""
+    if color[1] == 0:
+        raise ValueError("the red/green ratio needs a colour with some green")
+    expected = color[0] / color[1]
+    width = max(1, round(window_s * fps))
+    worst = 0.0
+    for start in range(0, len(frames) - width + 1, width):
+        red = green = 0
+        for frame in frames[start : start + width]:
+            red += sum(frame[0::3])
+            green += sum(frame[1::3])
+        if green < HUE_MIN_GREEN_PER_FRAME * width:
+            if red >= HUE_MIN_GREEN_PER_FRAME * width * expected:
+                worst = 100.0  # bright enough to judge, but green rounded away
+            continue
+        worst = max(worst, 100.0 * abs(red / green / expected - 1.0))
+    return worst

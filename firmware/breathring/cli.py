@@ -1,0 +1,285 @@
+"""`breathring` command line: subcommands and exit codes.
+
+Exit codes: 0 done, 2 usage, 78 bad configuration (EX_CONFIG),
+69 hardware unavailable (EX_UNAVAILABLE).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_CONFIG = 78
+EXIT_UNAVAILABLE = 69
+EXIT_SOFTWARE = 70
+
+log = logging.getLogger("breathring")
+
+DESCRIPTION = """\
+breathring: a guided-breathing light. A NeoPixel ring grows as you breathe in
+and shrinks as you breathe out; a button starts a three-breath session.
+"""
+
+EPILOG = """\
+exit codes: 0 done, 2 usage, 69 hardware unavailable, 78 bad configuration.
+Configuration: --config FILE, else $BREATHRING_CONFIG, else /etc/breathring/config.toml
+(if it exists), else the defaults (see `breathring config defaults`).
+"""
+
+
+class UsageError(Exception):
+    """A bad command-line value: exit 2 with the message."""
+
+
+def _add_config(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
+
+
+def _add_hardware(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--hardware",
+        choices=("auto", "pi", "mock"),
+        default="auto",
+        help="auto: the Pi's hardware on a Raspberry Pi, otherwise mocks (default: auto)",
+    )
+
+
+def _time_arg(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is negative; allowed: seconds >= 0")
+    return value
+
+
+def _fps_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; allowed 1-240") from None
+    if not 1 <= value <= 240:
+        raise argparse.ArgumentTypeError(f"{value} is out of range; allowed 1-240")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .patterns import PATTERN_NAMES
+
+    parser = argparse.ArgumentParser(
+        prog="breathring",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser(
+        "simulate",
+        help="run the device in virtual time and print the frames as JSON lines",
+        description="Run the service's controller and output stage in virtual time and write "
+        "one JSON line per frame sent to the ring (after a header line). Nothing is written "
+        "while the ring holds still.",
+    )
+    _add_config(p)
+    p.add_argument("--pattern", choices=PATTERN_NAMES, help="breath pattern (default: config)")
+    p.add_argument("--seconds", type=_time_arg, default=None, help="virtual seconds (default 60)")
+    p.add_argument("--fps", type=_fps_arg, help="frames per second (default: ring.fps)")
+    p.add_argument(
+        "--at", default="12:00", help="wall time at the start, HH:MM[:SS] (default 12:00)"
+    )
+    p.add_argument(
+        "--date", default=None, help="date at the start, YYYY-MM-DD (default 2026-01-15)"
+    )
+    p.add_argument("--tz", default="UTC", help="time zone, e.g. Europe/London (default UTC)")
+    p.add_argument(
+        "--press", type=_time_arg, action="append", metavar="T", help="short press at T s"
+    )
+    p.add_argument(
+        "--double", type=_time_arg, action="append", metavar="T", help="double press at T s"
+    )
+    p.add_argument("--hold", type=_time_arg, action="append", metavar="T", help="hold from T s")
+    p.add_argument(
+        "--jump", action="append", metavar="T:±D", help="move the wall clock at T s, e.g. 600:+3h"
+    )
+    p.add_argument("--unsynced", action="store_true", help="the wall clock is not synchronised")
+    p.add_argument("--idle", action="store_true", help="no press at t = 0")
+    p.add_argument("--out", default="-", metavar="FILE|-", help="output file (default: stdout)")
+
+    p = sub.add_parser(
+        "demo",
+        help="the device in your terminal (mock hardware, real time)",
+        description="A session at once, with the ring drawn in the terminal. Keys: space = press, "
+        "d = double press, h = hold (reminders on/off), q or Ctrl-C = quit. "
+        "Not a terminal: plain text lines instead.",
+    )
+    _add_config(p)
+    p.add_argument("--pattern", choices=PATTERN_NAMES, help="breath pattern (default: config)")
+    p.add_argument("--seconds", type=_time_arg, default=None, help="quit after this long")
+
+    p = sub.add_parser(
+        "render",
+        help="draw one session as a PNG picture",
+        description="Draw the ring at key moments of one session above a plot of its total "
+        "light over time, phases shaded.",
+    )
+    _add_config(p)
+    p.add_argument("--pattern", choices=PATTERN_NAMES, help="breath pattern (default: config)")
+    p.add_argument("--out", required=True, metavar="FILE.png", help="where to write the picture")
+
+    p = sub.add_parser("config", help="check, show or print the configuration")
+    csub = p.add_subparsers(dest="config_command", metavar="ACTION")
+    csub.required = True
+    c = csub.add_parser("check", help="validate a configuration file (exit 0 or 78)")
+    _add_config(c)
+    c = csub.add_parser("show", help="print the effective configuration as TOML")
+    _add_config(c)
+    csub.add_parser("defaults", help="print a commented default configuration file")
+    return parser
+
+
+def _load(args: argparse.Namespace):
+    from .config import config_path_from, load_config
+
+    return load_config(config_path_from(getattr(args, "config", None), os.environ))
+
+
+def _with_pattern(cfg, pattern: str | None):
+    """The config with session.pattern replaced (and checked) by --pattern."""
+    from dataclasses import replace
+
+    if pattern is None or pattern == cfg.session.pattern:
+        return cfg
+    from .config import ConfigError, session_pattern
+
+    new = replace(cfg, session=replace(cfg.session, pattern=pattern))
+    try:
+        session_pattern(new)
+    except (ConfigError, ValueError) as exc:
+        raise UsageError(f"--pattern {pattern}: {exc}") from None
+    return new
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from .simulate import DEFAULT_SECONDS, SimOptions, parse_at, parse_jump, write_jsonl
+
+    cfg = _with_pattern(_load(args), args.pattern)
+    try:
+        at = parse_at(args.at)
+        jumps = [parse_jump(j) for j in args.jump or []]
+        day = date.fromisoformat(args.date) if args.date else SimOptions().day
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(args.tz)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    except Exception:
+        raise UsageError(f"--tz {args.tz!r} is not a known time zone, e.g. Europe/London") from None
+    presses = list(args.press or [])
+    if not args.idle and not presses and not args.hold and not args.double:
+        presses = [0.0]
+    opts = SimOptions(
+        seconds=DEFAULT_SECONDS if args.seconds is None else args.seconds,
+        fps=args.fps,
+        at=at,
+        day=day,
+        tz=args.tz,
+        presses=presses,
+        holds=list(args.hold or []),
+        doubles=list(args.double or []),
+        jumps=jumps,
+        synced=not args.unsynced,
+    )
+    if args.out == "-":
+        write_jsonl(cfg, opts, sys.stdout)
+    else:
+        with open(args.out, "w", encoding="utf-8") as out:
+            count = write_jsonl(cfg, opts, out)
+        print(f"wrote {count} frames to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    cfg = _with_pattern(_load(args), args.pattern)
+    return run_demo(cfg, seconds=args.seconds)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from .render import render_png
+
+    cfg = _with_pattern(_load(args), args.pattern)
+    render_png(cfg, args.out)
+    print(f"wrote {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from .config import check_file, config_path_from, default_toml, to_toml
+
+    if args.config_command == "defaults":
+        sys.stdout.write(default_toml())
+        return EXIT_OK
+    if args.config_command == "check":
+        path = config_path_from(args.config, os.environ)
+        code, message = check_file(path)
+        print(message, file=sys.stdout if code == 0 else sys.stderr)
+        return code
+    sys.stdout.write(to_toml(_load(args)))
+    return EXIT_OK
+
+
+COMMANDS = {
+    "simulate": cmd_simulate,
+    "demo": cmd_demo,
+    "render": cmd_render,
+    "config": cmd_config,
+}
+
+
+def setup_logging(verbose: bool) -> None:
+    """Log to stderr; no timestamps under journald (it adds its own)."""
+    under_journal = bool(os.environ.get("JOURNAL_STREAM"))
+    fmt = "%(levelname)s %(name)s: %(message)s"
+    if not under_journal:
+        fmt = "%(asctime)s " + fmt
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, format=fmt, stream=sys.stderr
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from .config import ConfigError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose)
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as exc:
+        print(f"breathring: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except UsageError as exc:
+        print(f"breathring: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # Output piped into `head`: not an error of ours.
+        sys.stderr.close()
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,325 @@
+"""The device's state machine: gestures in, frames and cues out. Pure.
+
+States: idle (dark), session (a breathing session, possibly fading out after
+a cancel), pulse (the hourly invitation), confirm (blinks after a hold).
+Everything is a function of the gestures and the `Now` passed in; sessions are
+paced by the monotonic clock, the look (day or night) by the wall clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .clock import Now
+from .config import Config, long_pattern, session_pattern
+from .patterns import PRESETS, Pattern
+from .scene import RGB, ArcScene, Frame, color_multipliers
+from .session import CLOSING, LEAD_IN_S, Segment, Timeline, smootherstep
+
+IDLE = "idle"
+PULSE = "pulse"
+CONFIRM = "confirm"
+
+PRESS = "press"
+DOUBLE = "double"
+HOLD = "hold"
+GESTURES = (PRESS, DOUBLE, HOLD)
+
+#: A cancelled session fades out over this long.
+CANCEL_FADE_S = 0.8
+#: Confirm blinks: each blink's length, the gap between blinks, their intensity.
+BLINK_S = 0.35
+BLINK_GAP_S = 0.2
+BLINK_INTENSITY = 0.6
+#: The hourly pulse: peak intensity (dim), and the pace of its glow (in, out).
+PULSE_PEAK = 0.45
+PULSE_IN_S = 4.0
+PULSE_OUT_S = 6.0
+
+MINUTES_PER_HOUR = 60
+
+
+@dataclass(frozen=True)
+class Look:
+    """How an activity looks and sounds: day or night."""
+
+    color: RGB
+    volume: float
+    night: bool
+
+
+@dataclass
+class Tick:
+    """What one frame produced."""
+
+    frame: Frame
+    phase: str
+    breath: int
+    cues: list[str] = field(default_factory=list)
+    #: Phases that started in this frame, with their length (for guide tones).
+    phase_starts: list[Segment] = field(default_factory=list)
+    #: Things worth logging or saving: "session-started", "reminders-on", ...
+    events: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Session:
+    timeline: Timeline
+    start: float
+    look: Look
+    long: bool
+    last_t: float | None = None
+    cancel_at: float | None = None
+
+
+@dataclass
+class _Pulse:
+    timeline: Timeline
+    start: float
+    look: Look
+    last_t: float | None = None
+
+
+@dataclass
+class _Confirm:
+    blinks: int
+    start: float
+    look: Look
+    announced: bool = False
+
+    @property
+    def duration(self) -> float:
+        return self.blinks * BLINK_S + (self.blinks - 1) * BLINK_GAP_S
+
+
+class Controller:
+    """The whole behaviour of the device, minus the hardware and the clock."""
+
+    def __init__(self, cfg: Config, reminders_enabled: bool | None = None) -> None:
+        self.cfg = cfg
+        self.scene = ArcScene(cfg.ring.pixels, cfg.ring.start_pixel)
+        self.reminders_enabled = (
+            cfg.reminder.enabled if reminders_enabled is None else reminders_enabled
+        )
+        self._activity: _Session | _Pulse | _Confirm | None = None
+        self._lit = False  # was the last frame handed out lit?
+        self._pending_events: list[str] = []
+        self._pending_cues: list[str] = []
+
+    # ----------------------------------------------------------------- input
+
+    def reconfigure(self, cfg: Config) -> None:
+        """Take a new configuration; a running activity finishes as it began."""
+        if (
+            cfg.ring.pixels != self.cfg.ring.pixels
+            or cfg.ring.start_pixel != self.cfg.ring.start_pixel
+        ):
+            self.scene = ArcScene(cfg.ring.pixels, cfg.ring.start_pixel)
+            self._activity = None
+        self.cfg = cfg
+
+    def handle(self, gesture: str, now: Now) -> None:
+        """A button gesture: "press", "double" or "hold"."""
+        if gesture == PRESS:
+            self.press(now)
+        elif gesture == DOUBLE:
+            self.double(now)
+        elif gesture == HOLD:
+            self.set_reminders(not self.reminders_enabled, now)
+        else:
+            raise ValueError(f"unknown gesture {gesture!r}; allowed: {', '.join(GESTURES)}")
+
+    def press(self, now: Now) -> None:
+        """Short press: start a session, or fade out the running one."""
+        activity = self._activity
+        if isinstance(activity, _Session) and activity.cancel_at is None:
+            self.stop(now)
+        else:
+            self.start_session(now)
+
+    def double(self, now: Now) -> None:
+        """Double press: the session just started becomes the long one."""
+        activity = self._activity
+        if (
+            isinstance(activity, _Session)
+            and activity.cancel_at is None
+            and not activity.long
+            and now.mono - activity.start < LEAD_IN_S
+        ):
+            activity.timeline = Timeline(long_pattern(self.cfg), self.cfg.session.long_breaths)
+            activity.long = True
+            self._pending_events.append("session-long")
+        else:
+            self.start_session(now, long=True)
+
+    def start_session(
+        self,
+        now: Now,
+        pattern: Pattern | None = None,
+        long: bool = False,
+        breaths: int | None = None,
+    ) -> None:
+        """Start a session at once (the lead-in begins on this very frame)."""
+        session_cfg = self.cfg.session
+        if pattern is None:
+            pattern = long_pattern(self.cfg) if long else session_pattern(self.cfg)
+        if breaths is None:
+            breaths = session_cfg.long_breaths if long else session_cfg.breaths
+            if pattern.natural_breaths is not None:
+                breaths = pattern.natural_breaths
+        self._activity = _Session(Timeline(pattern, breaths), now.mono, self._look(now), long)
+        self._pending_events.append(f"session-started:{pattern.name}")
+
+    def stop(self, now: Now) -> bool:
+        """Fade out whatever is showing; True if there was something to stop."""
+        activity = self._activity
+        if isinstance(activity, _Session):
+            if activity.cancel_at is None:
+                activity.cancel_at = now.mono
+                self._pending_cues.append("end")
+                self._pending_events.append("session-cancelled")
+            return True
+        if activity is not None:
+            self._activity = None
+            return True
+        return False
+
+    def set_reminders(self, enabled: bool, now: Now) -> None:
+        """Turn the hourly reminders on or off, confirmed by blinks and a sound."""
+        self.reminders_enabled = enabled
+        blinks = 2 if enabled else 1
+        self._activity = _Confirm(blinks, now.mono, self._look(now))
+        self._pending_events.append("reminders-on" if enabled else "reminders-off")
+
+    def start_pulse(self, now: Now) -> bool:
+        """Show the hourly invitation, unless something else is showing."""
+        if self._activity is not None:
+            return False
+        breaths = max(1, round(self.cfg.reminder.seconds / (PULSE_IN_S + PULSE_OUT_S)))
+        timeline = Timeline(PRESETS["three-breath"], breaths)
+        self._activity = _Pulse(timeline, now.mono, self._look(now))
+        self._pending_events.append("pulse-shown")
+        if self.cfg.reminder.sound:
+            self._pending_cues.append("reminder")
+        return True
+
+    # ---------------------------------------------------------------- output
+
+    @property
+    def active(self) -> bool:
+        """True while frames must keep coming (something lit or moving)."""
+        return self._activity is not None or self._lit
+
+    @property
+    def state(self) -> str:
+        activity = self._activity
+        if isinstance(activity, _Session):
+            return "session"
+        if isinstance(activity, _Pulse):
+            return PULSE
+        if isinstance(activity, _Confirm):
+            return CONFIRM
+        return IDLE
+
+    def status(self, now: Now) -> dict[str, object]:
+        """A summary for `breathring status`."""
+        out: dict[str, object] = {"state": self.state, "reminders": self.reminders_enabled}
+        activity = self._activity
+        if isinstance(activity, _Session):
+            t = now.mono - activity.start
+            segment = activity.timeline.segment_at(t)
+            out.update(
+                pattern=activity.timeline.pattern.name,
+                breaths=activity.timeline.breaths,
+                breath=segment.breath if segment else activity.timeline.breaths,
+                phase=segment.phase if segment else CLOSING,
+                elapsed=round(t, 1),
+                remaining=round(max(activity.timeline.duration - t, 0.0), 1),
+                night=activity.look.night,
+            )
+        return out
+
+    def tick(self, now: Now) -> Tick:
+        """The frame, phase and cues for this moment."""
+        activity = self._activity
+        if isinstance(activity, _Session):
+            tick = self._tick_session(activity, now)
+        elif isinstance(activity, _Pulse):
+            tick = self._tick_pulse(activity, now)
+        elif isinstance(activity, _Confirm):
+            tick = self._tick_confirm(activity, now)
+        else:
+            tick = Tick(self.scene.dark(), IDLE, 0)
+        tick.cues[:0] = self._pending_cues
+        tick.events[:0] = self._pending_events
+        self._pending_cues = []
+        self._pending_events = []
+        self._lit = any(tick.frame.coverage) and tick.frame.intensity > 0.0
+        return tick
+
+    def _tick_session(self, session: _Session, now: Now) -> Tick:
+        t = now.mono - session.start
+        timeline = session.timeline
+        started = [] if session.cancel_at is not None else list(timeline.crossed(session.last_t, t))
+        session.last_t = t
+        segment = timeline.segment_at(t)
+        gain = 1.0
+        if session.cancel_at is not None:
+            fade = (now.mono - session.cancel_at) / CANCEL_FADE_S
+            gain = 1.0 - smootherstep(fade)
+            if fade >= 1.0:
+                segment = None
+        if segment is None:
+            self._activity = None
+            if session.cancel_at is None:
+                self._pending_events.append("session-finished")
+            return Tick(self.scene.dark(), IDLE, 0)
+        frame = self.scene.render(timeline.level(t), session.look.color, gain)
+        phase = CLOSING if session.cancel_at is not None else segment.phase
+        return Tick(frame, phase, segment.breath, [s.cue for s in started], started)
+
+    def _tick_pulse(self, pulse: _Pulse, now: Now) -> Tick:
+        t = now.mono - pulse.start
+        pulse.last_t = t
+        if t >= pulse.timeline.duration:
+            self._activity = None
+            return Tick(self.scene.dark(), IDLE, 0)
+        intensity = PULSE_PEAK * pulse.timeline.level(t)
+        return Tick(self.scene.fill(intensity, pulse.look.color), PULSE, 0)
+
+    def _tick_confirm(self, confirm: _Confirm, now: Now) -> Tick:
+        t = now.mono - confirm.start
+        cues = []
+        if not confirm.announced:
+            confirm.announced = True
+            cues.append("confirm-on" if confirm.blinks == 2 else "confirm-off")
+        if t >= confirm.duration:
+            self._activity = None
+            return Tick(self.scene.dark(), IDLE, 0, cues)
+        within = t % (BLINK_S + BLINK_GAP_S)
+        intensity = 0.0
+        if within < BLINK_S:
+            # One smooth bump per blink: up and back down.
+            x = within / BLINK_S
+            intensity = BLINK_INTENSITY * smootherstep(1.0 - abs(2.0 * x - 1.0))
+        return Tick(self.scene.fill(intensity, confirm.look.color), CONFIRM, 0, cues)
+
+    # ------------------------------------------------------------------ look
+
+    def is_night(self, now: Now) -> bool:
+        wall = now.wall
+        return self.cfg.night.hours.contains(
+            wall.hour * MINUTES_PER_HOUR + wall.minute + wall.second / 60
+        )
+
+    def _look(self, now: Now) -> Look:
+        if self.is_night(now):
+            night = self.cfg.night
+            return Look(color_multipliers(night.color, night.brightness), night.volume, True)
+        ring = self.cfg.ring
+        return Look(color_multipliers(ring.color, ring.brightness), self.cfg.audio.volume, False)
+
+    @property
+    def volume(self) -> float:
+        activity = self._activity
+        return activity.look.volume if activity is not None else self.cfg.audio.volume

@@ -1,0 +1,155 @@
+"""`breathring demo`: the device in a terminal, on the real clock, mock hardware.
+
+A session starts at once. Keys: space = press, d = double press,
+h = hold (reminders on/off), q or Ctrl-C = quit (the terminal is restored).
+When stdout is not a terminal, plain text lines describe what happens.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import sys
+import termios
+import tty
+from contextlib import contextmanager
+from typing import TextIO
+
+from .clock import SystemClock, read
+from .config import Config
+from .controller import DOUBLE, HOLD, PRESS
+from .engine import Engine
+from .hw.terminal import CSI, TerminalRing
+
+KEYS = {" ": PRESS, "d": DOUBLE, "h": HOLD}
+QUIT_KEYS = {"q", "Q", "\x03", "\x1b"}
+#: While idle, wake this often to notice keys and the end of `--seconds`.
+IDLE_WAIT_S = 0.25
+#: The terminal is redrawn at most this often (the engine still runs at ring.fps).
+TERMINAL_FPS = 30
+
+CAPTIONS = {
+    "lead-in": "get ready…",
+    "inhale": "breathe in",
+    "hold-in": "hold",
+    "exhale": "breathe out",
+    "hold-out": "hold",
+    "closing": "well done",
+    "pulse": "time for three breaths? press space",
+    "confirm": "",
+    "idle": "space: start · d: long session · h: reminders on/off · q: quit",
+}
+
+
+@contextmanager
+def _raw_terminal(fd: int):
+    """cbreak mode, hidden cursor; always restored."""
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setcbreak(fd)
+        sys.stdout.write(f"{CSI}?25l{CSI}2J")
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        sys.stdout.write(f"{CSI}0m{CSI}?25h\n")
+        sys.stdout.flush()
+
+
+def _read_key(fd: int, timeout: float) -> str | None:
+    ready, _, _ = select.select([fd], [], [], max(timeout, 0.0))
+    if not ready:
+        return None
+    data = os.read(fd, 8)
+    return data[:1].decode("latin-1") if data else "q"
+
+
+def caption(phase: str, breath: int, breaths: int, reminders: bool) -> str:
+    text = CAPTIONS.get(phase, phase)
+    if phase in ("inhale", "exhale", "hold-in", "hold-out") and breath:
+        text = f"{text}  ({breath}/{breaths})"
+    if phase == "idle":
+        text += f"   [reminders {'on' if reminders else 'off'}]"
+    return text
+
+
+def run_demo(cfg: Config, seconds: float | None = None, out: TextIO | None = None) -> int:
+    """Run until q (or `seconds`); returns the exit code."""
+    out = out or sys.stdout
+    interactive = out.isatty() and sys.stdin.isatty()
+    clock = SystemClock()
+    engine = Engine(cfg)
+    ring = TerminalRing(cfg.ring.pixels, out, cfg.ring.start_pixel)
+    start = clock.monotonic()
+    engine.gesture(PRESS, read(clock))
+    if interactive:
+        with _raw_terminal(sys.stdin.fileno()):
+            _loop(engine, ring, clock, start, seconds, sys.stdin.fileno())
+    else:
+        _loop(engine, ring, clock, start, seconds, None)
+    return 0
+
+
+def _loop(
+    engine: Engine,
+    ring: TerminalRing,
+    clock: SystemClock,
+    start: float,
+    seconds: float | None,
+    fd: int | None,
+) -> None:
+    interval = engine.frame_interval
+    next_frame = clock.monotonic()
+    last_draw = -1.0
+    last_line = ""
+    try:
+        while seconds is None or clock.monotonic() - start < seconds:
+            now = read(clock)
+            if engine.active:
+                rendered = engine.render(now)
+                tick = rendered.tick
+                info = engine.controller.status(now)
+                breaths = int(info.get("breaths", 0) or 0)
+                text = caption(
+                    tick.phase, tick.breath, breaths, engine.controller.reminders_enabled
+                )
+                if fd is None:
+                    if text != last_line:
+                        elapsed = now.mono - start
+                        print(f"{elapsed:6.1f}s  {text}", file=ring.out, flush=True)
+                        last_line = text
+                elif now.mono - last_draw >= 1.0 / TERMINAL_FPS or not engine.active:
+                    ring.caption = text
+                    ring.show(rendered.wire)
+                    last_draw = now.mono
+                next_frame = max(next_frame + interval, now.mono)
+                timeout = next_frame - clock.monotonic()
+            else:
+                if fd is None:
+                    if seconds is None:
+                        return  # not interactive: one session, then done
+                elif last_line != "idle":
+                    ring.caption = caption("idle", 0, 0, engine.controller.reminders_enabled)
+                    ring.show(bytes(3 * ring.pixels))
+                    last_line = "idle"
+                timeout = IDLE_WAIT_S
+            if fd is None:
+                _wait(clock, timeout)
+                continue
+            key = _read_key(fd, timeout)
+            if key in QUIT_KEYS:
+                return
+            if key in KEYS:
+                engine.gesture(KEYS[key], read(clock))
+                last_line = ""
+                next_frame = clock.monotonic()
+    except KeyboardInterrupt:
+        return
+    finally:
+        if fd is not None:
+            ring.clear()
+
+
+def _wait(clock: SystemClock, seconds: float) -> None:
+    """Pause without a terminal to read (select on nothing)."""
+    if seconds > 0:
+        select.select([], [], [], seconds)

@@ -1,0 +1,161 @@
+"""Float frame -> the exact 8-bit values sent on the wire. Pure, stateful per pixel.
+
+Steps, in order:
+
+1. perceptual intensity -> linear light with the CIE 1976 lightness curve,
+   which has a linear toe near black (no infinite slope, no crushed darks);
+2. times each pixel's coverage and the colour multipliers (brightness cap
+   folded in, linear like Adafruit's brightness), in 0..255 floats;
+3. power limiter: the estimated current of the frame, *including* the worst
+   case the dithering can add, is kept under `max_milliamps`; the whole frame
+   is scaled evenly, with a soft knee instead of a hard clip;
+4. temporal dithering: each channel of each pixel carries its rounding
+   residual to the next frame and only ever shows one of the two 8-bit values
+   next to its target. The residuals start spread out (a golden-ratio
+   sequence) so pixels and channels round up at different frames and the
+   ring's total light stays steady; over time every channel averages its exact
+   target, so the hue stays the configured colour even at 2 % brightness.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .scene import Frame
+
+WIRE_MAX = 255
+#: CIE 1976 L*: below this lightness (out of 100) the curve is linear.
+CIE_TOE_LIGHTNESS = 8.0
+CIE_KAPPA = 903.3
+#: Current of one channel at full (255), and idle draw per pixel, in mA.
+DEFAULT_MA_PER_CHANNEL = 20.0
+DEFAULT_IDLE_MA = 1.0
+#: The limiter starts to compress at this share of the budget.
+POWER_KNEE = 0.8
+#: The ring-wide residual of a channel is kept within this many steps.
+MAX_CARRY = 1.0
+#: Golden-ratio conjugate: spreads the initial dithering residuals evenly.
+_GOLDEN = 0.6180339887498949
+
+
+def lightness_to_linear(intensity: float) -> float:
+    """Perceptual intensity 0..1 (CIE L*/100) -> linear light 0..1."""
+    lightness = min(max(intensity, 0.0), 1.0) * 100.0
+    if lightness <= CIE_TOE_LIGHTNESS:
+        return lightness / CIE_KAPPA
+    return ((lightness + 16.0) / 116.0) ** 3
+
+
+@dataclass(frozen=True)
+class PowerBudget:
+    """How the ring's current is estimated and how much it may draw."""
+
+    max_milliamps: float = 400.0
+    ma_per_channel: float = DEFAULT_MA_PER_CHANNEL
+    idle_ma: float = DEFAULT_IDLE_MA
+
+    def estimate(self, wire: bytes | bytearray, pixels: int) -> float:
+        """Estimated current (mA) of a wire frame of `pixels` RGB pixels."""
+        return sum(wire) * self.ma_per_channel / WIRE_MAX + pixels * self.idle_ma
+
+
+def soft_knee(demand: float, budget: float, knee: float = POWER_KNEE) -> float:
+    """Compress `demand` so it never reaches `budget`, smoothly (C1) past the knee."""
+    if budget <= 0.0:
+        return 0.0
+    start = knee * budget
+    if demand <= start:
+        return demand
+    room = budget - start
+    return start + room * (1.0 - math.exp(-(demand - start) / room))
+
+
+class OutputStage:
+    """Turns frames into wire bytes for one ring; keeps the dithering residuals."""
+
+    def __init__(self, pixels: int, budget: PowerBudget | None = None) -> None:
+        self.pixels = pixels
+        self.budget = budget or PowerBudget()
+        self._channels = pixels * 3
+        # Each channel of each pixel: the light it still owes (residual), spread
+        # at the start by the golden ratio so that pixels do not round in step.
+        self._residual = [
+            [((3 * i + c) * _GOLDEN) % 1.0 - 0.5 for i in range(pixels)] for c in range(3)
+        ]
+        # Each channel of the whole ring: the light the frame totals still owe.
+        self._carry = [0.0, 0.0, 0.0]
+        self._wire = bytearray(self._channels)
+        self.last_scale = 1.0
+
+    def render(self, frame: Frame) -> bytes:
+        """The exact RGB wire values for `frame` (pixel 0 first)."""
+        light = lightness_to_linear(frame.intensity) * WIRE_MAX
+        r, g, b = (c * light for c in frame.color)
+        coverage = frame.coverage
+        if len(coverage) != self.pixels:
+            raise ValueError(f"frame has {len(coverage)} pixels, ring has {self.pixels}")
+        scale = self._power_scale(coverage, r, g, b)
+        self.last_scale = scale
+        r, g, b = min(r * scale, WIRE_MAX), min(g * scale, WIRE_MAX), min(b * scale, WIRE_MAX)
+        wire = self._wire
+        for channel, level in enumerate((r, g, b)):
+            self._dither_channel(channel, [share * level for share in coverage])
+        return bytes(wire)
+
+    def _dither_channel(self, channel: int, targets: list[float]) -> None:
+        """Quantise one channel of every pixel to floor or ceil of its target.
+
+        The number of pixels that round up is chosen so the channel's total
+        over the ring tracks its exact target from frame to frame (its own
+        residual carried); which pixels round up goes by the light each pixel
+        still owes, so each pixel also averages its own target over time.
+        """
+        residual = self._residual[channel]
+        wire = self._wire
+        floor = math.floor
+        owed_total = self._carry[channel]
+        fracs = []
+        for i, target in enumerate(targets):
+            base = floor(target)
+            frac = target - base
+            wire[3 * i + channel] = base
+            fracs.append(frac)
+            owed_total += frac
+        candidates = [i for i, frac in enumerate(fracs) if frac > 0.0]
+        ups = min(max(floor(owed_total + 0.5), 0), len(candidates))
+        carry = owed_total - ups
+        self._carry[channel] = min(max(carry, -MAX_CARRY), MAX_CARRY)
+        if ups > 0:
+            if ups < len(candidates):
+                candidates.sort(key=lambda i: residual[i] + fracs[i], reverse=True)
+                chosen = set(candidates[:ups])
+            else:
+                chosen = set(candidates)
+        else:
+            chosen = set()
+        for i, frac in enumerate(fracs):
+            if i in chosen:
+                wire[3 * i + channel] += 1
+                residual[i] += frac - 1.0
+            else:
+                residual[i] += frac
+
+    def _power_scale(self, coverage: tuple[float, ...], r: float, g: float, b: float) -> float:
+        """The even scale that keeps the dithered frame's current under budget."""
+        per_unit = self.budget.ma_per_channel / WIRE_MAX
+        total = sum(coverage)
+        if total <= 0.0:
+            return 1.0
+        demand = total * (r + g + b) * per_unit
+        # Dithering can round each lit channel up by less than one step.
+        lit_channels = sum(1 for share in coverage if share > 0.0) * sum(
+            1 for c in (r, g, b) if c > 0.0
+        )
+        budget = (
+            self.budget.max_milliamps - self.pixels * self.budget.idle_ma - lit_channels * per_unit
+        )
+        if budget <= 0.0:
+            return 0.0
+        allowed = soft_knee(demand, budget)
+        return allowed / demand if demand > allowed else 1.0

@@ -1,0 +1,182 @@
+"""`breathring simulate`: the service's engine in virtual time, as JSON lines.
+
+No sleeping: a FakeClock jumps from frame to frame, and from one event to the
+next while the ring is dark, so a day runs in well under a second when idle.
+The same arguments always give byte-identical output.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import IO
+from zoneinfo import ZoneInfo
+
+from .clock import FakeClock, Now, read
+from .config import Config, format_color
+from .controller import DOUBLE, HOLD, PRESS
+from .engine import Engine, Rendered
+
+DEFAULT_AT = "12:00"
+DEFAULT_DATE = date(2026, 1, 15)
+DEFAULT_TZ = "UTC"
+DEFAULT_SECONDS = 60.0
+#: Decimal places of the virtual time written in each line.
+TIME_DECIMALS = 6
+_AT_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
+_JUMP_RE = re.compile(r"^(\d+(?:\.\d+)?):([+-])(\d+(?:\.\d+)?)([smh])$")
+_UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_at(text: str) -> time:
+    """'HH:MM' or 'HH:MM:SS' -> time; ValueError with what is allowed."""
+    match = _AT_RE.match(text.strip())
+    if not match:
+        raise ValueError(f"--at {text!r} is not a time; allowed HH:MM or HH:MM:SS, e.g. 07:30")
+    hour, minute, second = match.groups()
+    return time(int(hour), int(minute), int(second or 0))
+
+
+def parse_jump(text: str) -> tuple[float, float]:
+    """'T:+3h' -> (virtual second T, signed seconds the wall clock jumps)."""
+    match = _JUMP_RE.match(text.strip())
+    if not match:
+        raise ValueError(
+            f"--jump {text!r} is not a jump; allowed T:+Nh, T:-Nm or T:+Ns, e.g. 3600:+3h"
+        )
+    at, sign, amount, unit = match.groups()
+    seconds = float(amount) * _UNIT_SECONDS[unit]
+    return float(at), seconds if sign == "+" else -seconds
+
+
+@dataclass
+class SimOptions:
+    """What to simulate."""
+
+    seconds: float = DEFAULT_SECONDS
+    fps: int | None = None
+    at: time = field(default_factory=lambda: parse_at(DEFAULT_AT))
+    day: date = DEFAULT_DATE
+    tz: str = DEFAULT_TZ
+    presses: list[float] = field(default_factory=lambda: [0.0])
+    holds: list[float] = field(default_factory=list)
+    doubles: list[float] = field(default_factory=list)
+    jumps: list[tuple[float, float]] = field(default_factory=list)
+    synced: bool = True
+
+
+@dataclass(order=True)
+class _Event:
+    at: float
+    order: int
+    kind: str
+    value: float = 0.0
+
+
+def _events(opts: SimOptions, hold_seconds: float, double_seconds: float) -> list[_Event]:
+    events: list[_Event] = []
+    for t in opts.presses:
+        events.append(_Event(t, 1, PRESS))
+    for t in opts.doubles:
+        events.append(_Event(t, 1, PRESS))
+        events.append(_Event(t + double_seconds / 2, 1, DOUBLE))
+    for t in opts.holds:
+        # The button goes down (a press, delivered at once), then is held.
+        events.append(_Event(t, 1, PRESS))
+        events.append(_Event(t + hold_seconds, 1, HOLD))
+    for t, delta in opts.jumps:
+        events.append(_Event(t, 0, "jump", delta))
+    return sorted(e for e in events if 0.0 <= e.at <= opts.seconds)
+
+
+def header(cfg: Config, opts: SimOptions, fps: int) -> dict[str, object]:
+    ring = cfg.ring
+    return {
+        "pixels": ring.pixels,
+        "fps": fps,
+        "order": "RGB",
+        "brightness": ring.brightness,
+        "color": format_color(ring.color),
+        "max_milliamps": ring.max_milliamps,
+        "pattern": cfg.session.pattern,
+        "start": datetime.combine(opts.day, opts.at, ZoneInfo(opts.tz)).isoformat(),
+        "seconds": opts.seconds,
+    }
+
+
+def frame_record(t: float, rendered: Rendered) -> dict[str, object]:
+    wire = rendered.wire
+    tick = rendered.tick
+    record: dict[str, object] = {
+        "t": round(t, TIME_DECIMALS),
+        "phase": tick.phase,
+        "breath": tick.breath,
+        "rgb": [list(wire[i : i + 3]) for i in range(0, len(wire), 3)],
+        "cues": tick.cues,
+        "ma": round(rendered.milliamps, 1),
+    }
+    if tick.events:
+        record["events"] = tick.events
+    return record
+
+
+def simulate(cfg: Config, opts: SimOptions) -> Iterator[tuple[float, Rendered]]:
+    """Frames the ring would be sent, with their virtual time."""
+    fps = opts.fps or cfg.ring.fps
+    interval = 1.0 / fps
+    start = datetime.combine(opts.day, opts.at, ZoneInfo(opts.tz))
+    clock = FakeClock(start)
+    engine = Engine(cfg)
+    events = _events(opts, cfg.button.hold_seconds, cfg.button.double_seconds)
+    anchor = 0.0  # frames fall on anchor + n / fps
+    n = 0
+    end = opts.seconds
+
+    def now_at(t: float) -> Now:
+        clock.advance_to(t)
+        return read(clock)
+
+    while True:
+        next_event = events[0].at if events else None
+        if engine.active:
+            t_frame = anchor + n * interval
+            if next_event is not None and next_event <= t_frame:
+                t = next_event
+            else:
+                if t_frame > end:
+                    return
+                yield t_frame, engine.render(now_at(t_frame))
+                n += 1
+                continue
+        else:
+            if next_event is None:
+                return
+            t = next_event
+        # Apply every event at time t, then draw at once and re-anchor the frame grid.
+        now = now_at(t)
+        drew = False
+        while events and events[0].at <= t:
+            event = events.pop(0)
+            if event.kind == "jump":
+                clock.jump_wall(timedelta(seconds=event.value))
+                now = read(clock)
+            else:
+                engine.gesture(event.kind, now)
+                drew = True
+        if drew or engine.active:
+            yield t, engine.render(now)
+            anchor, n = t, 1
+
+
+def write_jsonl(cfg: Config, opts: SimOptions, out: IO[str]) -> int:
+    """Write the header and every frame; returns the number of frames."""
+    fps = opts.fps or cfg.ring.fps
+    out.write(json.dumps(header(cfg, opts, fps), separators=(",", ":")) + "\n")
+    count = 0
+    for t, rendered in simulate(cfg, opts):
+        out.write(json.dumps(frame_record(t, rendered), separators=(",", ":")) + "\n")
+        count += 1
+    return count

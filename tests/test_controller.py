@@ -1,0 +1,144 @@
+"""The device's state machine, on a FakeClock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from breathring.clock import FakeClock, read
+from breathring.config import Config
+from breathring.controller import CONFIRM, IDLE, PULSE, Controller
+from breathring.session import LEAD_IN_S
+
+NOON = datetime(2026, 1, 15, 12, 0, tzinfo=ZoneInfo("UTC"))
+NIGHT = datetime(2026, 1, 15, 23, 30, tzinfo=ZoneInfo("UTC"))
+FPS = 50
+
+
+def run(controller: Controller, clock: FakeClock, seconds: float):
+    ticks = []
+    for _ in range(round(seconds * FPS)):
+        clock.advance(1 / FPS)
+        ticks.append(controller.tick(read(clock)))
+    return ticks
+
+
+def test_press_starts_a_session_on_the_same_frame():
+    clock = FakeClock(NOON)
+    controller = Controller(Config())
+    assert not controller.active
+    controller.handle("press", read(clock))
+    tick = controller.tick(read(clock))
+    assert tick.phase == "lead-in" and tick.cues == ["start"]
+    assert tick.frame.intensity > 0 and sum(tick.frame.coverage) > 0  # lit at once
+
+
+def test_full_session_then_dark_and_idle():
+    clock = FakeClock(NOON)
+    controller = Controller(Config())
+    controller.handle("press", read(clock))
+    ticks = [controller.tick(read(clock)), *run(controller, clock, 40)]
+    cues = [c for t in ticks for c in t.cues]
+    assert cues == ["start", "inhale", "exhale", "inhale", "exhale", "inhale", "exhale", "end"]
+    assert not controller.active
+    assert ticks[-1].phase == IDLE and sum(ticks[-1].frame.coverage) == 0
+    events = [e for t in ticks for e in t.events]
+    assert events == ["session-started:three-breath", "session-finished"]
+
+
+def test_second_press_fades_out_within_a_second():
+    clock = FakeClock(NOON)
+    controller = Controller(Config())
+    controller.handle("press", read(clock))
+    run(controller, clock, 5)
+    controller.handle("press", read(clock))
+    ticks = run(controller, clock, 1.0)
+    assert ticks[0].cues == ["end"] and ticks[0].phase == "closing"
+    assert not controller.active
+    assert sum(t.phase == "closing" for t in ticks) <= 0.8 * FPS + 1
+    assert ticks[-1].phase == IDLE
+
+
+def test_double_press_upgrades_to_the_long_session():
+    clock = FakeClock(NOON)
+    cfg = Config()
+    controller = Controller(cfg)
+    controller.handle("press", read(clock))
+    first = controller.tick(read(clock))
+    clock.advance(0.2)
+    controller.handle("double", read(clock))
+    status = controller.status(read(clock))
+    assert status["pattern"] == cfg.session.long_pattern == "coherent"
+    assert status["breaths"] == cfg.session.long_breaths == 10
+    ticks = run(controller, clock, 130)
+    cues = [c for t in ticks for c in t.cues]
+    assert first.cues == ["start"]
+    assert cues.count("inhale") == 10 and cues.count("start") == 0  # start was already played
+    assert cues[-1] == "end"
+
+
+def test_double_press_when_idle_starts_the_long_session():
+    clock = FakeClock(NOON)
+    controller = Controller(Config())
+    controller.handle("double", read(clock))
+    assert controller.status(read(clock))["pattern"] == "coherent"
+
+
+def test_hold_toggles_reminders_with_blinks():
+    clock = FakeClock(NOON)
+    controller = Controller(Config(), reminders_enabled=True)
+    controller.handle("press", read(clock))
+    clock.advance(2.0)
+    controller.handle("hold", read(clock))
+    assert controller.reminders_enabled is False
+    ticks = [controller.tick(read(clock)), *run(controller, clock, 2)]
+    assert ticks[0].cues == ["confirm-off"] and "reminders-off" in ticks[0].events
+    assert ticks[0].phase == CONFIRM
+    # One blink: the light rises and falls once.
+    lit = [t.frame.intensity > 0.01 for t in ticks]
+    rises = sum(1 for a, b in pairwise(lit) if b and not a)
+    assert rises + (1 if lit[0] else 0) == 1
+    controller.handle("hold", read(clock))
+    ticks = [controller.tick(read(clock)), *run(controller, clock, 2)]
+    lit = [t.frame.intensity > 0.01 for t in ticks]
+    assert sum(1 for a, b in pairwise(lit) if b and not a) == 2
+    assert controller.reminders_enabled is True
+
+
+def test_night_look_is_dim_and_warm():
+    cfg = Config()
+    day = Controller(cfg)
+    night = Controller(cfg)
+    day_clock, night_clock = FakeClock(NOON), FakeClock(NIGHT)
+    day.handle("press", read(day_clock))
+    night.handle("press", read(night_clock))
+    day_color = day.tick(read(day_clock)).frame.color
+    night_color = night.tick(read(night_clock)).frame.color
+    assert max(night_color) == pytest.approx(cfg.night.brightness * max(cfg.night.color) / 255)
+    assert max(night_color) < max(day_color) / 5
+    assert night_color[0] > night_color[2]  # warm: more red than blue
+    assert night.volume == cfg.night.volume
+
+
+def test_pulse_glows_dimly_and_a_press_starts_a_session():
+    clock = FakeClock(NOON)
+    controller = Controller(Config())
+    assert controller.start_pulse(read(clock))
+    ticks = run(controller, clock, 10)
+    assert all(t.phase == PULSE for t in ticks)
+    assert max(t.frame.intensity for t in ticks) <= 0.5
+    controller.handle("press", read(clock))
+    assert controller.state == "session"
+    assert not controller.start_pulse(read(clock))  # never over a session
+
+
+def test_unknown_gesture_is_rejected():
+    with pytest.raises(ValueError, match="allowed: press, double, hold"):
+        Controller(Config()).handle("tap", read(FakeClock(NOON)))
+
+
+def test_lead_in_is_longer_than_the_double_press_window():
+    assert Config().button.double_seconds < LEAD_IN_S
