@@ -1,0 +1,671 @@
+"""Tests for breathring.config: defaults, validation messages, round-trips."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from breathring import config as C
+from breathring import patterns
+from breathring.config import (
+    Config,
+    ConfigError,
+    HourRange,
+    check_file,
+    config_path_from,
+    default_toml,
+    format_color,
+    load_config,
+    long_pattern,
+    parse_config,
+    session_pattern,
+    to_toml,
+    with_values,
+)
+
+SRC = "config.toml"
+
+
+def error_of(text: str) -> ConfigError:
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, SRC)
+    message = str(info.value)
+    assert "\n" not in message, message
+    assert message.startswith(f"{SRC}: "), message
+    return info.value
+
+
+def all_keys() -> set[str]:
+    return {
+        f"{section.name}.{f.name}"
+        for section in dataclasses.fields(Config)
+        for f in dataclasses.fields(section.default_factory())  # type: ignore[misc]
+    }
+
+
+# --------------------------------------------------------------------------- defaults
+
+
+def test_defaults_have_the_documented_values() -> None:
+    cfg = Config()
+    assert cfg.ring.pixels == 24
+    assert cfg.ring.brightness == 0.5
+    assert cfg.ring.color == (0x3C, 0x9B, 0xFF)
+    assert cfg.ring.order == "GRB"
+    assert cfg.ring.pin == "GPIO10"
+    assert cfg.ring.driver == "spi"
+    assert cfg.session.pattern == "three-breath"
+    assert cfg.session.breaths == 3
+    assert cfg.session.inhale is None
+    assert cfg.session.long_pattern == "coherent"
+    assert cfg.reminder.every_minutes == 60
+    assert cfg.reminder.active_hours == HourRange(8 * 60, 22 * 60)
+    assert cfg.night.hours == HourRange(22 * 60, 7 * 60)
+    assert cfg.night.color == (0xFF, 0x8C, 0x32)
+    assert cfg.audio.buffer_samples == 1024
+    assert cfg.button.pin == "GPIO17"
+
+
+def test_empty_file_is_the_default_config() -> None:
+    assert parse_config("") == Config()
+    assert parse_config("# nothing here\n\n[ring]\n") == Config()
+
+
+def test_default_toml_parses_to_defaults_and_documents_every_key() -> None:
+    text = default_toml()
+    assert parse_config(text) == Config()
+    lines = text.splitlines()
+    for dotted in all_keys():
+        key = dotted.split(".")[1]
+        index = next(i for i, line in enumerate(lines) if re.match(rf"^(# )?{key} = ", line))
+        assert lines[index - 1].startswith("# "), f"{dotted} has no comment line"
+        assert "allowed" in lines[index - 1]
+
+
+def test_to_toml_of_defaults_round_trips() -> None:
+    assert parse_config(to_toml(Config())) == Config()
+
+
+def test_to_toml_writes_every_set_key() -> None:
+    text = to_toml(Config())
+    for dotted in all_keys():
+        section, key = dotted.split(".")
+        if getattr(getattr(Config(), section), key) is not None:
+            assert re.search(rf"^{key} = ", text, re.M), dotted
+
+
+def test_reference_documents_every_key_and_its_example_parses() -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "configuration.md").read_text()
+    sections = re.split(r"^### ", doc, flags=re.M)
+    for dotted in all_keys():
+        section, key = dotted.split(".")
+        body = next(s for s in sections if s.startswith(f"[{section}]"))
+        assert f"| `{key}` |" in body, f"{dotted} is not in docs/configuration.md"
+    example = re.search(r"## Example.*?```toml\n(.*?)```", doc, re.S)
+    assert example is not None
+    cfg = parse_config(example.group(1))
+    assert (cfg.ring.pixels, cfg.session.hold_in, cfg.reminder.every_minutes) == (16, 2.0, 30)
+
+
+def test_keys_lists_every_field_once() -> None:
+    listed = [k.dotted for k in C.key_infos()]
+    assert sorted(listed) == sorted(all_keys())
+    assert all(k.doc and k.allowed for k in C.key_infos())
+
+
+# --------------------------------------------------------------------------- one bad value per key
+
+BAD_VALUES = {
+    "ring.pixels": "0",
+    "ring.brightness": "0",
+    "ring.color": '"#12345"',
+    "ring.max_milliamps": "10",
+    "ring.milliamps_per_channel": "0.5",
+    "ring.idle_milliamps": "11",
+    "ring.start_pixel": "-1",
+    "ring.fps": "241",
+    "ring.order": '"RGBX"',
+    "ring.pin": '"GPIO28"',
+    "ring.driver": '"bitbang"',
+    "session.pattern": '"square"',
+    "session.breaths": "101",
+    "session.inhale": '"4"',
+    "session.hold_in": "true",
+    "session.exhale": "[6]",
+    "session.hold_out": '"0"',
+    "session.long_pattern": '"custom"',
+    "session.long_breaths": "0",
+    "reminder.enabled": '"yes"',
+    "reminder.every_minutes": "45",
+    "reminder.active_hours": '"8-22"',
+    "reminder.seconds": "4.9",
+    "reminder.sound": "1",
+    "night.hours": '"22:00-25:00"',
+    "night.brightness": "1.01",
+    "night.color": '"orange"',
+    "night.volume": "-0.1",
+    "audio.enabled": '"on"',
+    "audio.volume": "1.5",
+    "audio.driver": '"alsa;rm"',
+    "audio.device": "3",
+    "audio.cues_dir": "false",
+    "audio.guide_tone": "0",
+    "audio.buffer_samples": "1000",
+    "button.pin": '"pin17"',
+    "button.hold_seconds": "0.4",
+    "button.double_seconds": "2.5",
+    "button.bounce_seconds": "0.6",
+}
+
+
+def test_bad_value_table_covers_every_key() -> None:
+    assert set(BAD_VALUES) == all_keys()
+
+
+@pytest.mark.parametrize("dotted", sorted(BAD_VALUES))
+def test_every_key_rejects_a_bad_value_naming_the_key_and_line(dotted: str) -> None:
+    section, key = dotted.split(".")
+    err = error_of(f"# a comment\n[{section}]\n{key} = {BAD_VALUES[dotted]}\n")
+    assert f"{dotted} = " in str(err)
+    assert "allowed" in str(err) or "must be" in str(err)
+    assert str(err).endswith("(line 3)")
+    assert err.key == dotted
+    assert err.line == 3
+
+
+def test_messages_from_the_brief() -> None:
+    assert str(error_of("[ring]\nbrightness = 1.5")) == (
+        "config.toml: ring.brightness = 1.5 is out of range; allowed 0 < brightness <= 1 (line 2)"
+    )
+    assert str(error_of("[ring]\npixles = 3")) == (
+        "config.toml: ring.pixles is not a known key; did you mean ring.pixels? (line 2)"
+    )
+    assert str(error_of('[ring]\ncolor = "blue"')) == (
+        'config.toml: ring.color = "blue" is not a colour; allowed "#RRGGBB", e.g. "#3C9BFF"'
+        " (line 2)"
+    )
+    assert str(error_of('[session]\nbreaths = "three"')) == (
+        'config.toml: session.breaths = "three" must be an integer (1-100) (line 2)'
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("[ring]\npixels = true", "ring.pixels = true must be an integer"),
+        ("[ring]\npixels = 24.0", "ring.pixels = 24.0 must be an integer"),
+        ("[ring]\nbrightness = true", "ring.brightness = true must be a number"),
+        ("[ring]\nbrightness = nan", "ring.brightness = nan is out of range"),
+        ("[ring]\nmax_milliamps = inf", "ring.max_milliamps = inf is out of range"),
+        ('[ring]\ncolor = "3C9BFF"', "is not a colour"),
+        ("[ring]\ncolor = [60, 155, 255]", "is not a colour"),
+        ("[reminder]\nenabled = 1", "reminder.enabled = 1 must be true or false"),
+        ('[ring]\norder = "GBRW"', 'did you mean "GBR"?'),
+        ('[session]\npattern = "boxx"', 'did you mean "box"?'),
+        ("[audio]\nbuffer_samples = 16384", "a power of two, 256-8192"),
+        ('[reminder]\nactive_hours = "08:00-08:00"', "is an empty range"),
+        ('[night]\nhours = "24:00-07:00"', "is not an hour range"),
+        ('[night]\nhours = "22:60-07:00"', "is not an hour range"),
+        ("[night]\nhours = 22", "is not an hour range"),
+    ],
+)
+def test_wrong_types_and_formats(text: str, needle: str) -> None:
+    assert needle in str(error_of(text))
+
+
+def test_an_int_is_accepted_for_a_float_and_stored_as_float() -> None:
+    cfg = parse_config("[ring]\nbrightness = 1\nmax_milliamps = 500")
+    assert cfg.ring.brightness == 1.0 and isinstance(cfg.ring.brightness, float)
+    assert isinstance(cfg.ring.max_milliamps, float)
+
+
+def test_normalised_values() -> None:
+    cfg = parse_config(
+        '[ring]\norder = "grbw"\ncolor = "#3c9bff"\ndriver = "PWM"\npin = "D18"\n'
+        '[button]\npin = 4\n[audio]\ndriver = "ALSA"\n[night]\nhours = "9:30 - 6:05"\n'
+    )
+    assert cfg.ring.order == "GRBW"
+    assert cfg.ring.color == (0x3C, 0x9B, 0xFF)
+    assert cfg.ring.driver == "pwm"
+    assert cfg.ring.pin == "GPIO18"
+    assert cfg.button.pin == "GPIO4"
+    assert cfg.audio.driver == "alsa"
+    assert str(cfg.night.hours) == "09:30-06:05"
+    assert parse_config('[button]\npin = "gpio22"').button.pin == "GPIO22"
+
+
+# --------------------------------------------------------------------------- unknown keys
+
+
+def test_unknown_section_suggests_the_close_one() -> None:
+    assert "[rign] is not a known section; did you mean [ring]?" in str(error_of("[rign]\n"))
+
+
+def test_unknown_section_without_a_close_one_lists_sections() -> None:
+    message = str(error_of("[wifi]\nssid = 'x'"))
+    assert "allowed sections: ring, session, reminder, night, audio, button" in message
+    assert message.endswith("(line 1)")
+
+
+def test_unknown_key_without_a_close_one_lists_keys_or_names_its_section() -> None:
+    assert "allowed keys in [button]: pin, hold_seconds" in str(error_of("[button]\nzzz = 1"))
+    assert "it belongs in [reminder] or [audio]" in str(error_of("[ring]\nenabled = true"))
+
+
+def test_key_outside_any_section() -> None:
+    err = error_of("\npixels = 12\n")
+    assert "did you mean ring.pixels?" in str(err)
+    assert err.line == 2
+
+
+def test_section_that_is_not_a_table() -> None:
+    assert "ring = 5 must be a table" in str(error_of("ring = 5"))
+    assert "must be a table" in str(error_of("[[ring]]\npixels = 3"))
+
+
+def test_line_is_found_in_the_right_section() -> None:
+    text = "[audio]\nvolume = 0.5\n\n[night]\n  volume = 2\n"
+    err = error_of(text)
+    assert err.key == "night.volume"
+    assert err.line == 5
+
+
+def test_dotted_keys_and_inline_tables_are_read_and_located() -> None:
+    assert parse_config("ring.pixels = 12").ring.pixels == 12
+    assert error_of("\nring.pixels = 0").line == 2
+    assert parse_config("ring = { pixels = 16 }").ring.pixels == 16
+    assert "ring.pixels = 0 is out of range" in str(error_of("ring = { pixels = 0 }"))
+
+
+def test_first_error_wins() -> None:
+    err = error_of("[ring]\npixels = 0\nbrightness = 9\n")
+    assert err.key == "ring.pixels"
+
+
+def test_invalid_toml_names_line_and_column() -> None:
+    err = error_of("[ring]\npixels = 24\nbrightness = 0.5.5\n")
+    assert re.fullmatch(r"config\.toml: invalid TOML at line 3, column \d+: .+", str(err)), err
+    assert err.line == 3
+
+
+def test_invalid_toml_at_end_of_file() -> None:
+    err = error_of("[ring]\npixels =")
+    assert "invalid TOML at the end of the file (line 2)" in str(err)
+
+
+def test_duplicate_key_is_invalid_toml() -> None:
+    assert "invalid TOML" in str(error_of("[ring]\npixels = 1\npixels = 2\n"))
+
+
+def test_utf8_bom_is_accepted() -> None:
+    assert parse_config("\ufeff[ring]\npixels = 12\n").ring.pixels == 12
+
+
+# --------------------------------------------------------------------------- checks across keys
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "needle"),
+    [
+        ("[ring]\npixels = 12\nstart_pixel = 12", "ring.start_pixel", "allowed 0-11"),
+        ("[ring]\nstart_pixel = 30", "ring.start_pixel", "allowed 0-23"),
+        ('[ring]\npin = "GPIO18"', "ring.pin", 'cannot be used with ring.driver = "spi"'),
+        ('[ring]\ndriver = "pwm"\npin = 5', "ring.pin", '"GPIO12", "GPIO13", "GPIO18"'),
+        ("[button]\npin = 10", "button.pin", "is also ring.pin"),
+        ("[button]\npin = 9", "button.pin", "held by the SPI bus"),
+        ("[ring]\npixels = 500", "ring.max_milliamps", "leaves nothing to light the ring"),
+        (
+            "[reminder]\nevery_minutes = 1\nseconds = 60",
+            "reminder.seconds",
+            "not shorter than the 60 s between pulses",
+        ),
+    ],
+)
+def test_cross_key_checks(text: str, key: str, needle: str) -> None:
+    err = error_of(text)
+    assert err.key == key
+    assert needle in str(err)
+
+
+def test_cross_key_checks_accept_valid_combinations() -> None:
+    cfg = parse_config('[ring]\ndriver = "pi5"\npin = 4\n[button]\npin = 9\n')
+    assert (cfg.ring.pin, cfg.button.pin) == ("GPIO4", "GPIO9")
+    assert parse_config('[ring]\ndriver = "pwm"\npin = 18').ring.pin == "GPIO18"
+    assert parse_config("[ring]\npixels = 12\nstart_pixel = 11").ring.start_pixel == 11
+    assert parse_config("[reminder]\nevery_minutes = 1\nseconds = 59").reminder.seconds == 59.0
+
+
+# --------------------------------------------------------------------------- custom pattern
+
+
+def test_custom_keys_are_refused_with_a_preset() -> None:
+    assert str(error_of("[session]\ninhale = 4")) == (
+        'config.toml: session.inhale is only used with session.pattern = "custom" (line 2)'
+    )
+    assert error_of('[session]\npattern = "box"\nhold_out = 1').key == "session.hold_out"
+
+
+def test_custom_needs_inhale_and_exhale() -> None:
+    message = str(error_of('[session]\npattern = "custom"\n'))
+    assert "needs session.inhale and session.exhale" in message
+    assert "needs session.exhale " in str(error_of('[session]\npattern = "custom"\ninhale = 3'))
+
+
+def test_custom_durations_are_range_checked() -> None:
+    err = error_of('[session]\npattern = "custom"\ninhale = 4\nexhale = 31\n')
+    assert err.key == "session.exhale"
+    assert "session.exhale = 31 s is out of range; allowed 0.5-30 s (line 4)" in str(err)
+    err = error_of('[session]\npattern = "custom"\ninhale = 4\nexhale = 6\nhold_in = -1\n')
+    assert err.key == "session.hold_in"
+
+
+def test_custom_holds_default_to_zero_and_build_the_pattern() -> None:
+    cfg = parse_config('[session]\npattern = "custom"\ninhale = 3\nexhale = 5\nhold_out = 2\n')
+    assert (cfg.session.hold_in, cfg.session.hold_out) == (0.0, 2.0)
+    pattern = session_pattern(cfg)
+    assert [(p.kind, p.seconds) for p in pattern.phases(0)] == [
+        (patterns.INHALE, 3.0),
+        (patterns.EXHALE, 5.0),
+        (patterns.HOLD_OUT, 2.0),
+    ]
+    assert parse_config(to_toml(cfg)) == cfg
+
+
+def test_preset_patterns() -> None:
+    cfg = parse_config('[session]\npattern = "box"\nlong_pattern = "4-7-8"')
+    assert session_pattern(cfg) is patterns.PRESETS["box"]
+    assert long_pattern(cfg) is patterns.PRESETS["4-7-8"]
+    assert session_pattern(Config()).name == "three-breath"
+    assert long_pattern(Config()).name == "coherent"
+
+
+def test_session_pattern_of_a_hand_built_bad_config_raises_config_error() -> None:
+    bad = dataclasses.replace(Config(), session=C.SessionConfig(pattern="nope"))
+    with pytest.raises(ConfigError, match=r"session\.pattern"):
+        session_pattern(bad)
+    with pytest.raises(ConfigError, match=r"needs session\.inhale"):
+        session_pattern(dataclasses.replace(Config(), session=C.SessionConfig(pattern="custom")))
+
+
+# --------------------------------------------------------------------------- hour ranges
+
+
+def test_hour_range_plain() -> None:
+    r = C.parse_hour_range("08:00-22:00")
+    assert (r.start_minute, r.end_minute) == (480, 1320)
+    assert not r.wraps
+    assert r.contains(480) and r.contains(1319.99)
+    assert not r.contains(479.99) and not r.contains(1320) and not r.contains(0)
+    assert str(r) == "08:00-22:00"
+
+
+def test_hour_range_wrapping_midnight() -> None:
+    r = C.parse_hour_range("22:00-07:00")
+    assert r.wraps
+    assert r.contains(1320) and r.contains(1439.5) and r.contains(0) and r.contains(419.9)
+    assert not r.contains(420) and not r.contains(720) and not r.contains(1319.9)
+    assert str(r) == "22:00-07:00"
+
+
+def test_hour_range_whole_day_and_end_at_midnight() -> None:
+    day = C.parse_hour_range("00:00-24:00")
+    assert all(day.contains(m) for m in (0, 600, 1439.99))
+    evening = C.parse_hour_range("18:00-24:00")
+    assert evening.contains(1439) and not evening.contains(0)
+    assert str(evening) == "18:00-24:00"
+    assert parse_config(to_toml(Config(night=C.NightConfig(hours=evening)))).night.hours == evening
+
+
+@pytest.mark.parametrize("text", ["", "08:00", "8-22", "08:00-22:60", "25:00-01:00", "24:30-01:00"])
+def test_hour_range_rejects_bad_text(text: str) -> None:
+    with pytest.raises(ValueError):
+        C.parse_hour_range(text)
+
+
+def test_hour_range_rejects_bad_minutes() -> None:
+    for start, end in ((0, 0), (600, 600), (0, 1440 * 2), (1440, 10), (-1, 10)):
+        with pytest.raises(ValueError):
+            HourRange(start, end)
+
+
+# --------------------------------------------------------------------------- files and paths
+
+
+def test_load_config_none_gives_defaults() -> None:
+    assert load_config(None) == Config()
+
+
+def test_load_config_reads_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[ring]\npixels = 16\n", encoding="utf-8")
+    assert load_config(path).ring.pixels == 16
+    assert load_config(str(path)).ring.pixels == 16
+
+
+def test_load_config_errors_name_the_path(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.toml"
+    with pytest.raises(ConfigError, match=r"nope\.toml: cannot read the config file: No such file"):
+        load_config(missing)
+    with pytest.raises(ConfigError, match="cannot read the config file"):
+        load_config(tmp_path)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[ring]\npixels = 0\n")
+    with pytest.raises(ConfigError, match=rf"^{re.escape(str(bad))}: ring\.pixels = 0"):
+        load_config(bad)
+
+
+def test_load_config_refuses_large_files(tmp_path: Path) -> None:
+    path = tmp_path / "big.toml"
+    path.write_bytes(b"#" * (C.MAX_CONFIG_BYTES + 1))
+    with pytest.raises(ConfigError, match="too large"):
+        load_config(path)
+    path.write_bytes(b"#" * C.MAX_CONFIG_BYTES)
+    assert load_config(path) == Config()
+
+
+def test_load_config_refuses_non_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(b'[audio]\n\ndevice = "caf\xe9"\n')
+    with pytest.raises(ConfigError, match=r"not UTF-8 text \(byte \d+, line 3\)"):
+        load_config(path)
+
+
+def test_config_path_from_precedence(tmp_path: Path) -> None:
+    default = tmp_path / "default.toml"
+    env = {C.CONFIG_ENV: "/env/config.toml"}
+    assert config_path_from("/arg.toml", env, default) == Path("/arg.toml")
+    assert config_path_from(None, env, default) == Path("/env/config.toml")
+    assert config_path_from(None, {C.CONFIG_ENV: ""}, default) is None
+    assert config_path_from(None, {}, default) is None
+    default.write_text("")
+    assert config_path_from(None, {}, default) == default
+    assert str(C.DEFAULT_CONFIG_PATH) == "/etc/breathring/config.toml"
+
+
+def test_check_file(tmp_path: Path) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text("[ring]\npixels = 12\n")
+    code, message = check_file(good)
+    assert code == 0
+    assert message.startswith(f"{good}: OK") and "12 pixels" in message
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[ring]\nbrightness = 2\n")
+    code, message = check_file(bad)
+    assert code == 78
+    assert message == f"{bad}: ring.brightness = 2 is out of range; allowed 0 < brightness <= 1" + (
+        " (line 2)"
+    )
+    assert check_file(None)[0] == 0
+    assert check_file(tmp_path / "missing.toml")[0] == 78
+
+
+# --------------------------------------------------------------------------- overrides, writing
+
+
+def test_with_values_validates_like_a_file() -> None:
+    cfg = with_values(Config(), {"session.pattern": "box", "ring.pixels": 12})
+    assert (cfg.session.pattern, cfg.ring.pixels) == ("box", 12)
+    with pytest.raises(ConfigError, match=r'^command line: session\.pattern = "bx" .*"box"\?$'):
+        with_values(Config(), {"session.pattern": "bx"})
+    assert with_values(Config(), {"ring.pixels": 12}) == Config(ring=C.RingConfig(pixels=12))
+    assert with_values(Config(), {}) == Config()
+    custom = parse_config('[session]\npattern = "custom"\ninhale = 3\nexhale = 4')
+    unset = with_values(custom, {"session.pattern": "box", "session.inhale": None})
+    assert unset.session.inhale is None
+    with pytest.raises(ConfigError, match=r"needs session\.inhale"):
+        with_values(custom, {"session.inhale": None})
+    back = with_values(custom, {"session.pattern": "coherent"})
+    assert back.session == C.SessionConfig(pattern="coherent")
+
+
+def test_format_color() -> None:
+    assert format_color((60, 155, 255)) == "#3C9BFF"
+    assert format_color((0, 0, 0)) == "#000000"
+    assert C.parse_color("#ff8c32") == (255, 140, 50)
+
+
+def test_strings_with_awkward_characters_round_trip() -> None:
+    device = 'USB "Speaker" \\ café\t\n\x00\x7f\U0001f600'
+    cfg = Config(audio=C.AudioConfig(device=device, cues_dir="/srv/cues dir"))
+    assert parse_config(to_toml(cfg)) == cfg
+
+
+def test_error_value_is_cut_short() -> None:
+    message = str(error_of(f'[ring]\ncolor = "{"x" * 500}"'))
+    assert "..." in message and len(message) < 200
+
+
+# --------------------------------------------------------------------------- properties
+
+PWM_PINS = (10, 12, 13, 18, 19, 21)
+SPI_BUS = (7, 8, 9, 10, 11)
+PERIODS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440)
+
+
+def floats(low: float, high: float, **kw: bool) -> st.SearchStrategy[float]:
+    return st.floats(low, high, allow_nan=False, allow_infinity=False, **kw)
+
+
+colours = st.tuples(*[st.integers(0, 255)] * 3)
+
+
+@st.composite
+def hour_ranges(draw: st.DrawFn) -> HourRange:
+    start = draw(st.integers(0, 1439))
+    end = draw(st.integers(0, 1440).filter(lambda e: e != start))
+    return HourRange(start, end)
+
+
+@st.composite
+def configs(draw: st.DrawFn) -> Config:
+    pixels = draw(st.integers(1, 1000))
+    idle = draw(floats(0, 10))
+    driver = draw(st.sampled_from(("spi", "pwm", "pi5")))
+    pins = {"spi": st.just(10), "pwm": st.sampled_from(PWM_PINS), "pi5": st.integers(0, 27)}
+    ring_gpio = draw(pins[driver])
+    button_gpio = draw(
+        st.integers(0, 27).filter(
+            lambda n: n != ring_gpio and not (driver == "spi" and n in SPI_BUS)
+        )
+    )
+    ring = C.RingConfig(
+        pixels=pixels,
+        brightness=draw(floats(0, 1, exclude_min=True)),
+        color=draw(colours),
+        max_milliamps=draw(floats(max(50.0, idle * pixels + 1), 20000)),
+        milliamps_per_channel=draw(floats(1, 100)),
+        idle_milliamps=idle,
+        start_pixel=draw(st.integers(0, pixels - 1)),
+        fps=draw(st.integers(1, 240)),
+        order=draw(st.sampled_from(("RGB", "RBG", "GRB", "GBR", "BRG", "BGR", "RGBW", "GRBW"))),
+        pin=f"GPIO{ring_gpio}",
+        driver=driver,
+    )
+    pattern = draw(st.sampled_from(patterns.PATTERN_NAMES))
+    custom = pattern == patterns.CUSTOM
+    session = C.SessionConfig(
+        pattern=pattern,
+        breaths=draw(st.integers(1, 100)),
+        inhale=draw(floats(0.5, 30)) if custom else None,
+        hold_in=draw(floats(0, 30)) if custom else None,
+        exhale=draw(floats(0.5, 30)) if custom else None,
+        hold_out=draw(floats(0, 30)) if custom else None,
+        long_pattern=draw(st.sampled_from(tuple(patterns.PRESETS))),
+        long_breaths=draw(st.integers(1, 100)),
+    )
+    every = draw(st.sampled_from(PERIODS))
+    reminder = C.ReminderConfig(
+        enabled=draw(st.booleans()),
+        every_minutes=every,
+        active_hours=draw(hour_ranges()),
+        seconds=draw(floats(5, min(300.0, every * 60.0), exclude_max=every * 60 <= 300)),
+        sound=draw(st.booleans()),
+    )
+    night = C.NightConfig(
+        hours=draw(hour_ranges()),
+        brightness=draw(floats(0, 1, exclude_min=True)),
+        color=draw(colours),
+        volume=draw(floats(0, 1)),
+    )
+    audio = C.AudioConfig(
+        enabled=draw(st.booleans()),
+        volume=draw(floats(0, 1)),
+        driver=draw(st.from_regex(r"[a-z0-9_]{0,12}", fullmatch=True)),
+        device=draw(st.text(max_size=30)),
+        cues_dir=draw(st.text(max_size=30)),
+        guide_tone=draw(st.booleans()),
+        buffer_samples=draw(st.sampled_from((256, 512, 1024, 2048, 4096, 8192))),
+    )
+    button = C.ButtonConfig(
+        pin=f"GPIO{button_gpio}",
+        hold_seconds=draw(floats(0.5, 10)),
+        double_seconds=draw(floats(0.1, 2)),
+        bounce_seconds=draw(floats(0, 0.5)),
+    )
+    return Config(ring, session, reminder, night, audio, button)
+
+
+@given(configs())
+def test_random_valid_configs_round_trip_through_toml(cfg: Config) -> None:
+    assert parse_config(to_toml(cfg)) == cfg
+
+
+scalars = st.one_of(
+    st.booleans(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(),
+    st.text(max_size=20),
+    st.sampled_from(["#3C9BFF", "GPIO17", "08:00-22:00", "custom", "box", "GRB", "pwm"]),
+)
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from([*sorted(all_keys()), "ring.pixles", "wifi.ssid"]),
+        st.one_of(scalars, st.lists(scalars, max_size=2)),
+        max_size=6,
+    )
+)
+def test_any_values_give_a_config_or_one_line_error_naming_a_key(values: dict) -> None:
+    try:
+        cfg = with_values(Config(), values)
+    except ConfigError as e:
+        message = str(e)
+        assert "\n" not in message
+        assert message.startswith("command line: ")
+        assert e.key is not None and e.key.split(".")[0] in message
+    else:
+        assert parse_config(to_toml(cfg)) == cfg
+
+
+@given(st.text(max_size=200))
+def test_arbitrary_text_never_crashes_the_parser(text: str) -> None:
+    try:
+        parse_config(text)
+    except ConfigError as e:
+        assert "\n" not in str(e)
