@@ -124,51 +124,51 @@ def frame_record(t: float, rendered: Rendered) -> dict[str, object]:
 
 
 def simulate(cfg: Config, opts: SimOptions) -> Iterator[tuple[float, Rendered]]:
-    """Frames the ring would be sent, with their virtual time."""
+    """Frames the ring would be sent, with their virtual time.
+
+    The loop is the service's: frames at the frame rate while the light
+    changes; otherwise a jump straight to the next gesture or schedule check.
+    """
     fps = opts.fps or cfg.ring.fps
     interval = 1.0 / fps
-    start = datetime.combine(opts.day, opts.at, ZoneInfo(opts.tz))
-    clock = FakeClock(start)
+    clock = FakeClock(datetime.combine(opts.day, opts.at, ZoneInfo(opts.tz)))
+    clock.synced = opts.synced
     engine = Engine(cfg)
     events = _events(opts, cfg.button.hold_seconds, cfg.button.double_seconds)
-    anchor = 0.0  # frames fall on anchor + n / fps
-    n = 0
+    anchor, n = 0.0, 0  # while active, frames fall on anchor + n / fps
+    next_check = 0.0  # monotonic time of the next look at the reminder schedule
     end = opts.seconds
-
-    def now_at(t: float) -> Now:
-        clock.advance_to(t)
-        return read(clock)
+    inf = float("inf")
 
     while True:
-        next_event = events[0].at if events else None
-        if engine.active:
-            t_frame = anchor + n * interval
-            if next_event is not None and next_event <= t_frame:
-                t = next_event
-            else:
-                if t_frame > end:
-                    return
-                yield t_frame, engine.render(now_at(t_frame))
-                n += 1
-                continue
-        else:
-            if next_event is None:
-                return
-            t = next_event
-        # Apply every event at time t, then draw at once and re-anchor the frame grid.
-        now = now_at(t)
-        drew = False
+        t_frame = anchor + n * interval if engine.active else inf
+        t_event = events[0].at if events else inf
+        t = min(t_frame, t_event, next_check)
+        if t > end:
+            return
+        clock.advance_to(t)
+        now = read(clock)
+        restart = False
         while events and events[0].at <= t:
             event = events.pop(0)
             if event.kind == "jump":
                 clock.jump_wall(timedelta(seconds=event.value))
                 now = read(clock)
+                next_check = t  # look at the schedule again at once
             else:
                 engine.gesture(event.kind, now)
-                drew = True
-        if drew or engine.active:
+                restart = True
+        if t >= next_check:
+            was_active = engine.active
+            engine.check_reminder(now, clock.synced)
+            restart = restart or (engine.active and not was_active)
+            next_check = t + max(engine.seconds_to_next_check(now), interval)
+        if restart:
+            # Something new to show: draw at once and start a new frame grid.
+            anchor, n = t, 0
+        if engine.active and (restart or t >= anchor + n * interval):
             yield t, engine.render(now)
-            anchor, n = t, 1
+            n += 1
 
 
 def write_jsonl(cfg: Config, opts: SimOptions, out: IO[str]) -> int:
