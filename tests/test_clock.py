@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from breathring.clock import (
     STA_UNSYNC,
     TIME_ERROR,

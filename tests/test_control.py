@@ -14,6 +14,7 @@ from pathlib import Path
 from queue import Empty, SimpleQueue
 
 import pytest
+
 from breathring.control import (
     DEFAULT_SOCKET,
     ControlAccessDenied,

@@ -8,10 +8,11 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from breathring.clock import FakeClock
-from breathring.reminder import DEFAULT_GRACE, ReminderSchedule
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from breathring.clock import FakeClock
+from breathring.reminder import DEFAULT_GRACE, ReminderSchedule
 
 LONDON = ZoneInfo("Europe/London")
 STEP = timedelta(seconds=10)

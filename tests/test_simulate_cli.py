@@ -80,7 +80,7 @@ def test_output_is_deterministic(capsys):
 
 
 def test_idle_writes_only_the_header(capsys):
-    header, frames = simulate(capsys, "--idle", "--seconds", "600")
+    header, frames = simulate(capsys, "--idle", "--at", "12:10", "--seconds", "600")
     assert frames == [] and header["pixels"] == 24
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from breathring import state as state_mod
 from breathring.state import (
     DEFAULT_STATE_DIR,

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from breathring.systemd import Notifier
 
 RECV_TIMEOUT_S = 1.0

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import IO
 from zoneinfo import ZoneInfo
 
-from .clock import FakeClock, Now, read
+from .clock import FakeClock, read
 from .config import Config, format_color
 from .controller import DOUBLE, HOLD, PRESS
 from .engine import Engine, Rendered
