@@ -1,0 +1,111 @@
+"""The hardware seam: what the service needs from a ring, a button and audio.
+
+Only modules inside this package may import hardware libraries, and they
+do so lazily (inside functions), so importing this package is always cheap
+and works on any machine. Real implementations: ring.NeoPixelRing,
+button.GpioButton, audio.PygameAudio; stand-ins: mock.MockRing,
+mock.MockButton, mock.MockAudio; select.open_hardware picks a set.
+"""
+
+from __future__ import annotations
+
+import queue
+from typing import Protocol, runtime_checkable
+
+from breathring.gestures import ButtonEvent
+
+__all__ = [
+    "EX_CONFIG",
+    "EX_UNAVAILABLE",
+    "Audio",
+    "Button",
+    "ButtonEvent",
+    "HardwareMisconfigured",
+    "HardwareUnavailable",
+    "Ring",
+]
+
+#: Exit status for missing or unusable hardware (sysexits EX_UNAVAILABLE).
+EX_UNAVAILABLE = 69
+#: Exit status for a configuration the hardware cannot honour (sysexits EX_CONFIG).
+EX_CONFIG = 78
+
+
+class HardwareUnavailable(Exception):
+    """The hardware cannot be used; str(e) is one line that names the fix.
+
+    `exit_code` is what the CLI should exit with (69; 78 for the subclass
+    HardwareMisconfigured, whose cause is the configuration, so restarting
+    the service will not help).
+    """
+
+    exit_code = EX_UNAVAILABLE
+
+
+class HardwareMisconfigured(HardwareUnavailable):
+    """The configuration asks for something this hardware cannot do (e.g. a pin)."""
+
+    exit_code = EX_CONFIG
+
+
+@runtime_checkable
+class Ring(Protocol):
+    """A chain of RGB pixels."""
+
+    @property
+    def pixels(self) -> int:
+        """How many pixels the ring has."""
+        ...
+
+    def show(self, rgb: bytes | bytearray) -> None:
+        """Send one frame: 3*pixels bytes, RGB order, pixel 0 first, exact wire values.
+
+        Raises ValueError for a frame of the wrong length and OSError when the
+        write to the LEDs fails.
+        """
+        ...
+
+    def clear(self) -> None:
+        """Turn every pixel off (sent at once)."""
+        ...
+
+    def close(self) -> None:
+        """Clear the ring, then release the hardware; safe to call twice."""
+        ...
+
+
+@runtime_checkable
+class Button(Protocol):
+    """A push button; its edges arrive in `events` (from any thread)."""
+
+    events: queue.SimpleQueue[ButtonEvent]
+
+    def close(self) -> None:
+        """Release the GPIO; safe to call twice."""
+        ...
+
+
+@runtime_checkable
+class Audio(Protocol):
+    """Cue playback; never raises from play (a missing speaker means silence)."""
+
+    @property
+    def available(self) -> bool:
+        """Whether sound can be heard right now."""
+        ...
+
+    def play(self, cue: str, volume: float) -> None:
+        """Start a cue (start, inhale, hold, exhale, end, reminder, confirm-on, confirm-off)."""
+        ...
+
+    def play_guide(self, kind: str, seconds: float, volume: float) -> None:
+        """Start a guide tone that swells and fades over `seconds` ("inhale", "exhale", "hold")."""
+        ...
+
+    def stop(self) -> None:
+        """Stop whatever is playing."""
+        ...
+
+    def close(self) -> None:
+        """Release the audio device; safe to call twice."""
+        ...

@@ -1,0 +1,83 @@
+"""The push button on a GPIO pin, through gpiozero.
+
+gpiozero calls back from its own thread; the callbacks only put a stamped
+edge on `events`. Everything else (press, double, hold) is decided in the
+main thread by breathring.gestures.GestureDecoder, so gpiozero's own
+`when_held` is not used.
+"""
+
+from __future__ import annotations
+
+import queue
+from typing import Any
+
+from breathring.clock import Clock
+from breathring.gestures import DOWN, UP, ButtonEvent
+from breathring.hw import HardwareMisconfigured, HardwareUnavailable
+
+
+class GpioButton:
+    """A button between `pin` and ground, with the internal pull-up on."""
+
+    def __init__(
+        self,
+        pin: str | int,
+        hold_seconds: float,
+        bounce_seconds: float | None,
+        clock: Clock,
+        pin_factory: Any = None,
+    ) -> None:
+        self.hold_seconds = hold_seconds
+        self.clock = clock
+        self.events: queue.SimpleQueue[ButtonEvent] = queue.SimpleQueue()
+        self._button = _open_button(pin, bounce_seconds or None, pin_factory)
+        self._button.when_pressed = self._on_down
+        self._button.when_released = self._on_up
+
+    def _on_down(self) -> None:
+        self.events.put(ButtonEvent(DOWN, self.clock.monotonic()))
+
+    def _on_up(self) -> None:
+        self.events.put(ButtonEvent(UP, self.clock.monotonic()))
+
+    @property
+    def is_pressed(self) -> bool:
+        """The pin's state now (for a self-test; the service uses `events`)."""
+        return bool(self._button.is_pressed)
+
+    def close(self) -> None:
+        self._button.close()
+
+
+def _open_button(pin: str | int, bounce: float | None, pin_factory: Any) -> Any:
+    try:
+        from gpiozero import Button
+        from gpiozero.exc import BadPinFactory, GPIOPinInUse, PinError, PinInvalidPin
+    except ImportError as error:
+        raise HardwareUnavailable(
+            f"gpiozero is not installed ({error}); reinstall breathring (pip install breathring)"
+        ) from error
+    name = f"GPIO{pin}" if isinstance(pin, int) else pin
+    try:
+        return Button(name, pull_up=True, bounce_time=bounce, pin_factory=pin_factory)
+    except PinInvalidPin as error:
+        raise HardwareMisconfigured(
+            f"button.pin = {name} is not a GPIO pin on this board; use GPIO0-GPIO27, "
+            "e.g. GPIO17 (header pin 11)"
+        ) from error
+    except GPIOPinInUse as error:
+        raise HardwareMisconfigured(
+            f"button.pin = {name} is already in use (by the ring or another device); "
+            "choose another pin, e.g. GPIO17"
+        ) from error
+    except BadPinFactory as error:
+        raise HardwareUnavailable(
+            "no GPIO library for gpiozero: install python3-lgpio "
+            "('sudo apt install python3-lgpio') and use a venv with --system-site-packages"
+        ) from error
+    except (PinError, OSError) as error:
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise HardwareUnavailable(
+            f"cannot open button.pin = {name}: {reason}; add the user to group gpio "
+            "('sudo usermod -aG gpio USER') or check docs/wiring.md"
+        ) from error
