@@ -1,0 +1,358 @@
+"""Sound cues and guide tones on pygame.mixer, with a silent fallback.
+
+The mixer is opened ONCE, at start, and kept open: on the Pi's analog output
+every open/close is an audible pop. Mixer settings:
+
+- 44.1 kHz, signed 16-bit, MONO: the cues are mono, the device has one
+  speaker, mono halves the mixing work, and SDL upmixes to the device's
+  channels when it needs stereo (allowedchanges=0: SDL converts, so our PCM
+  always matches the mixer format and guide tones can be handed over as raw
+  bytes).
+- buffer = audio.buffer_samples (default 1024 frames = 23 ms at 44.1 kHz).
+  Smaller buffers (256/512) underrun and crackle with pygame on a Pi under
+  systemd when the CPU is busy (a frame render, an SD-card write); 1024 keeps a
+  comfortable margin while a cue still starts within ~50 ms of play() (one
+  buffer here plus the device's own period), well inside what feels "at once".
+- audio.driver sets SDL_AUDIODRIVER before the mixer opens. A systemd service
+  has no desktop session (no PulseAudio/PipeWire user daemon), so "alsa" is the
+  right choice there; "" lets SDL pick (fine on a desktop).
+
+No device, or one that fails later (pygame.error): ONE warning, then silence;
+a new attempt is made on the next play at most every RETRY_SECONDS of the
+injected clock's monotonic time, and one info line when the sound is back.
+play() and play_guide() never raise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Protocol
+
+from .. import sounds
+from ..clock import Clock
+
+LOG = logging.getLogger("breathring.audio")
+
+#: Wait this long (monotonic seconds) between attempts to reopen a failed device.
+RETRY_SECONDS = 60.0
+MIXER_FREQUENCY = sounds.SAMPLE_RATE
+MIXER_SIZE = -16  # signed 16-bit
+MIXER_CHANNELS = sounds.CHANNELS  # mono: see the module docstring
+#: Number of mixer channels (voices); one is reserved for guide tones.
+MIXER_VOICES = 8
+GUIDE_VOICE = 0
+#: stop() fades out over this long instead of cutting (a cut clicks).
+STOP_FADE_MS = 120
+#: Rendered guide tones kept in memory (bytes); least recently used go first.
+GUIDE_CACHE_BYTES = 16 * 1024 * 1024
+ASSETS_ENV = "BREATHRING_ASSETS"
+
+
+class AudioSettings(Protocol):
+    """The [audio] config section fields used here (config.AudioConfig)."""
+
+    enabled: bool
+    driver: str
+    device: str
+    cues_dir: str
+    buffer_samples: int
+
+
+def bundled_assets_dir() -> Path:
+    """Where the bundled cue WAVs are.
+
+    $BREATHRING_ASSETS if set; else breathring/assets inside the package (an
+    installed wheel, if it bundles them); else the repo's assets/ next to firmware/.
+    """
+    env = os.environ.get(ASSETS_ENV)
+    if env:
+        return Path(env)
+    package = Path(__file__).resolve().parents[1]
+    inside = package / "assets"
+    if inside.is_dir():
+        return inside
+    return package.parents[1] / "assets"
+
+
+def _clamp_volume(volume: float) -> float:
+    if not isinstance(volume, int | float) or math.isnan(volume):
+        return 0.0
+    return min(1.0, max(0.0, float(volume)))
+
+
+def _import_pygame() -> Any:
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    import pygame  # lazy: heavy, and hardware
+
+    return pygame
+
+
+class SilentAudio:
+    """The Audio interface doing nothing (audio.enabled = false)."""
+
+    available = False
+
+    def play(self, cue: str, volume: float) -> None:
+        """Play nothing."""
+
+    def play_guide(self, kind: str, seconds: float, volume: float) -> None:
+        """Play nothing."""
+
+    def prepare_guide(self, kind: str, seconds: float) -> None:
+        """Render nothing."""
+
+    def stop(self) -> None:
+        """Nothing to stop."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class PygameAudio:
+    """Cues and guide tones through pygame.mixer; silent while the device is unusable."""
+
+    def __init__(
+        self, settings: AudioSettings, clock: Clock, log: logging.Logger | None = None
+    ) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._log = log or LOG
+        self._pygame: Any = None
+        self._open = False
+        self._closed = False
+        self._warned = False
+        self._last_attempt: float | None = None
+        self._sounds: dict[str, Any] = {}
+        self._guides: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+        self._guides_lock = threading.Lock()
+        self._complained: set[str] = set()
+        #: How many times the mixer was asked to open (for tests and status).
+        self.open_attempts = 0
+        self._try_open()
+
+    # -- the Audio interface -------------------------------------------------
+
+    @property
+    def available(self) -> bool:
+        """True while the mixer is open and working."""
+        return self._open
+
+    def play(self, cue: str, volume: float) -> None:
+        """Start cue `cue` at `volume` (0..1) on a free voice; never raises."""
+        if cue not in sounds.CUES:
+            self._complain_once(
+                f"cue:{cue}", f"cue {cue!r} is not known; allowed: {', '.join(sounds.CUE_NAMES)}"
+            )
+            return
+        if not self._ready():
+            return
+        try:
+            sound = self._sounds.get(cue)
+            if sound is None:
+                return
+            # Sound.play() picks a free voice outside the reserved guide voice
+            # (mixer.find_channel would not skip it). Volume is set before play
+            # so that no buffer goes out at a previous level.
+            sound.set_volume(_clamp_volume(volume))
+            sound.play()
+        except self._pygame.error as err:
+            self._fail(f"playing {cue!r} failed: {err}")
+
+    def play_guide(self, kind: str, seconds: float, volume: float) -> None:
+        """A soft tone swelling and fading over exactly `seconds`; replaces the previous one.
+
+        Renders the tone (pure Python, ~20 ms per second of tone on a desktop
+        CPU, several times that on a Pi) unless prepare_guide() or an earlier
+        play cached it.
+        """
+        try:
+            key = self._guide_key(kind, seconds)
+        except ValueError as err:
+            self._complain_once(f"guide:{kind}:{seconds}", str(err))
+            return
+        if not self._ready():
+            return
+        pcm = self._guide_pcm(key)
+        try:
+            sound = self._pygame.mixer.Sound(buffer=pcm)
+            channel = self._pygame.mixer.Channel(GUIDE_VOICE)
+            channel.set_volume(_clamp_volume(volume))
+            channel.play(sound)
+        except self._pygame.error as err:
+            self._fail(f"playing the {key[0]} guide tone failed: {err}")
+
+    def prepare_guide(self, kind: str, seconds: float) -> None:
+        """Render a guide tone into the cache in a background thread (returns at once).
+
+        Call it ahead of a session (e.g. for each phase of its pattern) so that
+        play_guide() does not render in the frame loop.
+        """
+        try:
+            key = self._guide_key(kind, seconds)
+        except ValueError as err:
+            self._complain_once(f"guide:{kind}:{seconds}", str(err))
+            return
+        threading.Thread(
+            target=self._guide_pcm, args=(key,), name="breathring-guide", daemon=True
+        ).start()
+
+    def stop(self) -> None:
+        """Fade out everything playing (quickly, without a click)."""
+        if not self._open:
+            return
+        try:
+            self._pygame.mixer.fadeout(STOP_FADE_MS)
+        except self._pygame.error as err:
+            self._fail(f"stopping failed: {err}")
+
+    def close(self) -> None:
+        """Close the mixer for good (at service stop)."""
+        self._closed = True
+        if self._open:
+            self._open = False
+            self._sounds.clear()
+            self._quit_mixer()
+
+    # -- opening, failing, retrying ---------------------------------------------
+
+    def _ready(self) -> bool:
+        """Open (or retry opening) if needed; True when cues can be played."""
+        if self._open:
+            return True
+        if self._closed:
+            return False
+        now = self._clock.monotonic()
+        if self._last_attempt is not None and now - self._last_attempt < RETRY_SECONDS:
+            return False
+        return self._try_open()
+
+    def _try_open(self) -> bool:
+        self.open_attempts += 1
+        self._last_attempt = self._clock.monotonic()
+        settings = self._settings
+        try:
+            pygame = self._pygame or _import_pygame()
+        except ImportError as err:
+            return self._fail(f"pygame is not installed ({err}); pip install pygame")
+        self._pygame = pygame
+        if settings.driver:
+            os.environ["SDL_AUDIODRIVER"] = settings.driver
+        try:
+            pygame.mixer.init(
+                frequency=MIXER_FREQUENCY,
+                size=MIXER_SIZE,
+                channels=MIXER_CHANNELS,
+                buffer=settings.buffer_samples,
+                devicename=settings.device or None,
+                allowedchanges=0,
+            )
+            pygame.mixer.set_num_channels(MIXER_VOICES)
+            pygame.mixer.set_reserved(GUIDE_VOICE + 1)
+            self._sounds = self._load_cues()
+        except pygame.error as err:
+            return self._fail(f"cannot open the audio device{self._where()}: {err}")
+        self._open = True
+        if self._warned:
+            self._log.info("audio is back%s; cues play again", self._where())
+            self._warned = False
+        return True
+
+    def _where(self) -> str:
+        parts = []
+        if self._settings.driver:
+            parts.append(f"audio.driver = {self._settings.driver!r}")
+        if self._settings.device:
+            parts.append(f"audio.device = {self._settings.device!r}")
+        return f" ({', '.join(parts)})" if parts else ""
+
+    def _fail(self, reason: str) -> bool:
+        """Go silent; warn once per outage. Returns False for convenience."""
+        was_open = self._open
+        self._open = False
+        self._sounds = {}
+        self._last_attempt = self._clock.monotonic()
+        if was_open or self._pygame is not None:
+            self._quit_mixer()
+        if not self._warned:
+            self._log.warning(
+                "%s; cues are silent, retrying at most every %g s", reason, RETRY_SECONDS
+            )
+            self._warned = True
+        return False
+
+    def _quit_mixer(self) -> None:
+        # Best effort: we are already failing or closing.
+        with contextlib.suppress(Exception):
+            self._pygame.mixer.quit()
+
+    def _complain_once(self, key: str, message: str) -> None:
+        if key not in self._complained:
+            self._complained.add(key)
+            self._log.warning(message)
+
+    # -- cue files -----------------------------------------------------------
+
+    def _load_cues(self) -> dict[str, Any]:
+        """Load every cue: from audio.cues_dir when set (else bundled), falling back to bundled."""
+        loaded = {}
+        bundled = bundled_assets_dir()
+        custom = Path(self._settings.cues_dir).expanduser() if self._settings.cues_dir else None
+        for name in sounds.CUE_NAMES:
+            candidates = [custom / f"{name}.wav"] if custom else []
+            candidates.append(bundled / f"{name}.wav")
+            for path in candidates:
+                sound = self._load_one(path, is_custom=path.parent == custom)
+                if sound is not None:
+                    loaded[name] = sound
+                    break
+        return loaded
+
+    def _load_one(self, path: Path, *, is_custom: bool) -> Any:
+        if not path.is_file():
+            if is_custom:
+                message = f"audio.cues_dir: {path} not found; using the bundled {path.name}"
+            else:
+                message = f"bundled cue {path} not found; that cue is silent"
+            self._complain_once(f"file:{path}", message)
+            return None
+        try:
+            return self._pygame.mixer.Sound(file=str(path))
+        except self._pygame.error as err:
+            self._complain_once(f"file:{path}", f"cannot load cue {path}: {err}; skipping it")
+            return None
+
+    # -- guide tones -----------------------------------------------------------
+
+    @staticmethod
+    def _guide_key(kind: str, seconds: float) -> tuple[str, int]:
+        return sounds.guide_kind(kind), sounds.guide_samples(seconds)
+
+    def _guide_pcm(self, key: tuple[str, int]) -> bytes:
+        with self._guides_lock:
+            pcm = self._guides.get(key)
+            if pcm is not None:
+                self._guides.move_to_end(key)
+                return pcm
+        kind, samples = key
+        pcm = sounds.render_guide(kind, samples / sounds.SAMPLE_RATE)
+        with self._guides_lock:
+            self._guides[key] = pcm
+            cached = sum(map(len, self._guides.values()))
+            while len(self._guides) > 1 and cached > GUIDE_CACHE_BYTES:
+                cached -= len(self._guides.popitem(last=False)[1])
+        return pcm
+
+
+def open_audio(
+    settings: AudioSettings, clock: Clock, log: logging.Logger | None = None
+) -> PygameAudio | SilentAudio:
+    """The audio for `settings` ([audio] config): silent when audio.enabled is false."""
+    if not settings.enabled:
+        return SilentAudio()
+    return PygameAudio(settings, clock, log)
