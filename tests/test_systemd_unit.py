@@ -1,0 +1,311 @@
+"""The systemd units: key settings, agreement with the code, `systemd-analyze` verify and security.
+
+The two `systemd-analyze` tests skip when the tool is absent (install it with
+`apt-get install systemd`; it works on unit files without a running systemd).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from breathring import config, control, state
+
+ROOT = Path(__file__).resolve().parent.parent
+UNIT_DIR = ROOT / "systemd"
+MAIN_UNIT = UNIT_DIR / "breathring.service"
+ROOT_UNIT = UNIT_DIR / "breathring-root.service"
+VARIANTS = (MAIN_UNIT, ROOT_UNIT)
+
+EXEC = "/opt/breathring/venv/bin/breathring"
+EXEC_START = f"{EXEC} run --hardware pi"
+RUN_DIR = "/run/breathring"
+
+#: systemd-analyze security exposure ceilings (0 = locked down, 10 = exposed).
+MAX_EXPOSURE_UNPRIVILEGED = 3.0
+#: The root unit measured 1.1 with systemd 252; a ceiling that catches a lost hardening line.
+MAX_EXPOSURE_ROOT = 2.0
+
+#: Settings the two variants may differ in (everything else must be identical).
+ROOT_VARIANT_DIFFERENCES = {
+    ("Unit", "Description"),
+    ("Service", "User"),
+    ("Service", "SupplementaryGroups"),
+    ("Service", "CapabilityBoundingSet"),
+    ("Service", "DeviceAllow"),
+}
+
+HARDENING_YES = (
+    "NoNewPrivileges",
+    "ProtectHome",
+    "PrivateTmp",
+    "PrivateMounts",
+    "PrivateNetwork",
+    "ProtectKernelTunables",
+    "ProtectKernelModules",
+    "ProtectKernelLogs",
+    "ProtectControlGroups",
+    "ProtectClock",
+    "ProtectHostname",
+    "RestrictNamespaces",
+    "RestrictRealtime",
+    "RestrictSUIDSGID",
+    "LockPersonality",
+    "MemoryDenyWriteExecute",
+    "RemoveIPC",
+)
+
+Unit = dict[tuple[str, str], list[str]]
+
+
+def parse_unit(path: Path) -> Unit:
+    """(section, key) -> every value in order; repeated keys (DeviceAllow=...) accumulate."""
+    unit: Unit = {}
+    section = ""
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+            continue
+        assert not line.endswith("\\"), f"{path.name}: continuation lines are not used: {raw!r}"
+        key, sep, value = line.partition("=")
+        assert sep, f"{path.name}: not a key=value line: {raw!r}"
+        unit.setdefault((section, key.strip()), []).append(value.strip())
+    return unit
+
+
+def one(unit: Unit, section: str, key: str) -> str:
+    values = unit.get((section, key))
+    assert values is not None, f"[{section}] {key}= is missing"
+    assert len(values) == 1, f"[{section}] {key}= is set {len(values)} times: {values}"
+    return values[0]
+
+
+def words(unit: Unit, section: str, key: str) -> list[str]:
+    """All space-separated words of every assignment of a list-valued key."""
+    return [w for v in unit.get((section, key), []) for w in v.split()]
+
+
+def environment(unit: Unit) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for value in unit.get(("Service", "Environment"), []):
+        name, sep, val = value.partition("=")
+        assert sep, f"Environment={value} has no '='"
+        env[name] = val
+    return env
+
+
+@pytest.fixture(scope="module")
+def main() -> Unit:
+    return parse_unit(MAIN_UNIT)
+
+
+@pytest.fixture(scope="module")
+def root() -> Unit:
+    return parse_unit(ROOT_UNIT)
+
+
+# --- the service contract ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", VARIANTS, ids=lambda p: p.name)
+def test_service_lifecycle(path: Path) -> None:
+    unit = parse_unit(path)
+    assert one(unit, "Service", "Type") == "notify"
+    assert one(unit, "Service", "NotifyAccess") == "main"
+    assert one(unit, "Service", "ExecStart") == EXEC_START
+    assert one(unit, "Service", "WatchdogSec") == "30"
+    assert one(unit, "Service", "TimeoutStopSec") == "5"
+    assert one(unit, "Service", "KillSignal") == "SIGTERM"
+    assert one(unit, "Service", "Restart") == "on-failure"
+    assert one(unit, "Service", "RestartSec") == "2"
+    assert one(unit, "Install", "WantedBy") == "multi-user.target"
+
+
+@pytest.mark.parametrize("path", VARIANTS, ids=lambda p: p.name)
+def test_restart_policy_for_exit_codes(path: Path) -> None:
+    """78 (bad config) is final; 69 (hardware unavailable) is retried, but not forever."""
+    unit = parse_unit(path)
+    prevent = words(unit, "Service", "RestartPreventExitStatus")
+    assert "78" in prevent
+    assert "69" not in prevent
+    burst = int(one(unit, "Unit", "StartLimitBurst"))
+    interval = int(one(unit, "Unit", "StartLimitIntervalSec"))
+    restart_sec = int(one(unit, "Service", "RestartSec"))
+    # Several retries ride out a slow udev at boot; a ring that stays missing hits the limit.
+    assert burst >= 3
+    assert burst * restart_sec < interval
+
+
+@pytest.mark.parametrize("path", VARIANTS, ids=lambda p: p.name)
+def test_environment_and_directories(path: Path) -> None:
+    unit = parse_unit(path)
+    env = environment(unit)
+    assert env["BREATHRING_CONFIG"] == "/etc/breathring/config.toml"
+    assert env["SDL_AUDIODRIVER"] == "alsa"
+    assert env["PYTHONUNBUFFERED"] == "1"
+    for key in ("StateDirectory", "RuntimeDirectory", "ConfigurationDirectory"):
+        assert one(unit, "Service", key) == "breathring"
+    # lgpio writes its FIFOs to LG_WD and opens them relative to the working directory:
+    # both must be the (writable) runtime directory.
+    assert env["LG_WD"] == RUN_DIR
+    assert one(unit, "Service", "WorkingDirectory") == RUN_DIR
+    assert one(unit, "Service", "Group") == "breathring"
+
+
+def test_unit_agrees_with_the_code(main: Unit) -> None:
+    """The paths systemd hands over are the ones the code falls back to."""
+    env = environment(main)
+    assert config.CONFIG_ENV in env
+    assert Path(env[config.CONFIG_ENV]) == config.DEFAULT_CONFIG_PATH
+    run_dir = f"/run/{one(main, 'Service', 'RuntimeDirectory')}"
+    assert control.socket_path_from(None, {control.RUNTIME_DIRECTORY_ENV: run_dir}) == (
+        control.DEFAULT_SOCKET
+    )
+    state_dir = f"/var/lib/{one(main, 'Service', 'StateDirectory')}"
+    assert state.state_dir_from({state.STATE_DIR_ENV: state_dir}) == state.DEFAULT_STATE_DIR
+
+
+# --- the unprivileged unit --------------------------------------------------------------------
+
+
+def test_main_unit_runs_unprivileged(main: Unit) -> None:
+    assert one(main, "Service", "User") == "breathring"
+    assert set(words(main, "Service", "SupplementaryGroups")) == {"spi", "gpio", "audio"}
+    assert one(main, "Service", "CapabilityBoundingSet") == ""
+    assert one(main, "Service", "AmbientCapabilities") == ""
+
+
+def test_main_unit_device_access(main: Unit) -> None:
+    assert one(main, "Service", "DevicePolicy") == "closed"
+    allowed = main[("Service", "DeviceAllow")]
+    assert sorted(allowed) == sorted(
+        ["char-spi rw", "char-gpiochip rw", "char-alsa rw", "char-rp1-pio rw"]
+    )
+
+
+@pytest.mark.parametrize("path", VARIANTS, ids=lambda p: p.name)
+def test_hardening(path: Path) -> None:
+    unit = parse_unit(path)
+    for key in HARDENING_YES:
+        assert one(unit, "Service", key) == "yes", key
+    assert one(unit, "Service", "ProtectSystem") == "strict"
+    assert one(unit, "Service", "ProtectProc") == "invisible"
+    assert one(unit, "Service", "RestrictAddressFamilies") == "AF_UNIX"
+    assert one(unit, "Service", "IPAddressDeny") == "any"
+    assert one(unit, "Service", "SystemCallArchitectures") == "native"
+    assert unit[("Service", "SystemCallFilter")] == ["@system-service", "~@privileged @resources"]
+    # SDL's audio thread asks for a higher priority: it must get EPERM, not SIGSYS.
+    assert one(unit, "Service", "SystemCallErrorNumber") == "EPERM"
+    assert int(one(unit, "Service", "UMask"), 8) & 0o007 == 0o007
+    assert one(unit, "Service", "NoNewPrivileges") == "yes"
+
+
+@pytest.mark.parametrize("path", VARIANTS, ids=lambda p: p.name)
+def test_settings_that_would_break_the_hardware_are_absent(path: Path) -> None:
+    """PrivateDevices hides /dev/spidev0.0 etc.; PrivateUsers drops the device groups;
+    ProcSubset=pid hides /proc/cpuinfo and /proc/device-tree that board detection reads."""
+    unit = parse_unit(path)
+    assert ("Service", "PrivateDevices") not in unit
+    assert ("Service", "PrivateUsers") not in unit
+    assert ("Service", "ProcSubset") not in unit
+    assert ("Service", "DynamicUser") not in unit
+
+
+# --- the root (pwm) unit ----------------------------------------------------------------------
+
+
+def test_root_unit_keeps_only_raw_io(root: Unit) -> None:
+    assert ("Service", "User") not in root  # uid 0: owner of /dev/mem
+    assert one(root, "Service", "CapabilityBoundingSet") == "CAP_SYS_RAWIO"
+    assert one(root, "Service", "AmbientCapabilities") == ""
+    assert ("Service", "SupplementaryGroups") not in root
+    assert one(root, "Service", "DevicePolicy") == "closed"
+    allowed = root[("Service", "DeviceAllow")]
+    assert "/dev/mem rw" in allowed
+    assert "/dev/vcio rw" in allowed
+    assert "char-mem rw" not in allowed  # that would add /dev/port and /dev/kmem
+
+
+def test_variants_differ_only_where_documented(main: Unit, root: Unit) -> None:
+    differing = {key for key in main.keys() | root.keys() if main.get(key) != root.get(key)}
+    assert differing <= ROOT_VARIANT_DIFFERENCES, differing - ROOT_VARIANT_DIFFERENCES
+
+
+# --- systemd-analyze --------------------------------------------------------------------------
+
+ANALYZE = shutil.which("systemd-analyze")
+needs_analyze = pytest.mark.skipif(ANALYZE is None, reason="systemd-analyze not installed")
+SYSTEM_UNIT_DIRS = (Path("/usr/lib/systemd/system"), Path("/lib/systemd/system"))
+
+
+def _analyze(*args: str) -> subprocess.CompletedProcess[str]:
+    assert ANALYZE is not None
+    return subprocess.run(
+        [ANALYZE, *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def _fake_root(tmp_path: Path, unit: Path, with_exec: bool) -> Path:
+    """A root with the unit, the distribution's units (targets) and, optionally, ExecStart."""
+    base = next((d for d in SYSTEM_UNIT_DIRS if (d / "multi-user.target").is_file()), None)
+    if base is None:
+        pytest.skip("no distribution unit directory to verify against")
+    root = tmp_path / "root"
+    shutil.copytree(base, root / "usr/lib/systemd/system", symlinks=True)
+    (root / "etc/systemd/system").mkdir(parents=True)
+    shutil.copy(unit, root / "etc/systemd/system" / unit.name)
+    if with_exec:
+        exe = root / EXEC.lstrip("/")
+        exe.parent.mkdir(parents=True)
+        exe.write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
+        exe.chmod(0o755)
+    return root
+
+
+@needs_analyze
+@pytest.mark.parametrize("path", VARIANTS, ids=lambda p: p.name)
+def test_systemd_analyze_verify_is_clean(path: Path, tmp_path: Path) -> None:
+    """Verified inside a temporary --root that holds a stand-in ExecStart, so no complaint at
+    all is accepted (outside such a root, the only one would be the missing executable)."""
+    root = _fake_root(tmp_path, path, with_exec=True)
+    result = _analyze("verify", f"--root={root}", path.name)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "", result.stderr
+    assert result.stdout.strip() == "", result.stdout
+
+
+@needs_analyze
+def test_systemd_analyze_verify_notices_a_missing_executable(tmp_path: Path) -> None:
+    """The check above can fail: the same root without ExecStart's file is rejected."""
+    root = _fake_root(tmp_path, MAIN_UNIT, with_exec=False)
+    result = _analyze("verify", f"--root={root}", MAIN_UNIT.name)
+    assert result.returncode != 0
+    assert f"Command {EXEC} is not executable" in result.stderr
+
+
+def exposure(path: Path) -> float:
+    result = _analyze("security", "--offline=true", str(path))
+    if "offline" in result.stderr and "unrecognized" in result.stderr:
+        pytest.skip("systemd-analyze is too old for --offline (needs systemd 250)")
+    match = re.search(
+        rf"Overall exposure level for {re.escape(path.name)}: (\d+(?:\.\d+)?)", result.stdout
+    )
+    assert match, result.stdout + result.stderr
+    return float(match.group(1))
+
+
+@needs_analyze
+def test_exposure_of_the_unprivileged_unit() -> None:
+    assert exposure(MAIN_UNIT) <= MAX_EXPOSURE_UNPRIVILEGED
+
+
+@needs_analyze
+def test_exposure_of_the_root_unit() -> None:
+    assert exposure(ROOT_UNIT) <= MAX_EXPOSURE_ROOT
