@@ -143,6 +143,57 @@ def build_parser() -> argparse.ArgumentParser:
     c = csub.add_parser("show", help="print the effective configuration as TOML")
     _add_config(c)
     csub.add_parser("defaults", help="print a commented default configuration file")
+
+    p = sub.add_parser(
+        "check",
+        help="self-test a freshly wired device: ring, audio, button",
+        description="Lights each pixel in turn in red, green and blue (a wrong colour order shows "
+        "as wrong colours), plays every cue, then waits up to 30 s for a press and a hold. "
+        "Prints a pass/fail table; exit 0 only if everything passed.",
+    )
+    _add_config(p)
+    _add_hardware(p)
+    p.add_argument(
+        "--button-timeout",
+        type=_time_arg,
+        default=30.0,
+        metavar="S",
+        help="how long to wait for the press and the hold (default 30)",
+    )
+
+    p = sub.add_parser(
+        "run",
+        help="run the device (the systemd service)",
+        description="The headless service: waits for the button, the control socket and the "
+        "hourly schedule; LEDs off at start and on exit. SIGTERM/SIGINT: fade out and exit 0; "
+        "SIGHUP: reload the configuration (a bad file keeps the old one).",
+    )
+    _add_config(p)
+    _add_hardware(p)
+    p.add_argument(
+        "--socket",
+        metavar="PATH",
+        help="control socket (default: "
+        "$RUNTIME_DIRECTORY/control.sock, else /run/breathring/control.sock)",
+    )
+
+    for name, text in (
+        ("press", "press the button (start a session, or fade out the running one)"),
+        ("start", "start a session"),
+        ("stop", "fade out the running session"),
+        ("status", "what the device is doing"),
+        ("reminders", "turn the hourly reminders on or off"),
+    ):
+        p = sub.add_parser(
+            name, help=f"service: {text}", description=f"Ask the running service to {text}."
+        )
+        p.add_argument("--socket", metavar="PATH", help="control socket of the service")
+        if name == "start":
+            p.add_argument("--pattern", choices=PATTERN_NAMES, help="breath pattern")
+        if name == "reminders":
+            p.add_argument("value", choices=("on", "off"))
+        if name == "status":
+            p.add_argument("--json", action="store_true", help="print the reply as JSON")
     return parser
 
 
@@ -240,7 +291,73 @@ def cmd_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    from .hw import HardwareUnavailable
+    from .service import run
+
+    try:
+        return run(args.config, args.hardware, args.socket)
+    except HardwareUnavailable as exc:
+        print(f"breathring: {exc}", file=sys.stderr)
+        return getattr(exc, "exit_code", EXIT_UNAVAILABLE)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .clock import SystemClock
+    from .hw import HardwareUnavailable
+    from .hw.select import open_hardware
+    from .selftest import run_check
+
+    cfg = _load(args)
+    clock = SystemClock()
+    try:
+        hardware = open_hardware(cfg, args.hardware, clock, log)
+    except HardwareUnavailable as exc:
+        print(f"breathring: {exc}", file=sys.stderr)
+        return getattr(exc, "exit_code", EXIT_UNAVAILABLE)
+    try:
+        return run_check(cfg, hardware, clock, sys.stdout, args.button_timeout)
+    finally:
+        hardware.close()
+
+
+def cmd_client(args: argparse.Namespace) -> int:
+    import json
+
+    from .control import ControlError, send_request, socket_path_from
+
+    request: dict[str, object] = {"cmd": args.command}
+    if args.command == "start" and args.pattern:
+        request["pattern"] = args.pattern
+    if args.command == "reminders":
+        request["value"] = args.value
+    try:
+        path = socket_path_from(args.socket, os.environ)
+        reply = send_request(path, request)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    except ControlError as exc:
+        print(f"breathring: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    if not reply.get("ok"):
+        print(f"breathring: {reply.get('error', 'the service refused')}", file=sys.stderr)
+        return 1
+    if getattr(args, "json", False):
+        print(json.dumps(reply, sort_keys=True))
+    else:
+        details = {k: v for k, v in reply.items() if k != "ok"}
+        print("  ".join(f"{k}: {v}" for k, v in details.items()))
+    return EXIT_OK
+
+
 COMMANDS = {
+    "run": cmd_run,
+    "check": cmd_check,
+    "press": cmd_client,
+    "start": cmd_client,
+    "stop": cmd_client,
+    "status": cmd_client,
+    "reminders": cmd_client,
     "simulate": cmd_simulate,
     "demo": cmd_demo,
     "render": cmd_render,

@@ -70,6 +70,7 @@ class _Session:
     long: bool
     last_t: float | None = None
     cancel_at: float | None = None
+    cancel_s: float = CANCEL_FADE_S
 
 
 @dataclass
@@ -170,12 +171,13 @@ class Controller:
         self._activity = _Session(Timeline(pattern, breaths), now.mono, self._look(now), long)
         self._pending_events.append(f"session-started:{pattern.name}")
 
-    def stop(self, now: Now) -> bool:
+    def stop(self, now: Now, fade_s: float = CANCEL_FADE_S) -> bool:
         """Fade out whatever is showing; True if there was something to stop."""
         activity = self._activity
         if isinstance(activity, _Session):
             if activity.cancel_at is None:
                 activity.cancel_at = now.mono
+                activity.cancel_s = fade_s
                 self._pending_cues.append("end")
                 self._pending_events.append("session-cancelled")
             return True
@@ -265,7 +267,7 @@ class Controller:
         segment = timeline.segment_at(t)
         gain = 1.0
         if session.cancel_at is not None:
-            fade = (now.mono - session.cancel_at) / CANCEL_FADE_S
+            fade = (now.mono - session.cancel_at) / session.cancel_s
             gain = 1.0 - smootherstep(fade)
             if fade >= 1.0:
                 segment = None

@@ -1,0 +1,207 @@
+"""The service loop in virtual time: mock hardware, FakeClock, no sleeping."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from breathring.clock import FakeClock
+from breathring.config import Config, parse_config
+from breathring.control import ControlRequest, Request
+from breathring.hw.mock import MockAudio, MockButton, MockRing
+from breathring.hw.ring import channel_offsets
+from breathring.hw.select import Hardware
+from breathring.service import Service
+from breathring.simulate import SimOptions, parse_at, simulate
+from breathring.state import StateStore
+
+UTC = ZoneInfo("UTC")
+
+
+def make(cfg: Config | None = None, at="12:10", order="GRB", tmp_path=None, synced=True):
+    cfg = cfg or Config()
+    h, m = map(int, at.split(":"))
+    clock = FakeClock(datetime(2026, 1, 15, h, m, tzinfo=UTC), synced=synced)
+    hw = Hardware(MockRing(cfg.ring.pixels, order), MockButton(clock), MockAudio(clock), "mock")
+
+    def wait(timeout: float):
+        try:
+            return hw.button.events.get_nowait()
+        except queue.Empty:
+            clock.advance(timeout)
+            return None
+
+    store = StateStore(Path(tmp_path)) if tmp_path else None
+    service = Service(cfg, hw, clock, state=store, wait=wait)
+    service.start()
+    return service, clock, hw
+
+
+def run_for(service: Service, clock: FakeClock, seconds: float, limit: int = 2_000_000) -> None:
+    end = clock.monotonic() + seconds
+    steps = 0
+    while clock.monotonic() < end:
+        service.step()
+        steps += 1
+        assert steps < limit, "the loop is spinning"
+
+
+def rgb_from_wire(wire: bytes, order: str) -> bytes:
+    offsets = channel_offsets(order)
+    width = len(order)
+    out = bytearray()
+    for i in range(0, len(wire), width):
+        out += bytes(wire[i + offsets[c]] for c in range(3))
+    return bytes(out)
+
+
+@pytest.mark.parametrize("order", ["GRB", "RGB", "BRG", "GRBW"])
+def test_session_on_mock_ring_matches_simulate_byte_for_byte(order):
+    service, clock, hw = make(order=order)
+    hw.button.down()
+    run_for(service, clock, 0.1)
+    hw.button.up()
+    run_for(service, clock, 40)
+    frames = [rgb_from_wire(f, order) for f in hw.ring.frames[1:]]  # [0]: cleared at start
+    expected = [r.wire for _, r in simulate(Config(), SimOptions(seconds=40, at=parse_at("12:10")))]
+    assert len(frames) == len(expected) > 3000
+    assert frames == expected
+    assert hw.ring.lit == 0
+
+
+def test_cues_play_on_their_phase_with_the_right_volume():
+    service, clock, hw = make()
+    hw.button.press()
+    run_for(service, clock, 40)
+    cues = [c for c, _, _ in hw.audio.played]
+    assert cues == ["start", "inhale", "exhale", "inhale", "exhale", "inhale", "exhale", "end"]
+    times = [t for _, t, _ in hw.audio.played]
+    assert times[1] - times[0] == pytest.approx(2.0, abs=0.011)
+    assert {v for _, _, v in hw.audio.played} == {Config().audio.volume}
+
+
+def test_idle_loop_sleeps_until_the_next_deadline():
+    service, clock, hw = make(at="12:10")
+    idle_steps = 0
+    start = clock.monotonic()
+    while clock.monotonic() - start < 3600:
+        was_active = service.engine.active
+        service.step()
+        idle_steps += not (was_active or service.engine.active)
+    # Idle: one wake a minute at most (to notice wall-clock jumps and sync).
+    assert idle_steps <= 61
+    assert hw.ring.writes > 1000  # the 13:00 pulse was drawn at the frame rate
+
+
+def test_hourly_pulses_over_a_day_and_hold_turns_them_off(tmp_path):
+    service, clock, hw = make(at="07:30", tmp_path=tmp_path)
+    starts = []
+    was = False
+    start = clock.monotonic()
+    while clock.monotonic() - start < 15 * 3600:
+        service.step()
+        now_pulse = service.engine.controller.state == "pulse"
+        if now_pulse and not was:
+            starts.append(clock.wall().strftime("%H:%M"))
+        was = now_pulse
+    assert starts == [f"{h:02d}:00" for h in range(8, 22)]
+    hw.button.down()
+    run_for(service, clock, 2.5)
+    hw.button.up()
+    run_for(service, clock, 3)
+    assert service.engine.controller.reminders_enabled is False
+    saved = json.loads((tmp_path / "state.json").read_text())
+    assert saved["reminders_enabled"] is False
+    assert [c for c, _, _ in hw.audio.played][-1] == "confirm-off"
+
+
+def test_no_pulse_until_the_clock_is_synchronised():
+    service, clock, hw = make(at="09:50", synced=False)
+    run_for(service, clock, 1800)
+    assert hw.ring.writes == 1  # only the clear at start
+    clock.set_synced(True)  # at 10:20: the 10:00 slot is too late to show
+    run_for(service, clock, 600)
+    assert hw.ring.writes == 1
+    run_for(service, clock, 1900)  # to 11:00 and past
+    assert hw.ring.writes > 1000
+
+
+def test_ring_write_errors_are_retried_and_logged_rate_limited(caplog):
+    service, clock, hw = make()
+    hw.ring.fail_every = 7
+    caplog.set_level(logging.ERROR, "breathring.service")
+    hw.button.press()
+    run_for(service, clock, 40)
+    assert hw.ring.lit == 0  # ended dark despite the failures
+    errors = [r for r in caplog.records if "ring failed" in r.getMessage()]
+    assert 1 <= len(errors) <= 3
+
+
+def test_dark_frame_retried_after_a_failure_while_idle():
+    service, clock, hw = make()
+    hw.button.press()
+    run_for(service, clock, 34)
+    hw.ring.fail_next(3)
+    run_for(service, clock, 10)
+    assert hw.ring.lit == 0 and hw.ring.last == [(0, 0, 0)] * 24
+
+
+def control(service: Service, **fields) -> dict:
+    replies = []
+    request = Request(fields.pop("cmd"), fields.get("pattern"), fields.get("value"))
+    service.inbox.put(ControlRequest(request, replies.append))
+    service.step()
+    return replies[0]
+
+
+def test_control_requests():
+    service, clock, _hw = make()
+    reply = control(service, cmd="start", pattern="box")
+    assert reply["ok"] and reply["pattern"] == "box" and reply["state"] == "session"
+    reply = control(service, cmd="status")
+    assert reply["phase"] == "lead-in"
+    reply = control(service, cmd="stop")
+    run_for(service, clock, 2)
+    assert control(service, cmd="status")["state"] == "idle"
+    reply = control(service, cmd="reminders", value="off")
+    assert reply["reminders"] is False and "next_pulse" not in reply
+    assert control(service, cmd="press")["state"] == "session"
+
+
+def test_reload_keeps_old_config_when_the_new_one_is_bad(tmp_path, caplog):
+    path = tmp_path / "config.toml"
+    path.write_text("[ring]\nbrightness = 0.3\n")
+    cfg = parse_config(path.read_text())
+    service, _clock, _hw = make(cfg)
+    service.config_path = path
+    path.write_text("[ring]\nbrightness = 3\n")
+    assert service.reload() is False
+    assert service.cfg.ring.brightness == 0.3
+    assert "keeping the old configuration" in caplog.text
+    path.write_text("[ring]\nbrightness = 0.4\npixels = 60\n")
+    assert service.reload() is True
+    assert service.cfg.ring.brightness == 0.4
+    assert service.cfg.ring.pixels == 24  # needs a restart
+    assert "ring.pixels take effect after a restart" in caplog.text
+
+
+def test_stop_fades_out_and_ends_dark():
+    import signal
+
+    service, clock, hw = make()
+    hw.button.press()
+    run_for(service, clock, 5)
+    assert hw.ring.lit > 0
+    service.request_stop(signal.SIGTERM)
+    start = clock.monotonic()
+    while not service.step():
+        pass
+    assert clock.monotonic() - start < 0.7
+    service.close()
+    assert hw.ring.lit == 0 and hw.ring.closed
