@@ -1,0 +1,80 @@
+"""Properties of the whole pipeline (controller, scene, output) over random settings."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from breathring.config import format_color, parse_config
+from breathring.patterns import PRESETS
+from breathring.simulate import SimOptions, parse_at, simulate
+
+#: wind-down lasts 8 minutes; the others are checked with one or two breaths.
+SHORT_PATTERNS = sorted(p for p in PRESETS if p != "wind-down")
+#: Symmetry is checked on every n-th frame (the check costs more than the frame).
+SYMMETRY_EVERY = 5
+
+
+@settings(max_examples=15)
+@given(
+    pattern=st.sampled_from(SHORT_PATTERNS),
+    breaths=st.integers(1, 2),
+    fps=st.integers(1, 240),
+    brightness=st.floats(0.01, 1.0),
+    pixels=st.integers(1, 300),
+    start=st.integers(0, 299),
+    limit=st.integers(50, 5000),
+    rgb=st.tuples(st.integers(0, 255), st.integers(0, 255), st.integers(0, 255)),
+)
+def test_any_session_is_safe_symmetric_and_cued_once(
+    pattern, breaths, fps, brightness, pixels, start, limit, rgb
+):
+    limit = max(limit, pixels + 10)  # the budget must at least cover the idle draw
+    start %= pixels
+    cfg = parse_config(
+        f"[ring]\npixels = {pixels}\nbrightness = {brightness!r}\n"
+        f'color = "{format_color(rgb)}"\nmax_milliamps = {limit}\nstart_pixel = {start}\n'
+        f"fps = {fps}\n"
+        f'[session]\npattern = "{pattern}"\nbreaths = {breaths}\n'
+        "[reminder]\nenabled = false\n"
+    )
+    cues: Counter[str] = Counter()
+    last = None
+    frames = simulate(cfg, SimOptions(seconds=120, at=parse_at("12:10")))
+    for n, (_, rendered) in enumerate(frames):
+        wire = rendered.wire
+        assert len(wire) == 3 * pixels
+        assert rendered.milliamps <= limit + 1e-9
+        cues.update(rendered.tick.cues)
+        last = rendered
+        if n % SYMMETRY_EVERY:
+            continue
+        for k in range(pixels):
+            a, b = (start + k) % pixels, (start - k) % pixels
+            assert all(abs(wire[3 * a + c] - wire[3 * b + c]) <= 1 for c in range(3))
+    assert last is not None and sum(last.wire) == 0  # ends dark
+    phases = PRESETS[pattern].phases(0)
+    assert cues["start"] == 1 and cues["end"] == 1
+    assert cues["inhale"] == breaths * sum(p.kind == "inhale" for p in phases)
+    assert cues["exhale"] == breaths
+
+
+def test_a_virtual_week_shows_every_pulse_where_it_belongs_and_none_elsewhere():
+    cfg = parse_config("[ring]\nfps = 10\n[reminder]\nseconds = 10\n")
+    starts = []
+    previous = None
+    opts = SimOptions(seconds=7 * 86400, at=parse_at("00:00"), presses=[])
+    start_wall = datetime.combine(opts.day, opts.at, ZoneInfo(opts.tz))
+    for t, rendered in simulate(cfg, opts):
+        phase = rendered.tick.phase
+        if phase == "pulse" and previous != "pulse":
+            starts.append(start_wall + timedelta(seconds=t))
+        previous = phase
+    assert len(starts) == 7 * 14
+    for moment in starts:
+        assert 8 <= moment.hour <= 21 and moment.minute == 0 and moment.second == 0
+    assert len({(m.date(), m.hour) for m in starts}) == 98
