@@ -98,10 +98,9 @@ class OutputStage:
         scale = self._power_scale(coverage, r, g, b)
         self.last_scale = scale
         r, g, b = min(r * scale, WIRE_MAX), min(g * scale, WIRE_MAX), min(b * scale, WIRE_MAX)
-        wire = self._wire
         for channel, level in enumerate((r, g, b)):
             self._dither_channel(channel, [share * level for share in coverage])
-        return bytes(wire)
+        return bytes(self._wire)
 
     def _dither_channel(self, channel: int, targets: list[float]) -> None:
         """Quantise one channel of every pixel to floor or ceil of its target.
@@ -112,30 +111,26 @@ class OutputStage:
         still owes, so each pixel also averages its own target over time.
         """
         residual = self._residual[channel]
-        wire = self._wire
         floor = math.floor
-        owed_total = self._carry[channel]
-        fracs = []
-        for i, target in enumerate(targets):
-            base = floor(target)
-            frac = target - base
-            wire[3 * i + channel] = base
-            fracs.append(frac)
-            owed_total += frac
+        # Whole steps go out as they are: one C-level slice write for the channel.
+        bases = [floor(target) for target in targets]
+        self._wire[channel::3] = bytes(bases)
+        fracs = [target - base for target, base in zip(targets, bases, strict=True)]
+        # Only pixels with a fraction take part (most are dark or full).
         candidates = [i for i, frac in enumerate(fracs) if frac > 0.0]
+        owed_total = self._carry[channel]
+        for i in candidates:
+            owed_total += fracs[i]
         ups = min(max(floor(owed_total + 0.5), 0), len(candidates))
         carry = owed_total - ups
         self._carry[channel] = min(max(carry, -MAX_CARRY), MAX_CARRY)
-        if ups > 0:
-            if ups < len(candidates):
-                candidates.sort(key=lambda i: residual[i] + fracs[i], reverse=True)
-                chosen = set(candidates[:ups])
-            else:
-                chosen = set(candidates)
-        else:
-            chosen = set()
-        for i, frac in enumerate(fracs):
-            if i in chosen:
+        if 0 < ups < len(candidates):
+            # Most owed first; a stable sort keeps pixel order among equals.
+            candidates.sort(key=lambda i: residual[i] + fracs[i], reverse=True)
+        wire = self._wire
+        for rank, i in enumerate(candidates):
+            frac = fracs[i]
+            if rank < ups:
                 wire[3 * i + channel] += 1
                 residual[i] += frac - 1.0
             else:
@@ -149,9 +144,8 @@ class OutputStage:
             return 1.0
         demand = total * (r + g + b) * per_unit
         # Dithering can round each lit channel up by less than one step.
-        lit_channels = sum(1 for share in coverage if share > 0.0) * sum(
-            1 for c in (r, g, b) if c > 0.0
-        )
+        # Coverage is never negative: the lit pixels are those not at 0.
+        lit_channels = (len(coverage) - coverage.count(0.0)) * sum(1 for c in (r, g, b) if c > 0.0)
         budget = (
             self.budget.max_milliamps - self.pixels * self.budget.idle_ma - lit_channels * per_unit
         )

@@ -54,20 +54,18 @@ class ArcScene:
             self._distance.append(min(d, pixels - d))
         # On an even ring the pixel opposite the start is reached from both sides.
         self._both_sides = [pixels % 2 == 0 and d * 2 == pixels for d in self._distance]
+        # Where the arc's edge must pass for each pixel to begin lighting up.
+        self._edge_at = [d - 0.5 for d in self._distance]
+        self._opposite = [i for i, both in enumerate(self._both_sides) if both]
 
     def coverage(self, level: float) -> list[float]:
         """Share (0..1) of each pixel that the arc of `level` covers."""
         level = min(max(level, 0.0), 1.0)
         half = level * self.pixels / 2.0  # arc half-length, in pixels
-        out = []
-        for d, both in zip(self._distance, self._both_sides, strict=True):
-            if d == 0:
-                share = min(2.0 * half, 1.0)
-            else:
-                share = min(max(half - (d - 0.5), 0.0), 1.0)
-                if both:
-                    share = min(2.0 * share, 1.0)
-            out.append(share)
+        out = [min(max(half - edge, 0.0), 1.0) for edge in self._edge_at]
+        out[self.start_pixel] = min(2.0 * half, 1.0)
+        for i in self._opposite:
+            out[i] = min(2.0 * out[i], 1.0)
         return out
 
     def render(self, level: float, color: RGB, gain: float = 1.0) -> Frame:
