@@ -6,9 +6,13 @@ Steps, in order:
    which has a linear toe near black (no infinite slope, no crushed darks);
 2. times each pixel's coverage and the colour multipliers (brightness cap
    folded in, linear like Adafruit's brightness), in 0..255 floats;
-3. power limiter: the estimated current of the frame, *including* the worst
-   case the dithering can add, is kept under `max_milliamps`; the whole frame
-   is scaled evenly, with a soft knee instead of a hard clip;
+3. power limiter: the estimated current, *including* the worst case the
+   dithering can add, is kept under `max_milliamps`; the whole frame is scaled
+   evenly, with a soft knee instead of a hard clip. The scale is set by what
+   the *full* ring would draw in the frame's colour, not by this frame alone:
+   a frame is never more than the full ring, so it always fits, and since the
+   scale stays the same while the arc grows and shrinks, the breath keeps its
+   shape (no plateau with a corner where a per-frame limiter would cut in);
 4. temporal dithering: each channel of each pixel carries its rounding
    residual to the next frame and only ever shows one of the two 8-bit values
    next to its target. The residuals start spread out (a golden-ratio
@@ -87,16 +91,17 @@ class OutputStage:
         self._carry = [0.0, 0.0, 0.0]
         self._wire = bytearray(self._channels)
         self.last_scale = 1.0
+        self._scale_for: tuple[tuple[float, float, float], PowerBudget, float] | None = None
 
     def render(self, frame: Frame) -> bytes:
         """The exact RGB wire values for `frame` (pixel 0 first)."""
-        light = lightness_to_linear(frame.intensity) * WIRE_MAX
-        r, g, b = (c * light for c in frame.color)
         coverage = frame.coverage
         if len(coverage) != self.pixels:
             raise ValueError(f"frame has {len(coverage)} pixels, ring has {self.pixels}")
-        scale = self._power_scale(coverage, r, g, b)
+        scale = self.power_scale(frame.color)
         self.last_scale = scale
+        light = lightness_to_linear(frame.intensity) * WIRE_MAX
+        r, g, b = (c * light for c in frame.color)
         r, g, b = min(r * scale, WIRE_MAX), min(g * scale, WIRE_MAX), min(b * scale, WIRE_MAX)
         for channel, level in enumerate((r, g, b)):
             self._dither_channel(channel, [share * level for share in coverage])
@@ -136,20 +141,29 @@ class OutputStage:
             else:
                 residual[i] += frac
 
-    def _power_scale(self, coverage: tuple[float, ...], r: float, g: float, b: float) -> float:
-        """The even scale that keeps the dithered frame's current under budget."""
+    def power_scale(self, color: tuple[float, float, float]) -> float:
+        """The even scale that keeps any frame of `color` under budget, dithered.
+
+        Worked out for the full ring at full intensity, the most a frame of this
+        colour can ask for; cached, since the colour changes only between
+        activities.
+        """
+        cached = self._scale_for
+        if cached is not None and cached[0] == color and cached[1] == self.budget:
+            return cached[2]
         per_unit = self.budget.ma_per_channel / WIRE_MAX
-        total = sum(coverage)
-        if total <= 0.0:
-            return 1.0
-        demand = total * (r + g + b) * per_unit
+        demand = self.pixels * sum(color) * WIRE_MAX * per_unit
         # Dithering can round each lit channel up by less than one step.
-        # Coverage is never negative: the lit pixels are those not at 0.
-        lit_channels = (len(coverage) - coverage.count(0.0)) * sum(1 for c in (r, g, b) if c > 0.0)
+        lit_channels = self.pixels * sum(1 for c in color if c > 0.0)
         budget = (
             self.budget.max_milliamps - self.pixels * self.budget.idle_ma - lit_channels * per_unit
         )
         if budget <= 0.0:
-            return 0.0
-        allowed = soft_knee(demand, budget)
-        return allowed / demand if demand > allowed else 1.0
+            scale = 0.0
+        elif demand <= 0.0:
+            scale = 1.0
+        else:
+            allowed = soft_knee(demand, budget)
+            scale = allowed / demand if demand > allowed else 1.0
+        self._scale_for = (color, self.budget, scale)
+        return scale
