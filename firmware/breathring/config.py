@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -30,6 +31,7 @@ DEFAULT_CONFIG_PATH = Path("/etc/breathring/config.toml")
 CONFIG_ENV = "BREATHRING_CONFIG"
 #: A config file larger than this is refused unread.
 MAX_CONFIG_BYTES = 1024 * 1024
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 
 #: Exit codes returned by `check_file`.
 EXIT_OK = 0
@@ -789,6 +791,11 @@ def _loads(text: str, ctx: _Ctx) -> dict[str, Any]:
                 line=line,
             ) from None
         raise ConfigError(f"{ctx.source}: invalid TOML: {reason}") from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ConfigError(
+            f"{ctx.source}: invalid TOML: arrays or inline tables nested too deeply; "
+            "allowed: the flat keys of `breathring config defaults`"
+        ) from None
 
 
 def _unknown_section(name: str, value: object, ctx: _Ctx) -> ConfigError:
@@ -933,7 +940,13 @@ def load_config(path: str | os.PathLike[str] | None) -> Config:
         return Config()
     source = os.fspath(path)
     try:
-        with open(source, "rb") as f:
+        # O_NONBLOCK: a FIFO must not block the service (or a reload) waiting for a writer.
+        with open(os.open(source, _READ_FLAGS), "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise ConfigError(
+                    f"{source}: cannot read the config file: not a regular file "
+                    "(a directory, FIFO or device); allowed: a TOML file"
+                )
             raw = f.read(MAX_CONFIG_BYTES + 1)
     except OSError as e:
         reason = e.strerror or str(e)
@@ -950,7 +963,22 @@ def load_config(path: str | os.PathLike[str] | None) -> Config:
             f"{source}: not UTF-8 text (byte {e.start}, line {line}); save the file as UTF-8",
             line=line,
         ) from None
-    return parse_config(text, source)
+    cfg = parse_config(text, source)
+    _check_schedule(cfg, _Ctx(source, text))
+    return cfg
+
+
+def _check_schedule(cfg: Config, ctx: _Ctx) -> None:
+    """The pulse schedule needs a slot: `config check` must refuse what `run` refuses."""
+    reminder = cfg.reminder
+    slots = range(0, MINUTES_PER_DAY, reminder.every_minutes)
+    if not any(reminder.active_hours.contains(m) for m in slots):
+        raise ctx.error(
+            f'reminder.active_hours = "{reminder.active_hours}" contains no pulse time of '
+            f"reminder.every_minutes = {reminder.every_minutes} (pulses fall on multiples of "
+            f"{reminder.every_minutes} min after midnight); allowed: a range that includes one",
+            key="reminder.active_hours",
+        )
 
 
 def with_values(

@@ -59,6 +59,8 @@ DEFAULT_CLIENT_REQUEST_TIMEOUT_S = 3.0
 LISTEN_BACKLOG = 64
 #: Bytes read from a socket at a time.
 RECV_CHUNK = 4096
+#: A refused client's unread input is drained (up to this many chunks) before closing.
+DRAIN_CHUNKS = 4
 #: The longest reply the client accepts.
 MAX_REPLY_BYTES = 1 << 20
 #: How long a reply may take to write, and how long to wait for a peer when probing.
@@ -265,6 +267,7 @@ class ControlServer:
         self._inode: int | None = None
         self._stopping = threading.Event()
         self._accept_failing = False
+        self._refusing = False
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -396,10 +399,13 @@ class ControlServer:
                 )
                 self._clients[thread] = _Client(conn)
         if full:
-            log.warning("control socket: too many clients, refusing one")
+            if not self._refusing:  # once per burst, not once per client
+                log.warning("control socket: too many clients, refusing some (reply: busy)")
+            self._refusing = True
             _send_quietly(conn, error_reply(ERROR_BUSY), timeout=0.0)
-            conn.close()
+            _drain_and_close(conn)
             return
+        self._refusing = False
         thread.start()
 
     def _serve(self, conn: socket.socket) -> None:
@@ -428,7 +434,7 @@ class ControlServer:
         except Exception:  # a client must never take the service down
             log.exception("control client failed")
         finally:
-            conn.close()
+            _drain_and_close(conn)  # a plain close() with unread input would lose our reply
             with self._lock:
                 self._clients.pop(me, None)
 
@@ -465,6 +471,22 @@ class ControlServer:
                 )
             if end >= 0:
                 return bytes(buf)
+
+
+def _drain_and_close(conn: socket.socket) -> None:
+    """Close without losing the reply just sent.
+
+    A unix socket closed with unread input resets the peer (ECONNRESET), and
+    the peer then loses our reply; so read what the client has already sent
+    (without waiting) before closing.
+    """
+    with contextlib.suppress(OSError):
+        conn.shutdown(socket.SHUT_WR)
+        conn.setblocking(False)
+        for _ in range(DRAIN_CHUNKS):
+            if not conn.recv(RECV_CHUNK):
+                break
+    conn.close()
 
 
 def _send_quietly(conn: socket.socket, reply: Reply, timeout: float = SEND_TIMEOUT_S) -> None:

@@ -230,13 +230,18 @@ class Controller:
         if isinstance(activity, _Session):
             t = now.mono - activity.start
             segment = activity.timeline.segment_at(t)
+            phase = segment.phase if segment else CLOSING
+            remaining = activity.timeline.duration - t
+            if activity.cancel_at is not None:  # fading out after a cancel, as the ring shows
+                phase = CLOSING
+                remaining = activity.cancel_at + activity.cancel_s - now.mono
             out.update(
                 pattern=activity.timeline.pattern.name,
                 breaths=activity.timeline.breaths,
                 breath=segment.breath if segment else activity.timeline.breaths,
-                phase=segment.phase if segment else CLOSING,
+                phase=phase,
                 elapsed=round(t, 1),
-                remaining=round(max(activity.timeline.duration - t, 0.0), 1),
+                remaining=round(max(remaining, 0.0), 1),
                 night=activity.look.night,
             )
         return out

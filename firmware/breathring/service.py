@@ -19,10 +19,18 @@ from typing import Any
 
 from .clock import Clock, Now, SystemClock, read
 from .config import Config, ConfigError, config_path_from, load_config
-from .control import ControlRequest, ControlServer, error_reply, ok_reply, socket_path_from
+from .control import (
+    ControlError,
+    ControlRequest,
+    ControlServer,
+    error_reply,
+    ok_reply,
+    socket_path_from,
+)
 from .controller import HOLD, PRESS
-from .engine import Engine
+from .engine import WALL_RECHECK_S, Engine
 from .gestures import ButtonEvent, GestureDecoder
+from .hw import HardwareUnavailable
 from .hw.select import Hardware, open_hardware
 from .patterns import PRESETS
 from .session import CUE_FOR_PHASE
@@ -40,6 +48,8 @@ ERROR_LOG_INTERVAL_S = 30.0
 RING_RETRY_S = 1.0
 #: Keys that need the hardware re-opened: a reload keeps their old values.
 RESTART_KEYS = (("ring", ("pixels", "order", "pin", "driver")), ("button", ("pin",)))
+#: Stray signals whose default action would end the process without turning the LEDs off.
+IGNORED_SIGNALS = (signal.SIGUSR1, signal.SIGUSR2)
 GUIDED_PHASES = {"inhale": "inhale", "exhale": "exhale", "hold-in": "hold", "hold-out": "hold"}
 
 
@@ -319,9 +329,12 @@ class Service:
             changed = False
         if changed:
             self._save()
-        self._next_check = now.mono + max(
-            self.engine.seconds_to_next_check(now), self.engine.frame_interval
-        )
+        try:
+            wait = self.engine.seconds_to_next_check(now)
+        except Exception:  # e.g. a wall clock near year 9999: look again later, never crash
+            self.report("reminder", now.mono, "checking the reminder schedule failed")
+            wait = WALL_RECHECK_S
+        self._next_check = now.mono + max(wait, self.engine.frame_interval)
         return self.engine.active and not was_active
 
     # --------------------------------------------------------------- output
@@ -407,13 +420,16 @@ def _decoder(cfg: Config) -> GestureDecoder:
 
 
 def install_signal_handlers(service: Service) -> None:
-    """SIGTERM/SIGINT stop (with a quick fade), SIGHUP reloads."""
+    """SIGTERM/SIGINT stop (with a quick fade), SIGHUP reloads, SIGUSR1/2 are ignored."""
 
     def handler(signum: int, _frame: object) -> None:
         service.request_stop(signum)
 
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, handler)
+    # Their default action kills the process at once, leaving the ring lit: ignore them.
+    for signum in IGNORED_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def run(
@@ -439,7 +455,10 @@ def run(
         socket_path=socket_path_from(socket_arg, env),
     )
     install_signal_handlers(service)
-    return service.run()
+    try:
+        return service.run()
+    except ControlError as exc:  # e.g. another breathring answers on the socket: 69, one line
+        raise HardwareUnavailable(str(exc)) from None
 
 
 __all__ = ["CUE_FOR_PHASE", "Service", "run"]

@@ -158,6 +158,9 @@ class Notifier:
         try:
             if self._sock is None:
                 self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+                # Never block the loop (or the stop path) on a reader that has fallen behind:
+                # a full queue drops the message (EAGAIN), logged like any other failure.
+                self._sock.setblocking(False)
             self._sock.sendto(message.encode("utf-8"), self._address)
         except OSError as exc:
             if not self._error_logged:
