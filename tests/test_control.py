@@ -607,3 +607,28 @@ def test_accept_failure_backs_off_and_recovers(sock_path, monkeypatch, caplog):
     assert failures["left"] == 0
     warnings = [r for r in caplog.records if "accept failed" in r.getMessage()]
     assert len(warnings) == 1
+
+
+def test_client_retries_a_full_listen_queue(monkeypatch, tmp_path):
+    import breathring.control as control_module
+
+    calls = []
+
+    def flaky(path, request, timeout):
+        calls.append(request)
+        if len(calls) < 3:
+            raise control_module._QueueFull("Resource temporarily unavailable")
+        return {"ok": True}
+
+    monkeypatch.setattr(control_module, "_send_once", flaky)
+    monkeypatch.setattr(control_module, "_pause", lambda seconds: None)
+    assert control_module.send_request(tmp_path / "s", {"cmd": "status"}) == {"ok": True}
+    assert len(calls) == 3
+    calls.clear()
+    monkeypatch.setattr(
+        control_module,
+        "_send_once",
+        lambda *a: (_ for _ in ()).throw(control_module._QueueFull("busy")),
+    )
+    with pytest.raises(control_module.ControlError, match="too busy"):
+        control_module.send_request(tmp_path / "s", {"cmd": "status"})

@@ -205,3 +205,54 @@ def test_stop_fades_out_and_ends_dark():
     assert clock.monotonic() - start < 0.7
     service.close()
     assert hw.ring.lit == 0 and hw.ring.closed
+
+
+def test_start_custom_is_refused_unless_configured():
+    service, _clock, _hw = make()
+    reply = control(service, cmd="start", pattern="custom")
+    assert reply["ok"] is False and 'session.pattern = "custom"' in reply["error"]
+    assert service.engine.controller.state == "idle"
+    cfg = parse_config('[session]\npattern = "custom"\ninhale = 3\nexhale = 5\n')
+    service, _clock, _hw = make(cfg)
+    reply = control(service, cmd="start", pattern="custom")
+    assert reply["ok"] and reply["pattern"] == "custom"
+
+
+class GuideAudio(MockAudio):
+    """MockAudio that also records which guide tones were prepared ahead."""
+
+    def __init__(self, clock):
+        super().__init__(clock)
+        self.prepared: list[tuple[str, float]] = []
+
+    def prepare_guide(self, kind: str, seconds: float) -> None:
+        self.prepared.append((kind, round(seconds, 6)))
+
+
+def test_guide_tones_play_per_phase_and_are_prepared_ahead():
+    cfg = parse_config('[audio]\nguide_tone = true\n[session]\npattern = "box"\nbreaths = 1\n')
+    service, clock, hw = make(cfg)
+    hw.audio = GuideAudio(clock)
+    hw.button.press()
+    run_for(service, clock, 25)
+    guides = [(c, round(s, 6)) for c, _, s in hw.audio.played if c.startswith("guide:")]
+    assert guides == [
+        ("guide:inhale", 4.0),
+        ("guide:hold", 4.0),
+        ("guide:exhale", 4.0),
+        ("guide:hold", 4.0),
+    ]
+    # Each tone was prepared before its phase started.
+    assert hw.audio.prepared[:2] == [("inhale", 4.0), ("hold", 4.0)]
+    assert set(hw.audio.prepared) == {("inhale", 4.0), ("hold", 4.0), ("exhale", 4.0)}
+
+
+def test_ring_write_errors_are_logged_without_a_traceback(caplog):
+    service, clock, hw = make()
+    hw.ring.fail_next(1)
+    caplog.set_level(logging.ERROR, "breathring.service")
+    hw.button.press()
+    run_for(service, clock, 1)
+    records = [r for r in caplog.records if "ring failed" in r.getMessage()]
+    assert len(records) == 1 and records[0].exc_info is None
+    assert "injected ring write failure" in records[0].getMessage()

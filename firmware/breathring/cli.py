@@ -216,18 +216,11 @@ def _load(args: argparse.Namespace):
 
 def _with_pattern(cfg, pattern: str | None):
     """The config with session.pattern replaced (and checked) by --pattern."""
-    from dataclasses import replace
+    from .config import with_values
 
     if pattern is None or pattern == cfg.session.pattern:
         return cfg
-    from .config import ConfigError, session_pattern
-
-    new = replace(cfg, session=replace(cfg.session, pattern=pattern))
-    try:
-        session_pattern(new)
-    except (ConfigError, ValueError) as exc:
-        raise UsageError(f"--pattern {pattern}: {exc}") from None
-    return new
+    return with_values(cfg, {"session.pattern": pattern}, source="--pattern")
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:

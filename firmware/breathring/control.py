@@ -24,6 +24,7 @@ import contextlib
 import json
 import logging
 import os
+import select
 import selectors
 import socket
 import stat
@@ -61,6 +62,9 @@ LISTEN_BACKLOG = 64
 RECV_CHUNK = 4096
 #: A refused client's unread input is drained (up to this many chunks) before closing.
 DRAIN_CHUNKS = 4
+#: The client retries a full listen queue this often, waiting a little longer each time.
+CONNECT_RETRIES = 5
+CONNECT_RETRY_S = 0.05
 #: The longest reply the client accepts.
 MAX_REPLY_BYTES = 1 << 20
 #: How long a reply may take to write, and how long to wait for a peer when probing.
@@ -166,7 +170,7 @@ def parse_request(line: bytes) -> Request:
     if cmd is None:
         raise RequestError(f'request has no "cmd"; allowed commands: {_allowed(COMMANDS)}')
     if not isinstance(cmd, str) or cmd not in COMMANDS:
-        raise RequestError(f'unknown cmd {json.dumps(cmd)}; allowed: {_allowed(COMMANDS)}')
+        raise RequestError(f"unknown cmd {json.dumps(cmd)}; allowed: {_allowed(COMMANDS)}")
     allowed_keys = ("cmd", *_EXTRA_KEYS.get(cmd, ()))
     extra = sorted(k for k in data if k not in allowed_keys)
     if extra:
@@ -192,7 +196,7 @@ def _pattern(pattern: object) -> str | None:
         return None
     if not isinstance(pattern, str) or pattern not in PATTERN_NAMES:
         raise RequestError(
-            f'unknown pattern {json.dumps(pattern)}; allowed: {_allowed(PATTERN_NAMES)}'
+            f"unknown pattern {json.dumps(pattern)}; allowed: {_allowed(PATTERN_NAMES)}"
         )
     return pattern
 
@@ -327,34 +331,10 @@ class ControlServer:
         self.close()
 
     def _remove_stale(self) -> None:
-        try:
-            mode = os.lstat(self.path).st_mode
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            raise ControlError(f"cannot check control socket {self.path}: {exc}") from exc
-        if not stat.S_ISSOCK(mode):
-            raise ControlError(
-                f"{self.path} exists and is not a socket; remove it or choose another --socket"
-            )
-        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
-        probe.settimeout(PROBE_TIMEOUT_S)
-        try:
-            probe.connect(str(self.path))
-        except (ConnectionRefusedError, FileNotFoundError):
-            pass  # stale: nobody listens
-        except OSError as exc:
-            raise ControlError(f"cannot check control socket {self.path}: {exc}") from exc
-        else:
-            raise ControlError(
-                f"another breathring is already running (it answers on {self.path}); "
-                "stop it first: sudo systemctl stop breathring"
-            )
-        finally:
-            probe.close()
-        log.info("removing stale control socket %s", self.path)
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
+        if check_not_running(self.path):
+            log.info("removing stale control socket %s", self.path)
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
 
     def _unlink_own(self) -> None:
         """Unlink the socket file only if it is still the one we bound."""
@@ -498,13 +478,74 @@ def _send_quietly(conn: socket.socket, reply: Reply, timeout: float = SEND_TIMEO
         log.debug("control client left before the reply: %s", exc)
 
 
+def check_not_running(path: Path) -> bool:
+    """Raise ControlError if a live service answers on `path` (or it is no socket).
+
+    Returns True if a stale socket file from a dead service is in the way.
+    """
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise ControlError(f"cannot check control socket {path}: {exc}") from exc
+    if not stat.S_ISSOCK(mode):
+        raise ControlError(
+            f"{path} exists and is not a socket; remove it or choose another --socket"
+        )
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    probe.settimeout(PROBE_TIMEOUT_S)
+    try:
+        probe.connect(str(path))
+    except (ConnectionRefusedError, FileNotFoundError):
+        return True  # stale: nobody listens
+    except OSError as exc:
+        raise ControlError(f"cannot check control socket {path}: {exc}") from exc
+    else:
+        raise ControlError(
+            f"another breathring is already running (it answers on {path}); "
+            "stop it first: sudo systemctl stop breathring"
+        )
+    finally:
+        probe.close()
+
+
 # -- client ----------------------------------------------------------------
 
 
 def send_request(
     path: Path, request: Mapping[str, Any], timeout: float = DEFAULT_CLIENT_REQUEST_TIMEOUT_S
 ) -> Reply:
-    """Send one request to the running service and return its reply."""
+    """Send one request to the running service and return its reply.
+
+    A full listen queue (EAGAIN: many clients at once) is retried a few times,
+    a little later each time, before it counts as an error.
+    """
+    for attempt in range(CONNECT_RETRIES):
+        try:
+            return _send_once(path, request, timeout)
+        except _QueueFull as exc:
+            if attempt == CONNECT_RETRIES - 1:
+                raise ControlError(
+                    f"breathring is too busy to accept the connection on {path}: {exc.reason}; "
+                    "try again"
+                ) from None
+            _pause(CONNECT_RETRY_S * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+class _QueueFull(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _pause(seconds: float) -> None:
+    """Wait without reading any clock (select on nothing)."""
+    select.select([], [], [], seconds)
+
+
+def _send_once(path: Path, request: Mapping[str, Any], timeout: float) -> Reply:
     line = (json.dumps(dict(request)) + "\n").encode("utf-8")
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC) as sock:
         sock.settimeout(timeout)
@@ -529,6 +570,8 @@ def send_request(
             raise ControlError(
                 f"breathring did not accept the connection within {timeout:g} s on {path}"
             ) from None
+        except BlockingIOError as exc:  # EAGAIN: the listen queue is full
+            raise _QueueFull(exc.strerror or str(exc)) from None
         except OSError as exc:
             raise ControlError(f"cannot connect to breathring at {path}: {exc}") from None
         # The server may already have answered and closed (e.g. "busy"): read the reply anyway.

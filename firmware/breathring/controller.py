@@ -246,6 +246,15 @@ class Controller:
             )
         return out
 
+    def upcoming(self, now: Now, count: int) -> list[Segment]:
+        """The next `count` phases of the running session (for preparing guide tones)."""
+        activity = self._activity
+        if not isinstance(activity, _Session) or activity.cancel_at is not None:
+            return []
+        t = now.mono - activity.start
+        later = [s for s in activity.timeline.segments if s.start > t]
+        return later[:count]
+
     def tick(self, now: Now) -> Tick:
         """The frame, phase and cues for this moment."""
         activity = self._activity

@@ -12,27 +12,29 @@ import logging
 import os
 import queue
 import signal
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from .clock import Clock, Now, SystemClock, read
-from .config import Config, ConfigError, config_path_from, load_config
+from .config import Config, ConfigError, config_path_from, load_config, session_pattern
 from .control import (
     ControlError,
     ControlRequest,
     ControlServer,
+    check_not_running,
     error_reply,
     ok_reply,
     socket_path_from,
 )
-from .controller import HOLD, PRESS
+from .controller import HOLD, PRESS, Tick
 from .engine import WALL_RECHECK_S, Engine
 from .gestures import ButtonEvent, GestureDecoder
 from .hw import HardwareUnavailable
 from .hw.select import Hardware, open_hardware
-from .patterns import PRESETS
+from .patterns import CUSTOM, PRESETS
 from .session import CUE_FOR_PHASE
 from .state import DeviceState, StateStore, state_dir_from
 from .systemd import Notifier
@@ -50,6 +52,8 @@ RING_RETRY_S = 1.0
 RESTART_KEYS = (("ring", ("pixels", "order", "pin", "driver")), ("button", ("pin",)))
 #: Stray signals whose default action would end the process without turning the LEDs off.
 IGNORED_SIGNALS = (signal.SIGUSR1, signal.SIGUSR2)
+#: Guide tones of this many phases ahead are rendered in the background.
+GUIDE_LOOKAHEAD = 2
 GUIDED_PHASES = {"inhale": "inhale", "exhale": "exhale", "hold-in": "hold", "hold-out": "hold"}
 
 
@@ -66,14 +70,21 @@ class RateLimitedLog:
         self._last: dict[str, float] = {}
         self._held: dict[str, int] = {}
 
-    def __call__(self, key: str, mono: float, message: str, *args: object) -> None:
+    def __call__(
+        self, key: str, mono: float, message: str, *args: object, expected: bool = False
+    ) -> None:
+        """Log the exception being handled; `expected` faults (a ring write) without a traceback."""
         last = self._last.get(key)
         if last is not None and mono - last < self.interval:
             self._held[key] = self._held.get(key, 0) + 1
             return
         held = self._held.pop(key, 0)
         suffix = f" ({held} more since the last report)" if held else ""
-        log.error(message + suffix, *args, exc_info=True)
+        if expected:
+            error = sys.exc_info()[1]
+            log.error(message + suffix + ": %s", *args, error)
+        else:
+            log.error(message + suffix, *args, exc_info=True)
         self._last[key] = mono
 
 
@@ -234,7 +245,7 @@ class Service:
         try:
             self.hw.ring.show(wire)
         except OSError:
-            self.report("ring", mono, "writing to the ring failed; will retry")
+            self.report("ring", mono, "writing to the ring failed; will retry", expected=True)
             if not self._ring_failed:
                 self._ring_failed = True
             return
@@ -242,17 +253,25 @@ class Service:
             log.info("the ring works again")
             self._ring_failed = False
 
-    def _play(self, tick, now: Now) -> None:
-        volume = self.engine.controller.volume
+    def _play(self, tick: Tick, now: Now) -> None:
+        controller = self.engine.controller
+        volume = controller.volume
         audio = self.hw.audio
         for cue in tick.cues:
             audio.play(cue, volume)
-        if self.cfg.audio.guide_tone:
-            for segment in tick.phase_starts:
+        if not self.cfg.audio.guide_tone or not tick.phase_starts:
+            return
+        for segment in tick.phase_starts:
+            kind = GUIDED_PHASES.get(segment.phase)
+            if kind is not None:
+                audio.play_guide(kind, segment.seconds, volume)
+        # Render the tones of the phases ahead in the background, not in the frame loop.
+        prepare = getattr(audio, "prepare_guide", None)
+        if prepare is not None:
+            for segment in controller.upcoming(now, GUIDE_LOOKAHEAD):
                 kind = GUIDED_PHASES.get(segment.phase)
                 if kind is not None:
-                    audio.play_guide(kind, segment.seconds, volume)
-        _ = now
+                    prepare(kind, segment.seconds)
 
     # ---------------------------------------------------------------- input
 
@@ -302,11 +321,18 @@ class Service:
                 restart = self._gesture(PRESS if cmd == "press" else HOLD, now)
             elif cmd == "start":
                 name = request.request.pattern
-                pattern = PRESETS[name] if name and name in PRESETS else None
-                if name == "custom" or (name and pattern is None):
-                    from .config import session_pattern
-
-                    pattern = session_pattern(replace(self.cfg, session=self.cfg.session))
+                if name == CUSTOM and self.cfg.session.pattern != CUSTOM:
+                    request.reply(
+                        error_reply(
+                            'pattern "custom" needs session.pattern = "custom" with '
+                            "session.inhale and session.exhale in the configuration; "
+                            f"allowed here: {', '.join(PRESETS)}"
+                        )
+                    )
+                    return False
+                pattern = PRESETS.get(name) if name and name != CUSTOM else None
+                if name == CUSTOM:
+                    pattern = session_pattern(self.cfg)
                 controller.start_session(now, pattern=pattern)
                 restart = True
             elif cmd == "stop":
@@ -444,6 +470,12 @@ def run(
     config_path = config_path_from(config_arg, env)
     cfg = load_config(config_path)
     Engine(cfg)  # validate everything the engine derives (e.g. the schedule) before hardware
+    socket_path = socket_path_from(socket_arg, env)
+    try:
+        # Before the hardware: a second service must not blank the running one's ring.
+        check_not_running(socket_path)
+    except ControlError as exc:
+        raise HardwareUnavailable(str(exc)) from None
     hardware = open_hardware(cfg, hardware_mode, clock, log)
     service = Service(
         cfg,
@@ -452,7 +484,7 @@ def run(
         config_path=config_path,
         state=StateStore(state_dir_from(env)),
         notifier=Notifier.from_env(env),
-        socket_path=socket_path_from(socket_arg, env),
+        socket_path=socket_path,
     )
     install_signal_handlers(service)
     try:
