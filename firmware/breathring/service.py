@@ -303,9 +303,8 @@ class Service:
             log.info("%s: fading out and stopping", signal.Signals(signum).name)
             self._stopping_at = now.mono
             self.notifier.stopping()
+            # A session fades out quickly; a pulse or blink simply ends (next frame dark).
             self.engine.controller.stop(now, fade_s=SHUTDOWN_FADE_S)
-            if self.engine.controller.state != "session":
-                self.engine.controller.stop(now)
             self.hw.audio.stop()
         return True
 
