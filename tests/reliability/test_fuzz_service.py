@@ -217,7 +217,11 @@ class ServiceMachine(RuleBasedStateMachine):
     @rule(pattern=st.sampled_from((None, "custom", *sorted(PRESETS))))
     def control_start(self, pattern: str | None) -> None:
         reply = self.rig.control("start", pattern=pattern)
-        assert reply["ok"] and reply["state"] == "session", reply
+        if pattern == "custom" and self.rig.service.cfg.session.pattern != "custom":
+            # Refused: the config has no custom durations; nothing else changes.
+            assert not reply["ok"] and 'session.pattern = "custom"' in reply["error"], reply
+        else:
+            assert reply["ok"] and reply["state"] == "session", reply
         self._check_step()
 
     @rule(value=st.sampled_from(("on", "off")))
