@@ -16,7 +16,6 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_CONFIG = 78
 EXIT_UNAVAILABLE = 69
-EXIT_SOFTWARE = 70
 
 log = logging.getLogger("breathring")
 

@@ -78,7 +78,6 @@ class _Pulse:
     timeline: Timeline
     start: float
     look: Look
-    last_t: float | None = None
 
 
 @dataclass
@@ -296,7 +295,6 @@ class Controller:
 
     def _tick_pulse(self, pulse: _Pulse, now: Now) -> Tick:
         t = now.mono - pulse.start
-        pulse.last_t = t
         if t >= pulse.timeline.duration:
             self._activity = None
             return Tick(self.scene.dark(), IDLE, 0)

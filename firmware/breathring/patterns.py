@@ -14,7 +14,6 @@ INHALE = "inhale"
 HOLD_IN = "hold-in"
 EXHALE = "exhale"
 HOLD_OUT = "hold-out"
-PHASE_KINDS = (INHALE, HOLD_IN, EXHALE, HOLD_OUT)
 
 #: Allowed durations, in seconds, for custom patterns.
 BREATH_MIN_S = 0.5
@@ -59,9 +58,6 @@ class Pattern:
     def phases(self, k: int, elapsed: float = 0.0) -> tuple[Phase, ...]:
         """The phases of breath `k` (0-based), `elapsed` s into the breathing."""
         return self.breath(k, elapsed)
-
-    def breath_seconds(self, k: int, elapsed: float = 0.0) -> float:
-        return sum(p.seconds for p in self.phases(k, elapsed))
 
 
 def _fixed(
@@ -161,11 +157,3 @@ def custom_pattern(
                 f"session.{key} = {value:g} s is out of range; allowed {low:g}-{high:g} s"
             )
     return fixed_pattern(CUSTOM, inhale, exhale, hold_in, hold_out)
-
-
-def get_pattern(name: str) -> Pattern:
-    """A preset by name; raises KeyError listing the names."""
-    try:
-        return PRESETS[name]
-    except KeyError:
-        raise KeyError(f"unknown pattern {name!r}; allowed: {', '.join(PRESETS)}") from None

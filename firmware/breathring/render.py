@@ -8,7 +8,6 @@ marked. The frames are exactly those `simulate` produces.
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from pathlib import Path
 
 from .config import Config
@@ -170,7 +169,3 @@ def _draw_plot(surface, font, frames) -> None:
         "total light on the wire (sum of all values) over time, s", True, DIM_TEXT
     )
     surface.blit(caption, (PLOT_LEFT, PLOT_BOTTOM + 32))
-
-
-def with_pattern(cfg: Config, pattern: str) -> Config:
-    return replace(cfg, session=replace(cfg.session, pattern=pattern))
