@@ -102,6 +102,24 @@ def check_frame(rgb: bytes | bytearray, pixels: int) -> None:
         )
 
 
+def _check_device(
+    path: str,
+    exists: Callable[[str], bool],
+    access: Callable[[str, int], bool],
+    *,
+    missing: str,
+    group: str,
+) -> None:
+    """HardwareUnavailable with the fix if the device node is missing or not ours to use."""
+    if not exists(path):
+        raise HardwareUnavailable(f"{path} does not exist: {missing}")
+    if not access(path, os.R_OK | os.W_OK):
+        raise HardwareUnavailable(
+            f"no access to {path}: add the user to group {group} "
+            f"('sudo usermod -aG {group} USER', then log in again)"
+        )
+
+
 def preflight(
     driver: str,
     gpio: int,
@@ -129,16 +147,14 @@ def preflight(
             f"install it with: pip install 'breathring[{driver}]'"
         )
     if driver == "spi":
-        if not exists(SPI_DEVICE):
-            raise HardwareUnavailable(
-                f"{SPI_DEVICE} does not exist: enable SPI with 'sudo raspi-config nonint "
-                "do_spi 0' (or dtparam=spi=on in /boot/firmware/config.txt) and reboot"
-            )
-        if not access(SPI_DEVICE, os.R_OK | os.W_OK):
-            raise HardwareUnavailable(
-                f"no access to {SPI_DEVICE}: add the user to group spi "
-                "('sudo usermod -aG spi USER', then log in again)"
-            )
+        _check_device(
+            SPI_DEVICE,
+            exists,
+            access,
+            missing="enable SPI with 'sudo raspi-config nonint do_spi 0' "
+            "(or dtparam=spi=on in /boot/firmware/config.txt) and reboot",
+            group="spi",
+        )
     elif driver == "pwm":
         if euid() != 0:
             raise HardwareUnavailable(
@@ -146,16 +162,14 @@ def preflight(
                 "or use ring.driver = spi on GPIO10 (no root needed)"
             )
     else:  # pi5
-        if not exists(PIO_DEVICE):
-            raise HardwareUnavailable(
-                f"{PIO_DEVICE} does not exist: update Raspberry Pi OS and its firmware "
-                "('sudo apt full-upgrade'), then reboot; or use ring.driver = spi"
-            )
-        if not access(PIO_DEVICE, os.R_OK | os.W_OK):
-            raise HardwareUnavailable(
-                f"no access to {PIO_DEVICE}: add the user to group gpio "
-                "('sudo usermod -aG gpio USER', then log in again)"
-            )
+        _check_device(
+            PIO_DEVICE,
+            exists,
+            access,
+            missing="update Raspberry Pi OS and its firmware ('sudo apt full-upgrade'), "
+            "then reboot; or use ring.driver = spi",
+            group="gpio",
+        )
 
 
 def _check_pin(driver: str, gpio: int, model: str) -> None:
