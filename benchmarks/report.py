@@ -9,6 +9,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from breathring.render import AXIS, BACKGROUND, TEXT
+from breathring.render import DIM_TEXT as DIM
+
 from .common import SIZES, wire_us
 
 LIBRARIES = (
@@ -220,10 +223,7 @@ def markdown(r: dict[str, Any], command: str) -> str:
 # ------------------------------------------------------------------- picture
 
 WIDTH, HEIGHT = 1200, 520
-BACKGROUND = (18, 20, 26)
-TEXT = (220, 224, 232)
-DIM = (140, 146, 160)
-AXIS = (90, 96, 110)
+# The palette (BACKGROUND, TEXT, DIM, AXIS) is `breathring render`'s, so the pictures match.
 OURS = (255, 140, 50)
 PEER = (90, 170, 255)
 WIRE = (120, 200, 120)
