@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from breathring.clock import FakeClock
 from breathring.config import Config
 from breathring.hw.mock import MockAudio, MockButton, MockRing
-from breathring.hw.select import Hardware
+from breathring.hw.selection import Hardware
 from breathring.service import Service
 
 HOUR_S = 3600.0

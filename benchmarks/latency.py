@@ -19,10 +19,10 @@ from dataclasses import replace
 
 from breathring.clock import SystemClock
 from breathring.config import Config
-from breathring.control import ControlRequest, Request
+from breathring.control_socket import ControlRequest, Request
 from breathring.hw.button import GpioButton
 from breathring.hw.mock import MockAudio
-from breathring.hw.select import Hardware
+from breathring.hw.selection import Hardware
 from breathring.service import Service
 
 PIN = 17

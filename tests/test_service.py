@@ -13,10 +13,10 @@ import pytest
 
 from breathring.clock import FakeClock
 from breathring.config import Config, parse_config
-from breathring.control import ControlRequest, Request
+from breathring.control_socket import ControlRequest, Request
 from breathring.hw.mock import MockAudio, MockButton, MockRing
 from breathring.hw.ring import channel_offsets
-from breathring.hw.select import Hardware
+from breathring.hw.selection import Hardware
 from breathring.service import Service
 from breathring.simulate import SimOptions, parse_at, simulate
 from breathring.state import StateStore

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from breathring import config, control, state
+from breathring import config, control_socket, state
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT_DIR = ROOT / "systemd"
@@ -167,9 +167,8 @@ def test_unit_agrees_with_the_code(main: Unit) -> None:
     assert config.CONFIG_ENV in env
     assert Path(env[config.CONFIG_ENV]) == config.DEFAULT_CONFIG_PATH
     run_dir = f"/run/{one(main, 'Service', 'RuntimeDirectory')}"
-    assert control.socket_path_from(None, {control.RUNTIME_DIRECTORY_ENV: run_dir}) == (
-        control.DEFAULT_SOCKET
-    )
+    runtime_env = {control_socket.RUNTIME_DIRECTORY_ENV: run_dir}
+    assert control_socket.socket_path_from(None, runtime_env) == control_socket.DEFAULT_SOCKET
     state_dir = f"/var/lib/{one(main, 'Service', 'StateDirectory')}"
     assert state.state_dir_from({state.STATE_DIR_ENV: state_dir}) == state.DEFAULT_STATE_DIR
 

@@ -308,7 +308,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from .clock import SystemClock
     from .hw import HardwareUnavailable
-    from .hw.select import open_hardware
+    from .hw.selection import open_hardware
     from .selftest import run_check
 
     cfg = _load(args)
@@ -327,7 +327,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_client(args: argparse.Namespace) -> int:
     import json
 
-    from .control import ControlError, send_request, socket_path_from
+    from .control_socket import ControlError, send_request, socket_path_from
 
     request: dict[str, object] = {"cmd": args.command}
     if args.command == "start" and args.pattern:

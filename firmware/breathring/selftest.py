@@ -21,7 +21,7 @@ from typing import TextIO
 from .clock import Clock
 from .config import Config
 from .gestures import ButtonEvent, GestureDecoder
-from .hw.select import Hardware
+from .hw.selection import Hardware
 
 CUES = ("start", "inhale", "hold", "exhale", "end", "reminder", "confirm-on", "confirm-off")
 #: Wire value of a test pixel: clearly visible, far inside any power budget.

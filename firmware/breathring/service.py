@@ -20,7 +20,7 @@ from typing import Any
 
 from .clock import Clock, Now, SystemClock, read
 from .config import Config, ConfigError, config_path_from, load_config, session_pattern
-from .control import (
+from .control_socket import (
     ControlError,
     ControlRequest,
     ControlServer,
@@ -33,7 +33,7 @@ from .controller import HOLD, PRESS, Tick
 from .engine import WALL_RECHECK_S, Engine
 from .gestures import ButtonEvent, GestureDecoder
 from .hw import HardwareUnavailable
-from .hw.select import Hardware, open_hardware
+from .hw.selection import Hardware, open_hardware
 from .patterns import CUSTOM, PRESETS
 from .session import CUE_FOR_PHASE
 from .state import DeviceState, StateStore, state_dir_from

@@ -12,7 +12,7 @@ from breathring.clock import FakeClock
 from breathring.gestures import DOUBLE, HOLD, PRESS, ButtonEvent, GestureDecoder
 from breathring.hw import Audio, Button, HardwareUnavailable, Ring
 from breathring.hw.mock import MockAudio, MockButton, MockRing
-from breathring.hw.select import NOT_A_PI, Hardware, detect_pi, open_hardware
+from breathring.hw.selection import NOT_A_PI, Hardware, detect_pi, open_hardware
 
 
 @pytest.fixture

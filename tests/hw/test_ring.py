@@ -164,9 +164,9 @@ def test_a_library_failure_while_opening_names_the_extra():
 
 
 def test_off_a_pi_the_ring_says_so(monkeypatch):
-    from breathring.hw import select
+    from breathring.hw import selection
 
-    monkeypatch.setattr(select, "detect_pi", lambda *a, **k: None)
+    monkeypatch.setattr(selection, "detect_pi", lambda *a, **k: None)
     with pytest.raises(HardwareUnavailable, match=r"not a Raspberry Pi.*--hardware mock"):
         NeoPixelRing(24)
 

@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo
 
 from breathring.clock import FakeClock, Now
 from breathring.config import Config
-from breathring.control import ControlRequest, Request
+from breathring.control_socket import ControlRequest, Request
 from breathring.hw.mock import MockAudio, MockButton, MockRing
-from breathring.hw.select import Hardware
+from breathring.hw.selection import Hardware
 from breathring.service import Service
 from breathring.state import StateStore
 

@@ -24,7 +24,7 @@ FPS = 50
 #: Frames per second must stay above this share of ring.fps while under attack.
 MIN_FPS_SHARE = 0.8
 MEASURE_S = 2.0
-#: The server gives a silent client this long (control.DEFAULT_CLIENT_TIMEOUT_S) plus slack.
+#: The server gives a silent client this long (control_socket.DEFAULT_CLIENT_TIMEOUT_S) plus slack.
 SILENT_CLIENT_CUT_S = 2.0
 SETTLE_TIMEOUT_S = 10.0
 CLIENTS_AT_ONCE = 100

@@ -4,7 +4,7 @@ Only modules inside this package may import hardware libraries, and they
 do so lazily (inside functions), so importing this package is always cheap
 and works on any machine. Real implementations: ring.NeoPixelRing,
 button.GpioButton, audio.PygameAudio; stand-ins: mock.MockRing,
-mock.MockButton, mock.MockAudio; select.open_hardware picks a set.
+mock.MockButton, mock.MockAudio; selection.open_hardware picks a set.
 """
 
 from __future__ import annotations

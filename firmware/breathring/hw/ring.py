@@ -274,7 +274,7 @@ class NeoPixelRing:
         channel_offsets(order)
         gpio = parse_gpio(pin)
         if make_strip is None:
-            from breathring.hw.select import detect_pi
+            from breathring.hw.selection import detect_pi
 
             preflight(driver, gpio, model if model is not None else detect_pi())
             make_strip = _make_strip

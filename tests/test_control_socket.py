@@ -15,7 +15,7 @@ from queue import Empty, SimpleQueue
 
 import pytest
 
-from breathring.control import (
+from breathring.control_socket import (
     DEFAULT_SOCKET,
     ControlAccessDenied,
     ControlError,
@@ -610,7 +610,7 @@ def test_accept_failure_backs_off_and_recovers(sock_path, monkeypatch, caplog):
 
 
 def test_client_retries_a_full_listen_queue(monkeypatch, tmp_path):
-    import breathring.control as control_module
+    import breathring.control_socket as control_module
 
     calls = []
 
