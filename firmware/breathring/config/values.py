@@ -21,8 +21,10 @@ REMINDER_PERIODS = tuple(
 #: BCM GPIO numbers on the 40-pin header.
 GPIO_MIN = 0
 GPIO_MAX = 27
-#: LED drivers and the pins each can drive (None = any GPIO).
+#: LED drivers and the pins each can drive (None = any GPIO: the Pi 5's PIO).
+#: The config check and the hardware preflight (hw/ring.py) both use these tables.
 RING_DRIVERS = ("spi", "pwm", "pi5")
+#: spi: SPI0 MOSI is GPIO10 (header pin 19) on every model.
 SPI_MOSI_GPIO = 10
 #: rpi_ws281x: PWM0 on 12/18, PWM1 on 13/19, PCM on 21, SPI on 10.
 PWM_GPIOS = (10, 12, 13, 18, 19, 21)
@@ -34,6 +36,7 @@ DRIVER_GPIOS: dict[str, tuple[int, ...] | None] = {
 #: GPIOs held by SPI0 (CE1, CE0, MISO, MOSI, SCLK) once the spi driver is in use.
 SPI0_GPIOS = (7, 8, 9, 10, 11)
 
+#: Colour orders the pixelbuf drivers accept (W is always sent as 0).
 COLOR_ORDERS = ("RGB", "RBG", "GRB", "GBR", "BRG", "BGR", "RGBW", "GRBW")
 BYTE_MAX = 255
 

@@ -28,20 +28,14 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from breathring.config.values import COLOR_ORDERS as ORDERS
+from breathring.config.values import DRIVER_GPIOS, GPIO_MAX, GPIO_MIN
+from breathring.config.values import RING_DRIVERS as DRIVERS
 from breathring.hw import HardwareMisconfigured, HardwareUnavailable
 
-DRIVERS = ("spi", "pwm", "pi5")
-#: Colour orders the pixelbuf drivers accept (W is always sent as 0).
-ORDERS = ("RGB", "RBG", "GRB", "GBR", "BRG", "BGR", "RGBW", "GRBW")
 RGB_BYTES = 3
 
-#: spi: SPI0 MOSI is GPIO10 (header pin 19) on every model.
-SPI_PIN = 10
 SPI_DEVICE = "/dev/spidev0.0"
-#: pwm: PWM0 (12, 18), PWM1 (13, 19), PCM DOUT (21), or SPI MOSI (10) via rpi_ws281x.
-PWM_PINS = (10, 12, 13, 18, 19, 21)
-#: pi5: the RP1's PIO can drive any header GPIO.
-PI5_PINS = range(0, 28)
 PIO_DEVICE = "/dev/pio0"
 MEM_DEVICE = "/dev/mem"
 
@@ -184,7 +178,7 @@ def _check_pin(driver: str, gpio: int, model: str) -> None:
             f"ring.driver = pi5 needs a Raspberry Pi 5 (this is a {model}); "
             "use ring.driver = spi (GPIO10) or pwm (GPIO18)"
         )
-    allowed = {"spi": (SPI_PIN,), "pwm": PWM_PINS, "pi5": PI5_PINS}[driver]
+    allowed = DRIVER_GPIOS[driver] or range(GPIO_MIN, GPIO_MAX + 1)
     if gpio not in allowed:
         names = {
             "spi": "GPIO10 (SPI0 MOSI, header pin 19)",
