@@ -170,7 +170,7 @@ def test_control_requests():
     run_for(service, clock, 2)
     assert control(service, cmd="status")["state"] == "idle"
     reply = control(service, cmd="reminders", value="off")
-    assert reply["reminders"] is False and "next_pulse" not in reply
+    assert reply["reminders"] is False and reply["next_pulse"] is None
     assert control(service, cmd="press")["state"] == "session"
 
 

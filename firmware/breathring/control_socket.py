@@ -10,6 +10,13 @@ closes. Requests:
     {"cmd": "stop"}                       fade out a running session
     {"cmd": "status"}                     what the device is doing
     {"cmd": "reminders", "value": "on"}   hourly reminders "on" or "off"
+    {"cmd": "set", "key": K, "value": V}  change a setting at run time (kept in settings.toml)
+    {"cmd": "unset", "key": K}            back to the config file's value
+    {"cmd": "settings"}                   every key: value and source
+    {"cmd": "stats", "days": 14}          the history (1-366 days)
+    {"cmd": "history-clear"}              erase the history
+    {"cmd": "watch"}                      stay connected: status, gesture, history and
+                                          settings lines as they happen (status_feed.py)
 
 Replies are {"ok": true, ...} or {"ok": false, "error": "<message>"}.
 
@@ -37,6 +44,7 @@ from typing import Any
 
 from .clock import Clock, SystemClock
 from .patterns import PATTERN_NAMES
+from .status_feed import MAX_WATCHERS, Watcher
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +54,33 @@ RUNTIME_DIRECTORY_ENV = "RUNTIME_DIRECTORY"
 #: The service owner and the breathring group may talk to the service; nobody else.
 SOCKET_MODE = 0o660
 
-COMMANDS = ("press", "hold", "start", "stop", "status", "reminders")
+COMMANDS = (
+    "press",
+    "hold",
+    "start",
+    "stop",
+    "status",
+    "reminders",
+    "set",
+    "unset",
+    "settings",
+    "stats",
+    "history-clear",
+    "watch",
+)
 REMINDER_VALUES = ("on", "off")
+#: What a `start` over the socket may say started it (the history's trigger).
+START_TRIGGERS = ("remote",)
+#: Days a `stats` request may cover, and the default.
+STATS_DAYS_MIN, STATS_DAYS_MAX, STATS_DAYS_DEFAULT = 1, 366, 14
 #: Keys each command accepts besides "cmd".
-_EXTRA_KEYS: dict[str, tuple[str, ...]] = {"start": ("pattern",), "reminders": ("value",)}
+_EXTRA_KEYS: dict[str, tuple[str, ...]] = {
+    "start": ("pattern", "trigger"),
+    "reminders": ("value",),
+    "set": ("key", "value"),
+    "unset": ("key",),
+    "stats": ("days",),
+}
 
 DEFAULT_MAX_REQUEST_BYTES = 4096
 DEFAULT_CLIENT_TIMEOUT_S = 2.0
@@ -78,6 +109,7 @@ JOIN_TIMEOUT_S = 2.0
 ERROR_BUSY = "busy"
 ERROR_SERVICE_BUSY = "service busy"
 ERROR_STOPPING = "service stopping"
+ERROR_TOO_MANY_WATCHERS = f"too many watchers (at most {MAX_WATCHERS}); close one and try again"
 
 _SEND_FLAGS = getattr(socket, "MSG_NOSIGNAL", 0)
 
@@ -102,19 +134,31 @@ class RequestError(ValueError):
 
 @dataclass(frozen=True)
 class Request:
-    """One parsed request: `pattern` only for "start", `value` only for "reminders"."""
+    """One parsed request.
+
+    `pattern`, `trigger`: "start"; `value`: "reminders" ("on"/"off") and "set" (any JSON
+    scalar, checked by the service); `key`: "set", "unset"; `days`: "stats".
+    """
 
     cmd: str
     pattern: str | None = None
-    value: str | None = None
+    value: Any = None
+    key: str | None = None
+    days: int = STATS_DAYS_DEFAULT
+    trigger: str = "remote"
 
 
 @dataclass(frozen=True)
 class ControlRequest:
-    """What the main loop receives: the request, and the one way to answer it."""
+    """What the main loop receives: the request, and the one way to answer it.
+
+    For "watch", `watcher` is the new watcher: the main loop adds it to the feed
+    (with the first status line) and replies ok, or replies an error.
+    """
 
     request: Request
     reply: Callable[[Reply], None]
+    watcher: Watcher | None = None
 
 
 def ok_reply(**fields: Any) -> Reply:
@@ -179,7 +223,37 @@ def parse_request(line: bytes) -> Request:
             f"{_allowed(allowed_keys)}"
         )
     if cmd == "start":
-        return Request(cmd, pattern=_pattern(data.get("pattern")))
+        trigger = data.get("trigger", "remote")
+        if not isinstance(trigger, str) or trigger not in START_TRIGGERS:
+            raise RequestError(
+                f'bad "trigger" {json.dumps(trigger)} for cmd "start"; '
+                f"allowed: {_allowed(START_TRIGGERS)}"
+            )
+        return Request(cmd, pattern=_pattern(data.get("pattern")), trigger=trigger)
+    if cmd in ("set", "unset"):
+        key = data.get("key")
+        if not isinstance(key, str) or not key:
+            raise RequestError(
+                f'bad "key" {json.dumps(key)} for cmd "{cmd}"; '
+                'allowed: a config key such as "ring.brightness"'
+            )
+        if cmd == "unset":
+            return Request(cmd, key=key)
+        if "value" not in data:
+            raise RequestError(f'cmd "set" needs a "value" for {json.dumps(key)}')
+        return Request(cmd, key=key, value=data["value"])
+    if cmd == "stats":
+        days = data.get("days", STATS_DAYS_DEFAULT)
+        if (
+            not isinstance(days, int)
+            or isinstance(days, bool)
+            or not STATS_DAYS_MIN <= days <= STATS_DAYS_MAX
+        ):
+            raise RequestError(
+                f'bad "days" {json.dumps(days)} for cmd "stats"; '
+                f"allowed: a whole number {STATS_DAYS_MIN}-{STATS_DAYS_MAX}"
+            )
+        return Request(cmd, days=days)
     if cmd == "reminders":
         value = data.get("value")
         if not isinstance(value, str) or value not in REMINDER_VALUES:
@@ -240,6 +314,8 @@ class _ClientClosed(Exception):
 class _Client:
     conn: socket.socket
     slot: _ReplySlot = field(default_factory=_ReplySlot)
+    #: Set once the client is a watcher: it no longer takes a request slot.
+    watcher: Watcher | None = None
 
 
 class ControlServer:
@@ -254,6 +330,7 @@ class ControlServer:
         reply_timeout: float = DEFAULT_REPLY_TIMEOUT_S,
         max_clients: int = DEFAULT_MAX_CLIENTS,
         clock: Clock | None = None,
+        max_watchers: int = MAX_WATCHERS,
     ) -> None:
         self.path = Path(path)
         self._inbox = inbox
@@ -261,6 +338,7 @@ class ControlServer:
         self._client_timeout = client_timeout
         self._reply_timeout = reply_timeout
         self._max_clients = max_clients
+        self._max_watchers = max_watchers
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._lock = threading.Lock()
         self._clients: dict[threading.Thread, _Client] = {}
@@ -311,6 +389,8 @@ class ControlServer:
         for _thread, client in clients:
             # Waiting handlers answer "service stopping"; reading ones see end of input.
             client.slot.give(error_reply(ERROR_STOPPING))
+            if client.watcher is not None:
+                client.watcher.close("service stopping")
             with contextlib.suppress(OSError):
                 client.conn.shutdown(socket.SHUT_RD)
         for thread, _client in clients:
@@ -372,7 +452,7 @@ class ControlServer:
             return
         self._accept_failing = False
         with self._lock:
-            full = len(self._clients) >= self._max_clients
+            full = self._requests_locked() >= self._max_clients
             if not full:
                 thread = threading.Thread(
                     target=self._serve, args=(conn,), name="breathring-control-client", daemon=True
@@ -387,6 +467,12 @@ class ControlServer:
             return
         self._refusing = False
         thread.start()
+
+    def _requests_locked(self) -> int:
+        return sum(1 for c in self._clients.values() if c.watcher is None)
+
+    def _watchers_locked(self) -> int:
+        return sum(1 for c in self._clients.values() if c.watcher is not None)
 
     def _serve(self, conn: socket.socket) -> None:
         me = threading.current_thread()
@@ -408,6 +494,9 @@ class ControlServer:
             except RequestError as exc:
                 _send_quietly(conn, error_reply(str(exc)))
                 return
+            if request.cmd == "watch":
+                self._watch(conn, request, slot)
+                return
             self._inbox.put(ControlRequest(request, slot.give))
             reply = slot.wait(self._reply_timeout, error_reply(ERROR_SERVICE_BUSY))
             _send_quietly(conn, reply)
@@ -417,6 +506,25 @@ class ControlServer:
             _drain_and_close(conn)  # a plain close() with unread input would lose our reply
             with self._lock:
                 self._clients.pop(me, None)
+
+    def _watch(self, conn: socket.socket, request: Request, slot: _ReplySlot) -> None:
+        """Become a watcher (own limit, no request slot) and write its lines until it ends."""
+        watcher = Watcher(conn)
+        me = threading.current_thread()
+        with self._lock:
+            full = self._watchers_locked() >= self._max_watchers
+            if not full:
+                self._clients[me].watcher = watcher
+        if full:
+            _send_quietly(conn, error_reply(ERROR_TOO_MANY_WATCHERS))
+            return
+        self._inbox.put(ControlRequest(request, slot.give, watcher))
+        reply = slot.wait(self._reply_timeout, error_reply(ERROR_SERVICE_BUSY))
+        if not reply.get("ok") or self._stopping.is_set():
+            watcher.close("refused")
+            _send_quietly(conn, reply if not reply.get("ok") else error_reply(ERROR_STOPPING))
+            return
+        watcher.run()
 
     def _read_line(self, conn: socket.socket) -> bytes:
         """One line, within the size limit and the client timeout."""

@@ -62,12 +62,27 @@ class Tick:
     events: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class SessionView:
+    """A running session as the history sees it (see `Controller.session_view`)."""
+
+    serial: int
+    pattern: str
+    breaths: int
+    long: bool
+    elapsed: float
+    #: Breaths finished so far (frozen at the moment of a cancel).
+    breaths_done: int
+    cancelled: bool
+
+
 @dataclass
 class _Session:
     timeline: Timeline
     start: float
     look: Look
     long: bool
+    serial: int = 0
     last_t: float | None = None
     cancel_at: float | None = None
     cancel_s: float = CANCEL_FADE_S
@@ -105,6 +120,9 @@ class Controller:
         self._lit = False  # was the last frame handed out lit?
         self._pending_events: list[str] = []
         self._pending_cues: list[str] = []
+        #: Sessions started and pulses shown since start (the history tells them apart by these).
+        self.sessions_started = 0
+        self.pulses_shown = 0
 
     # ----------------------------------------------------------------- input
 
@@ -115,8 +133,12 @@ class Controller:
             or cfg.ring.start_pixel != self.cfg.ring.start_pixel
         ):
             self.scene = ArcScene(cfg.ring.pixels, cfg.ring.start_pixel)
-            self._activity = None
+            if cfg.ring.pixels != self.cfg.ring.pixels:
+                self._activity = None
         self.cfg = cfg
+        activity = self._activity
+        if activity is not None:  # new brightness or colour: from the next frame on
+            activity.look = self._look_for(activity.look.night)
 
     def handle(self, gesture: str, now: Now) -> None:
         """A button gesture: "press", "double" or "hold"."""
@@ -167,7 +189,10 @@ class Controller:
             breaths = session_cfg.long_breaths if long else session_cfg.breaths
             if pattern.natural_breaths is not None:
                 breaths = pattern.natural_breaths
-        self._activity = _Session(Timeline(pattern, breaths), now.mono, self._look(now), long)
+        self.sessions_started += 1
+        self._activity = _Session(
+            Timeline(pattern, breaths), now.mono, self._look(now), long, self.sessions_started
+        )
         self._pending_events.append(f"session-started:{pattern.name}")
 
     def stop(self, now: Now, fade_s: float = CANCEL_FADE_S) -> bool:
@@ -199,6 +224,7 @@ class Controller:
         breaths = max(1, round(self.cfg.reminder.seconds / (PULSE_IN_S + PULSE_OUT_S)))
         timeline = Timeline(PRESETS["three-breath"], breaths)
         self._activity = _Pulse(timeline, now.mono, self._look(now))
+        self.pulses_shown += 1
         self._pending_events.append("pulse-shown")
         if self.cfg.reminder.sound:
             self._pending_cues.append("reminder")
@@ -223,9 +249,21 @@ class Controller:
         return IDLE
 
     def status(self, now: Now) -> dict[str, object]:
-        """A summary for `breathring status`."""
-        out: dict[str, object] = {"state": self.state, "reminders": self.reminders_enabled}
+        """A summary for `breathring status`: always the same keys (PROTOCOL.md)."""
         activity = self._activity
+        night = activity.look.night if activity is not None else self.is_night(now)
+        out: dict[str, object] = {
+            "state": self.state,
+            "phase": self.state if self.state in (PULSE, CONFIRM) else IDLE,
+            "breath": 0,
+            "breaths": 0,
+            "pattern": None,
+            "next_pattern": self.next_pattern,
+            "reminders": self.reminders_enabled,
+            "elapsed": None,
+            "remaining": None,
+            "night": night,
+        }
         if isinstance(activity, _Session):
             t = now.mono - activity.start
             segment = activity.timeline.segment_at(t)
@@ -241,9 +279,35 @@ class Controller:
                 phase=phase,
                 elapsed=round(t, 1),
                 remaining=round(max(remaining, 0.0), 1),
-                night=activity.look.night,
             )
         return out
+
+    @property
+    def next_pattern(self) -> str:
+        """The pattern a short press would start."""
+        return session_pattern(self.cfg).name
+
+    def session_view(self, now: Now) -> SessionView | None:
+        """The running session (None when there is none), for the history."""
+        activity = self._activity
+        if not isinstance(activity, _Session):
+            return None
+        timeline = activity.timeline
+        end = now.mono if activity.cancel_at is None else min(now.mono, activity.cancel_at)
+        segment = timeline.segment_at(end - activity.start)
+        if segment is None or segment.phase == CLOSING:
+            done = timeline.breaths
+        else:
+            done = max(segment.breath - 1, 0)
+        return SessionView(
+            serial=activity.serial,
+            pattern=timeline.pattern.name,
+            breaths=timeline.breaths,
+            long=activity.long,
+            elapsed=now.mono - activity.start,
+            breaths_done=done,
+            cancelled=activity.cancel_at is not None,
+        )
 
     def upcoming(self, now: Now, count: int) -> list[Segment]:
         """The next `count` phases of the running session (for preparing guide tones)."""
@@ -327,9 +391,12 @@ class Controller:
         )
 
     def _look(self, now: Now) -> Look:
-        if self.is_night(now):
-            night = self.cfg.night
-            return Look(color_multipliers(night.color, night.brightness), night.volume, True)
+        return self._look_for(self.is_night(now))
+
+    def _look_for(self, night: bool) -> Look:
+        if night:
+            quiet = self.cfg.night
+            return Look(color_multipliers(quiet.color, quiet.brightness), quiet.volume, True)
         ring = self.cfg.ring
         return Look(color_multipliers(ring.color, ring.brightness), self.cfg.audio.volume, False)
 

@@ -29,14 +29,33 @@ from .control_socket import (
     ok_reply,
     socket_path_from,
 )
-from .controller import HOLD, PRESS, Tick
+from .controller import DOUBLE, HOLD, PRESS, PULSE, Tick
 from .engine import WALL_RECHECK_S, Engine
 from .gestures import ButtonEvent, GestureDecoder
+from .history_recorder import (
+    BUTTON,
+    HISTORY_FILE,
+    REMOTE,
+    HistoryRecorder,
+    HistoryWorker,
+    open_history,
+)
 from .hw import HardwareUnavailable
 from .hw.selection import Hardware, open_hardware
 from .patterns import CUSTOM, PRESETS
 from .session import CUE_FOR_PHASE
+from .settings import (
+    CODE_INVALID,
+    CODE_RESTART,
+    RESTART_KEYS,
+    SettingError,
+    Settings,
+    SettingsFile,
+    config_file_keys,
+    wire_value,
+)
 from .state import DeviceState, StateStore, state_dir_from
+from .status_feed import StatusFeed
 from .systemd import Notifier
 
 log = logging.getLogger("breathring.service")
@@ -48,13 +67,31 @@ SHUTDOWN_LIMIT_S = 0.6
 ERROR_LOG_INTERVAL_S = 30.0
 #: After a failed ring write while idle, retry the last frame this often.
 RING_RETRY_S = 1.0
-#: Keys that need the hardware re-opened: a reload keeps their old values.
-RESTART_KEYS = (("ring", ("pixels", "order", "pin", "driver")), ("button", ("pin",)))
 #: Stray signals whose default action would end the process without turning the LEDs off.
 IGNORED_SIGNALS = (signal.SIGUSR1, signal.SIGUSR2)
 #: Guide tones of this many phases ahead are rendered in the background.
 GUIDE_LOOKAHEAD = 2
+#: Keys that need the hardware re-opened (settings.RESTART_KEYS), by section: a reload
+#: keeps their old values and `set` refuses them.
+RESTART_KEYS_BY_SECTION = tuple(
+    (section, tuple(k.partition(".")[2] for k in RESTART_KEYS if k.startswith(section + ".")))
+    for section in dict.fromkeys(k.partition(".")[0] for k in RESTART_KEYS)
+)
 GUIDED_PHASES = {"inhale": "inhale", "exhale": "exhale", "hold-in": "hold", "hold-out": "hold"}
+#: Status fields whose change is sent to watchers (not elapsed/remaining ticking).
+WATCHED_FIELDS = (
+    "state",
+    "phase",
+    "breath",
+    "pattern",
+    "next_pattern",
+    "reminders",
+    "night",
+    "clock_synchronized",
+)
+#: Where a gesture came from, as watchers see it.
+SOURCE_BUTTON = "button"
+SOURCE_SOCKET = "socket"
 
 
 @dataclass(frozen=True)
@@ -102,8 +139,12 @@ class Service:
         notifier: Notifier | None = None,
         socket_path: Path | None = None,
         wait: Callable[[float], object | None] | None = None,
+        settings: Settings | None = None,
+        history: HistoryWorker | None = None,
     ) -> None:
         self.cfg = cfg
+        #: The config file, settings.toml over it, and where each value comes from.
+        self.settings = settings or Settings(cfg, effective=cfg)
         self.hw = hardware
         self.clock = clock
         self.config_path = config_path
@@ -124,12 +165,22 @@ class Service:
         self._last_wire: bytes | None = None
         self._status = ""
         self.frames = 0
+        #: Watchers of the `watch` stream; history rows written off the loop.
+        self.feed = StatusFeed()
+        self.history = history
+        self.recorder = HistoryRecorder(history.submit) if history is not None else None
+        if history is not None:
+            history.on_change = lambda: self.feed.publish({"kind": "history"})
+        self._synced = clock.synchronized()
+        self._watched: tuple[object, ...] | None = None
 
     # ------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
         """Clear the ring, open the control socket, tell systemd we are ready."""
         self._show(bytes(3 * self.cfg.ring.pixels), self.clock.monotonic())
+        if self.history is not None:
+            self.history.start()
         if self.server is not None:
             self.server.start()
         self.notifier.ready()
@@ -153,7 +204,15 @@ class Service:
                 self.server.close()
             except Exception:
                 log.exception("closing the control socket failed")
+        self.feed.close()
         self.hw.close()
+        if self.history is not None:
+            try:
+                if self.recorder is not None:
+                    self.recorder.close(self.clock.wall())
+                self.history.close()
+            except Exception:
+                log.exception("closing the history failed")
         self.notifier.close()
 
     def run(self) -> int:
@@ -194,6 +253,7 @@ class Service:
         elif self._ring_failed and self._last_wire is not None and now.mono >= self._next_frame:
             self._show(self._last_wire, now.mono)
             self._next_frame = now.mono + RING_RETRY_S
+        self._observe(now)
         self.notifier.watchdog(now.mono)
         return False
 
@@ -288,11 +348,19 @@ class Service:
         log.warning("ignored an unknown item in the queue: %r", item)
         return False
 
-    def _gesture(self, gesture: str, now: Now) -> bool:
+    def _gesture(self, gesture: str, now: Now, source: str = SOURCE_BUTTON) -> bool:
         if self._stopping_at is not None:
             return False
-        log.debug("gesture: %s", gesture)
+        log.debug("gesture: %s (%s)", gesture, source)
+        self.feed.publish({"kind": "gesture", "gesture": gesture, "source": source})
+        during_pulse = self.engine.controller.state == PULSE
+        trigger = BUTTON if source == SOURCE_BUTTON else REMOTE
+        if gesture == DOUBLE:
+            trigger = "double"
+        elif during_pulse and gesture == PRESS:
+            trigger = "pulse"
         self.engine.gesture(gesture, now)
+        self._observe(now, trigger, during_pulse)
         return True
 
     def _signal(self, signum: int, now: Now) -> bool:
@@ -316,8 +384,10 @@ class Service:
             if self._stopping_at is not None:
                 request.reply(error_reply("the service is stopping"))
                 return False
+            if cmd in ("set", "unset", "settings", "stats", "history-clear", "watch"):
+                return self._control_more(request, now)
             if cmd in ("press", "hold"):
-                restart = self._gesture(PRESS if cmd == "press" else HOLD, now)
+                restart = self._gesture(PRESS if cmd == "press" else HOLD, now, SOURCE_SOCKET)
             elif cmd == "start":
                 name = request.request.pattern
                 if name == CUSTOM and self.cfg.session.pattern != CUSTOM:
@@ -332,7 +402,9 @@ class Service:
                 pattern = PRESETS.get(name) if name and name != CUSTOM else None
                 if name == CUSTOM:
                     pattern = session_pattern(self.cfg)
+                during_pulse = controller.state == PULSE
                 controller.start_session(now, pattern=pattern)
+                self._observe(now, request.request.trigger, during_pulse)
                 restart = True
             elif cmd == "stop":
                 restart = controller.stop(now)
@@ -354,6 +426,7 @@ class Service:
             changed = False
         if changed:
             self._save()
+        self._synced = self.clock.synchronized()
         try:
             wait = self.engine.seconds_to_next_check(now)
         except Exception:  # e.g. a wall clock near year 9999: look again later, never crash
@@ -385,13 +458,18 @@ class Service:
         state = DeviceState(self.engine.controller.reminders_enabled, self.engine.last_pulse)
         self.store.save(state)
 
-    def status(self, now: Now) -> dict[str, object]:
+    def status(self, now: Now, synced: bool | None = None) -> dict[str, object]:
+        """Every status field (PROTOCOL.md); `synced` saves asking the clock again."""
         out = self.engine.controller.status(now)
+        out["next_pulse"] = None
         if self.engine.controller.reminders_enabled:
-            out["next_pulse"] = self.engine.schedule.next_deadline(
-                now.wall, self.engine.last_pulse
-            ).isoformat(timespec="minutes")
-        out["clock_synchronized"] = self.clock.synchronized()
+            try:
+                out["next_pulse"] = self.engine.schedule.next_deadline(
+                    now.wall, self.engine.last_pulse
+                ).isoformat(timespec="minutes")
+            except Exception:  # e.g. a wall clock near year 9999: no next pulse to tell
+                out["next_pulse"] = None
+        out["clock_synchronized"] = self.clock.synchronized() if synced is None else synced
         out["hardware"] = self.hw.kind
         return out
 
@@ -409,14 +487,15 @@ class Service:
     # --------------------------------------------------------------- config
 
     def reload(self) -> bool:
-        """SIGHUP: re-read the config; a bad file leaves the old one in force."""
+        """SIGHUP: re-read the config and settings.toml; a bad file leaves the old one in force."""
         try:
             new = load_config(self.config_path)
         except ConfigError as exc:
             log.error("reload failed, keeping the old configuration: %s", exc)
             return False
+        base = new
         kept = []
-        for section, names in RESTART_KEYS:
+        for section, names in RESTART_KEYS_BY_SECTION:
             old_part, new_part = getattr(self.cfg, section), getattr(new, section)
             changes = {
                 n: getattr(old_part, n)
@@ -428,15 +507,170 @@ class Service:
                 new = replace(new, **{section: replace(new_part, **changes)})
         if kept:
             log.warning("%s take effect after a restart", ", ".join(kept))
+        old_settings = (self.settings.base, self.settings.config_keys)
+        new = self.settings.rebase(new, config_file_keys(self.config_path))
+        del base
         try:
             self.engine.reconfigure(new)
         except ConfigError as exc:
             log.error("reload failed, keeping the old configuration: %s", exc)
+            self.settings.rebase(*old_settings)
             return False
-        self.cfg = new
-        self.decoder = _decoder(new)
+        self._apply(new)
         log.info("configuration reloaded from %s", self.config_path or "defaults")
+        self.feed.publish({"kind": "settings"})
         return True
+
+    def _apply(self, new: Config) -> None:
+        """Make `new` the running config (the engine has taken it already)."""
+        old = self.cfg
+        self.cfg = new
+        if new.button != old.button:
+            self.decoder = _decoder(new)
+
+    # ------------------------------------------------- settings, history, watch
+
+    def _control_more(self, request: ControlRequest, now: Now) -> bool:
+        """The requests of the settings, history and watch additions (PROTOCOL.md)."""
+        req = request.request
+        cmd = req.cmd
+        if cmd == "settings":
+            request.reply(
+                ok_reply(settings=self.settings.listing(), restart_keys=list(RESTART_KEYS))
+            )
+        elif cmd in ("set", "unset"):
+            try:
+                reply = self._set(req.key, req.value, now) if cmd == "set" else self._unset(req.key)
+            except SettingError as exc:
+                reply = {**error_reply(exc.message), "key": exc.key, "code": exc.code}
+            request.reply(reply)
+            return cmd == "set" or reply.get("ok", False)
+        elif cmd == "stats":
+            self._stats(request, req.days, now)
+        elif cmd == "history-clear":
+            self._history_clear(request)
+        elif cmd == "watch":
+            first = {"kind": "status", "status": self.status(now, self._synced)}
+            if request.watcher is not None and self.feed.add(request.watcher, first):
+                request.reply(ok_reply())
+            else:
+                request.reply(error_reply("too many watchers; close one and try again"))
+        return False
+
+    def _set(self, key: str | None, value: object, now: Now) -> dict[str, object]:
+        key, new = self.settings.proposed_set(key, value)
+        self._reconfigure_checked(key, new, f"{key} = {value!r}")
+        try:
+            self.settings.commit_set(key, new)
+        except OSError as exc:
+            self.engine.reconfigure(self.cfg)  # back to what is saved
+            raise SettingError(
+                f"cannot save {key} to {self._settings_path()}: {exc.strerror or exc}; "
+                "nothing changed",
+                key,
+                "storage",
+            ) from None
+        if key == "reminder.enabled" and isinstance(new.reminder.enabled, bool):
+            self.engine.controller.reminders_enabled = new.reminder.enabled
+            self._save()
+        self._apply(new)
+        log.info("setting %s = %r", key, wire_value(new, key))
+        self.feed.publish({"kind": "settings"})
+        return ok_reply(key=key, value=wire_value(new, key))
+
+    def _unset(self, key: str | None) -> dict[str, object]:
+        key, new, overrides = self.settings.proposed_unset(key)
+        if key in RESTART_KEYS:
+            return ok_reply(key=key, value=wire_value(self.cfg, key))
+        self._reconfigure_checked(key, new, f"unset {key}")
+        try:
+            self.settings.commit_unset(new, overrides)
+        except OSError as exc:
+            self.engine.reconfigure(self.cfg)
+            raise SettingError(
+                f"cannot save settings to {self._settings_path()}: {exc.strerror or exc}; "
+                "nothing changed",
+                key,
+                "storage",
+            ) from None
+        self._apply(new)
+        log.info("setting %s unset (now %r)", key, wire_value(new, key))
+        self.feed.publish({"kind": "settings"})
+        return ok_reply(key=key, value=wire_value(new, key))
+
+    def _reconfigure_checked(self, key: str, new: Config, what: str) -> None:
+        """Hand `new` to the engine; a config it refuses (e.g. no pulse slot) is invalid."""
+        for section, names in RESTART_KEYS_BY_SECTION:
+            for name in names:
+                old_part, new_part = getattr(self.cfg, section), getattr(new, section)
+                if getattr(new_part, name) != getattr(old_part, name):
+                    raise SettingError(
+                        f"{what} would change {section}.{name}, which needs a restart",
+                        key,
+                        CODE_RESTART,
+                    )
+        try:
+            self.engine.reconfigure(new)
+        except ConfigError as exc:
+            self.engine.reconfigure(self.cfg)
+            raise SettingError(f"{key}: {exc}", key, CODE_INVALID) from None
+
+    def _settings_path(self) -> str:
+        store = self.settings.store
+        return str(store.path) if store is not None else "settings.toml"
+
+    def _stats(self, request: ControlRequest, days: int, now: Now) -> None:
+        if self.history is None:
+            request.reply(error_reply("the history is not kept by this service"))
+            return
+        today, tz = now.wall.date(), now.wall.tzinfo
+        assert tz is not None
+
+        def answer(result: object, error: str | None) -> None:
+            if error is not None:
+                request.reply(error_reply(error))
+            else:
+                request.reply(ok_reply(stats=result))
+
+        self.history.query(lambda h: h.stats(today, days, tz), answer)
+
+    def _history_clear(self, request: ControlRequest) -> None:
+        if self.history is None:
+            request.reply(error_reply("the history is not kept by this service"))
+            return
+        feed = self.feed
+
+        def answer(_result: object, error: str | None) -> None:
+            if error is not None:
+                request.reply(error_reply(f"the history was not cleared: {error}"))
+                return
+            request.reply(ok_reply())
+            feed.publish({"kind": "history"})
+
+        self.history.query(lambda h: h.clear(), answer)
+
+    def _observe(self, now: Now, trigger: str | None = None, during_pulse: bool = False) -> None:
+        """After every step: history rows for what happened, status lines for watchers."""
+        controller = self.engine.controller
+        if self.recorder is not None:
+            try:
+                self.recorder.observe(
+                    controller.session_view(now),
+                    controller.pulses_shown,
+                    now.wall,
+                    trigger,
+                    during_pulse,
+                )
+            except Exception:
+                self.report("history", now.mono, "recording the history failed")
+        if not len(self.feed):
+            self._watched = None
+            return
+        status = self.status(now, self._synced)
+        watched = tuple(status[k] for k in WATCHED_FIELDS)
+        if watched != self._watched:
+            self._watched = watched
+            self.feed.publish({"kind": "status", "status": status})
 
 
 def _decoder(cfg: Config) -> GestureDecoder:
@@ -467,8 +701,17 @@ def run(
     """Start the service; raises ConfigError (78) or HardwareUnavailable (69)."""
     clock = clock or SystemClock()
     config_path = config_path_from(config_arg, env)
-    cfg = load_config(config_path)
-    Engine(cfg)  # validate everything the engine derives (e.g. the schedule) before hardware
+    file_cfg = load_config(config_path)
+    Engine(file_cfg)  # validate everything the engine derives (e.g. the schedule) before hardware
+    state_dir = state_dir_from(env)
+    settings = Settings(file_cfg, SettingsFile(state_dir), config_file_keys(config_path))
+    cfg = settings.load()
+    try:
+        Engine(cfg)
+    except ConfigError as exc:  # settings.toml and the config file do not fit together
+        log.warning("ignoring the saved settings: %s; using the config file", exc)
+        settings.overrides, settings.effective = {}, file_cfg
+        cfg = file_cfg
     socket_path = socket_path_from(socket_arg, env)
     try:
         # Before the hardware: a second service must not blank the running one's ring.
@@ -481,9 +724,11 @@ def run(
         hardware,
         clock,
         config_path=config_path,
-        state=StateStore(state_dir_from(env)),
+        state=StateStore(state_dir),
         notifier=Notifier.from_env(env),
         socket_path=socket_path,
+        settings=settings,
+        history=HistoryWorker(open_history(state_dir / HISTORY_FILE)),
     )
     install_signal_handlers(service)
     try:
