@@ -16,6 +16,8 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_CONFIG = 78
 EXIT_UNAVAILABLE = 69
+#: A file the command should write cannot be created (sysexits EX_CANTCREAT).
+EXIT_CANTCREAT = 73
 
 log = logging.getLogger("breathring")
 
@@ -204,7 +206,66 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("value", choices=("on", "off"))
         if name == "status":
             p.add_argument("--json", action="store_true", help="print the reply as JSON")
+    _add_settings_commands(sub)
     return parser
+
+
+def _days_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; allowed 1-366") from None
+    if not 1 <= value <= 366:
+        raise argparse.ArgumentTypeError(f"{value} is out of range; allowed 1-366")
+    return value
+
+
+def _add_settings_commands(sub) -> None:
+    """set, unset, settings, stats, history: the service's settings and history."""
+    socket_help = "control socket of the service"
+    p = sub.add_parser(
+        "set",
+        help="service: change a setting now and keep it (settings.toml)",
+        description="Change a config key in the running service at once and keep it in "
+        "$STATE_DIRECTORY/settings.toml, which overrides the config file. VALUE is TOML "
+        '(0.3, true, "#FF8C32"); a bare word that is not TOML is taken as a string. '
+        "Exit 78 for a bad key or value.",
+    )
+    p.add_argument("key", metavar="KEY", help="config key, e.g. ring.brightness")
+    p.add_argument("value", metavar="VALUE", help="new value (TOML)")
+    p.add_argument("--socket", metavar="PATH", help=socket_help)
+    p = sub.add_parser(
+        "unset",
+        help="service: drop a setting (back to the config file's value)",
+        description="Remove KEY from settings.toml; the config file's value (or the default) "
+        "applies again at once.",
+    )
+    p.add_argument("key", metavar="KEY", help="config key, e.g. ring.brightness")
+    p.add_argument("--socket", metavar="PATH", help=socket_help)
+    p = sub.add_parser(
+        "settings",
+        help="service: every setting, its value and where it comes from",
+        description="Every config key with its effective value and its source: default, "
+        "config (the config file) or settings (set at run time).",
+    )
+    p.add_argument("--json", action="store_true", help="print the settings as JSON")
+    p.add_argument("--socket", metavar="PATH", help=socket_help)
+    p = sub.add_parser(
+        "stats",
+        help="service: sessions, breaths and streak of the last days",
+        description="A summary of the breathing history with a bar chart of the last days.",
+    )
+    p.add_argument("--days", type=_days_arg, default=14, help="days to show, 1-366 (default 14)")
+    p.add_argument("--json", action="store_true", help="print the stats object as JSON")
+    p.add_argument("--png", metavar="FILE", help="also draw the chart into this PNG file")
+    p.add_argument("--socket", metavar="PATH", help=socket_help)
+    p = sub.add_parser(
+        "history",
+        help="service: erase the breathing history",
+        description="breathring history --clear erases every recorded session and pulse.",
+    )
+    p.add_argument("--clear", action="store_true", help="erase the history")
+    p.add_argument("--socket", metavar="PATH", help=socket_help)
 
 
 def _load(args: argparse.Namespace):
@@ -330,8 +391,10 @@ def cmd_client(args: argparse.Namespace) -> int:
     from .control_socket import ControlError, send_request, socket_path_from
 
     request: dict[str, object] = {"cmd": args.command}
-    if args.command == "start" and args.pattern:
-        request["pattern"] = args.pattern
+    if args.command == "start":
+        request["trigger"] = "remote"
+        if args.pattern:
+            request["pattern"] = args.pattern
     if args.command == "reminders":
         request["value"] = args.value
     try:
@@ -350,6 +413,115 @@ def cmd_client(args: argparse.Namespace) -> int:
     else:
         details = {k: v for k, v in reply.items() if k != "ok"}
         print("  ".join(f"{k}: {v}" for k, v in details.items()))
+    return EXIT_OK
+
+
+def _ask(args: argparse.Namespace, request: dict[str, object]) -> dict[str, object] | int:
+    """The service's reply, or an exit code (69: not running) after one line on stderr."""
+    from .control_socket import ControlError, send_request, socket_path_from
+
+    try:
+        path = socket_path_from(args.socket, os.environ)
+        return send_request(path, request)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    except ControlError as exc:
+        print(f"breathring: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+
+
+def parse_value(text: str) -> object:
+    """A command-line VALUE: TOML (0.3, true, "#FF8C32"); else the text itself as a string."""
+    import math
+    import tomllib
+
+    try:
+        value = tomllib.loads(f"value = {text}")["value"]
+    except (tomllib.TOMLDecodeError, RecursionError):
+        return text
+    if isinstance(value, float) and not math.isfinite(value):
+        return text
+    if isinstance(value, bool | int | float | str | list | dict):
+        return value
+    return text  # a TOML date or time: the text as written
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    """set / unset / settings over the control socket."""
+    import json
+
+    if args.command == "set":
+        request: dict[str, object] = {
+            "cmd": "set",
+            "key": args.key,
+            "value": parse_value(args.value),
+        }
+    elif args.command == "unset":
+        request = {"cmd": "unset", "key": args.key}
+    else:
+        request = {"cmd": "settings"}
+    reply = _ask(args, request)
+    if isinstance(reply, int):
+        return reply
+    if not reply.get("ok"):
+        print(f"breathring: {reply.get('error', 'the service refused')}", file=sys.stderr)
+        return EXIT_CONFIG if reply.get("code") or args.command != "settings" else 1
+    if args.command in ("set", "unset"):
+        print(f"{reply.get('key')} = {json.dumps(reply.get('value'))}")
+        return EXIT_OK
+    settings = reply.get("settings") or {}
+    if args.json:
+        out = {"settings": settings, "restart_keys": reply.get("restart_keys", [])}
+        print(json.dumps(out, indent=2, sort_keys=False))
+        return EXIT_OK
+    width = max((len(k) for k in settings), default=0)
+    for key, item in settings.items():
+        print(f"{key:<{width}} = {json.dumps(item.get('value'))}  ({item.get('source')})")
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    import json
+
+    reply = _ask(args, {"cmd": "stats", "days": args.days})
+    if isinstance(reply, int):
+        return reply
+    if not reply.get("ok"):
+        print(f"breathring: {reply.get('error', 'the service refused')}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    stats = reply.get("stats")
+    if args.png:
+        try:
+            from .stats_view import render_stats_png
+
+            render_stats_png(stats, args.png)
+        except OSError as exc:
+            print(
+                f"breathring: cannot write {args.png}: {exc.strerror or exc}; "
+                "allowed: a writable path ending in .png",
+                file=sys.stderr,
+            )
+            return EXIT_CANTCREAT
+        print(f"wrote {args.png}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(stats))
+    else:
+        from .stats_view import format_stats
+
+        print(format_stats(stats))
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    if not args.clear:
+        raise UsageError("history needs --clear (breathring history --clear erases the history)")
+    reply = _ask(args, {"cmd": "history-clear"})
+    if isinstance(reply, int):
+        return reply
+    if not reply.get("ok"):
+        print(f"breathring: {reply.get('error', 'the service refused')}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    print("history cleared")
     return EXIT_OK
 
 
@@ -383,6 +555,11 @@ COMMANDS = {
     "stop": cmd_client,
     "status": cmd_client,
     "reminders": cmd_client,
+    "set": cmd_settings,
+    "unset": cmd_settings,
+    "settings": cmd_settings,
+    "stats": cmd_stats,
+    "history": cmd_history,
     "simulate": cmd_simulate,
     "demo": cmd_demo,
     "render": cmd_render,

@@ -550,8 +550,12 @@ class Service:
         elif cmd == "history-clear":
             self._history_clear(request)
         elif cmd == "watch":
-            first = {"kind": "status", "status": self.status(now, self._synced)}
-            if request.watcher is not None and self.feed.add(request.watcher, first):
+            self._observe(now)  # watchers already there hear of changes first
+            status = self.status(now, self._synced)
+            if request.watcher is not None and self.feed.add(
+                request.watcher, {"kind": "status", "status": status}
+            ):
+                self._watched = tuple(status[k] for k in WATCHED_FIELDS)
                 request.reply(ok_reply())
             else:
                 request.reply(error_reply("too many watchers; close one and try again"))
@@ -666,6 +670,9 @@ class Service:
         if not len(self.feed):
             self._watched = None
             return
+        self._publish_status(now)
+
+    def _publish_status(self, now: Now) -> None:
         status = self.status(now, self._synced)
         watched = tuple(status[k] for k in WATCHED_FIELDS)
         if watched != self._watched:

@@ -113,8 +113,9 @@ class Watcher:
     def _hung_up(self) -> bool:
         """True once the peer has closed; anything it wrote is read and ignored."""
         try:
+            self.conn.setblocking(False)  # a timeout would make recv wait (and raise) instead
             data = self.conn.recv(RECV_CHUNK, _PEEK_FLAGS)
-        except (BlockingIOError, InterruptedError):
+        except (BlockingIOError, InterruptedError, TimeoutError):
             return False
         except OSError:
             return True
