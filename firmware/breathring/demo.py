@@ -17,8 +17,8 @@ from typing import TextIO
 
 from .clock import SystemClock, read
 from .config import Config
-from .controller import DOUBLE, HOLD, PRESS
 from .engine import Engine
+from .gestures import DOUBLE, HOLD, PRESS
 from .hw.terminal import CSI, TerminalRing
 
 KEYS = {" ": PRESS, "d": DOUBLE, "h": HOLD}

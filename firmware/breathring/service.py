@@ -29,9 +29,9 @@ from .control_socket import (
     ok_reply,
     socket_path_from,
 )
-from .controller import HOLD, PRESS, Tick
+from .controller import Tick
 from .engine import WALL_RECHECK_S, Engine
-from .gestures import ButtonEvent, GestureDecoder
+from .gestures import HOLD, PRESS, ButtonEvent, GestureDecoder
 from .hw import HardwareUnavailable
 from .hw.selection import Hardware, open_hardware
 from .patterns import CUSTOM, PRESETS

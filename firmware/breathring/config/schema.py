@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .. import patterns
+from ..gestures import DEFAULT_BOUNCE_SECONDS, DEFAULT_DOUBLE_SECONDS, DEFAULT_HOLD_SECONDS
 from .validation import (
     BoolSpec,
     ChoiceSpec,
@@ -244,14 +245,16 @@ class ButtonConfig:
 
     pin: str = field(default="GPIO17", metadata=_meta(PinSpec(), "GPIO pin of the button"))
     hold_seconds: float = field(
-        default=2.0, metadata=_meta(FloatSpec(0.5, 10.0), "press this long to toggle reminders (s)")
+        default=DEFAULT_HOLD_SECONDS,
+        metadata=_meta(FloatSpec(0.5, 10.0), "press this long to toggle reminders (s)"),
     )
     double_seconds: float = field(
-        default=0.4,
+        default=DEFAULT_DOUBLE_SECONDS,
         metadata=_meta(FloatSpec(0.1, 2.0), "longest gap between the presses of a double (s)"),
     )
     bounce_seconds: float = field(
-        default=0.03, metadata=_meta(FloatSpec(0.0, 0.5), "contact-bounce filter (s)")
+        default=DEFAULT_BOUNCE_SECONDS,
+        metadata=_meta(FloatSpec(0.0, 0.5), "contact-bounce filter (s)"),
     )
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import patterns
 from ..patterns import PatternError
+from ..reminder import slot_minutes
 from .errors import BadValue, ErrorContext
 from .toml_text import toml_scalar, toml_string
 from .values import (
@@ -16,7 +17,6 @@ from .values import (
     DRIVER_GPIOS,
     GPIO_MAX,
     GPIO_MIN,
-    MINUTES_PER_DAY,
     PIN_RE,
     SECONDS_PER_MINUTE,
     SPI0_GPIOS,
@@ -370,8 +370,7 @@ def _check_session(cfg: Config, ctx: ErrorContext) -> Config:
 def check_schedule(cfg: Config, ctx: ErrorContext) -> None:
     """The pulse schedule needs a slot: `config check` must refuse what `run` refuses."""
     reminder = cfg.reminder
-    slots = range(0, MINUTES_PER_DAY, reminder.every_minutes)
-    if not any(reminder.active_hours.contains(m) for m in slots):
+    if not slot_minutes(reminder.every_minutes, reminder.active_hours):
         raise ctx.error(
             f'reminder.active_hours = "{reminder.active_hours}" contains no pulse time of '
             f"reminder.every_minutes = {reminder.every_minutes} (pulses fall on multiples of "
