@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import patterns
 from ..gestures import DEFAULT_BOUNCE_SECONDS, DEFAULT_DOUBLE_SECONDS, DEFAULT_HOLD_SECONDS
+from ..output import DEFAULT_IDLE_MA, DEFAULT_MA_PER_CHANNEL, DEFAULT_MAX_MA
 from .validation import (
     BoolSpec,
     ChoiceSpec,
@@ -58,15 +59,15 @@ class RingConfig:
         default=(0x3C, 0x9B, 0xFF), metadata=_meta(ColorSpec("#3C9BFF"), "colour of the breath")
     )
     max_milliamps: float = field(
-        default=400.0,
+        default=DEFAULT_MAX_MA,
         metadata=_meta(FloatSpec(50.0, 20000.0), "estimated-current budget of the ring (mA)"),
     )
     milliamps_per_channel: float = field(
-        default=20.0,
+        default=DEFAULT_MA_PER_CHANNEL,
         metadata=_meta(FloatSpec(1.0, 100.0), "current of one LED channel at 255 (mA)"),
     )
     idle_milliamps: float = field(
-        default=1.0,
+        default=DEFAULT_IDLE_MA,
         metadata=_meta(FloatSpec(0.0, 10.0), "idle draw of one pixel's driver chip (mA)"),
     )
     start_pixel: int = field(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from .. import patterns
+from ..output import PowerBudget
 from ..patterns import PatternError
 from ..reminder import slot_minutes
 from .errors import BadValue, ErrorContext
@@ -307,11 +308,13 @@ def check_together(cfg: Config, given: dict[str, dict[str, Any]], ctx: ErrorCont
             f"allowed {allowed}",
             key="ring.pin" if "pin" in given["ring"] else "ring.driver",
         )
-    idle_draw = ring.idle_milliamps * ring.pixels
-    if ring.max_milliamps <= idle_draw:
+    budget = PowerBudget(ring.max_milliamps, ring.milliamps_per_channel, ring.idle_milliamps)
+    if budget.usable_milliamps(ring.pixels) <= 0.0:
+        idle_draw = ring.idle_milliamps * ring.pixels
         raise ctx.error(
             f"ring.max_milliamps = {ring.max_milliamps:g} leaves nothing to light the ring: "
-            f"{ring.pixels} pixels idle at {ring.idle_milliamps:g} mA draw {idle_draw:g} mA; "
+            f"{ring.pixels} pixels idle at {ring.idle_milliamps:g} mA draw {idle_draw:g} mA "
+            f"and dithering may add {budget.dither_allowance(ring.pixels):.3g} mA; "
             f"raise ring.max_milliamps or lower ring.idle_milliamps",
             key="ring.max_milliamps",
         )
