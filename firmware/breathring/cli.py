@@ -12,10 +12,14 @@ import os
 import sys
 from collections.abc import Sequence
 
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_CONFIG = 78
-EXIT_UNAVAILABLE = 69
+from .exitcodes import (
+    EXIT_CONFIG,
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+)
 
 log = logging.getLogger("breathring")
 
@@ -344,7 +348,7 @@ def cmd_client(args: argparse.Namespace) -> int:
         return EXIT_UNAVAILABLE
     if not reply.get("ok"):
         print(f"breathring: {reply.get('error', 'the service refused')}", file=sys.stderr)
-        return 1
+        return EXIT_FAILURE
     if getattr(args, "json", False):
         print(json.dumps(reply, sort_keys=True))
     else:
@@ -417,7 +421,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"breathring: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # Output piped into `head`: not an error of ours.
         sys.stderr.close()

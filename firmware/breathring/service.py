@@ -31,6 +31,7 @@ from .control_socket import (
 )
 from .controller import Tick
 from .engine import WALL_RECHECK_S, Engine
+from .exitcodes import EXIT_OK
 from .gestures import HOLD, PRESS, ButtonEvent, GestureDecoder
 from .hw import HardwareUnavailable
 from .hw.selection import Hardware, open_hardware
@@ -162,7 +163,7 @@ class Service:
             self.start()
             while not self.step():
                 pass
-            return 0
+            return EXIT_OK
         finally:
             self.close()
             log.info("stopped; the ring is dark")
