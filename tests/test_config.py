@@ -27,6 +27,8 @@ from breathring.config import (
     to_toml,
     with_values,
 )
+from breathring.output import OutputStage, PowerBudget
+from breathring.scene import Frame
 
 SRC = "config.toml"
 
@@ -319,6 +321,12 @@ def test_utf8_bom_is_accepted() -> None:
         ("[button]\npin = 10", "button.pin", "is also ring.pin"),
         ("[button]\npin = 9", "button.pin", "held by the SPI bus"),
         ("[ring]\npixels = 500", "ring.max_milliamps", "leaves nothing to light the ring"),
+        # 300 mA idle + up to 70.6 mA of dithering (300 x 3 channels x 20/255 mA) > 320 mA.
+        (
+            "[ring]\npixels = 300\nmax_milliamps = 320",
+            "ring.max_milliamps",
+            "leaves nothing to light the ring",
+        ),
         (
             "[reminder]\nevery_minutes = 1\nseconds = 60",
             "reminder.seconds",
@@ -330,6 +338,19 @@ def test_cross_key_checks(text: str, key: str, needle: str) -> None:
     err = error_of(text)
     assert err.key == key
     assert needle in str(err)
+
+
+def test_a_budget_the_config_check_accepts_lights_the_ring() -> None:
+    """One rule for the budget: what passes the check is never scaled to dark by the output."""
+    cfg = parse_config("[ring]\npixels = 300\nmax_milliamps = 372")  # 300 + 70.6 < 372
+    ring = cfg.ring
+    stage = OutputStage(
+        ring.pixels,
+        PowerBudget(ring.max_milliamps, ring.milliamps_per_channel, ring.idle_milliamps),
+    )
+    wire = stage.render(Frame(intensity=1.0, coverage=(1.0,) * 300, color=(1.0, 1.0, 1.0)))
+    assert sum(wire) > 0
+    assert error_of("[ring]\npixels = 300\nmax_milliamps = 370").key == "ring.max_milliamps"
 
 
 def test_cross_key_checks_accept_valid_combinations() -> None:
@@ -565,6 +586,7 @@ def hour_ranges(draw: st.DrawFn) -> HourRange:
 def configs(draw: st.DrawFn) -> Config:
     pixels = draw(st.integers(1, 1000))
     idle = draw(floats(0, 10))
+    per_channel = draw(floats(1, 100))
     driver = draw(st.sampled_from(("spi", "pwm", "pi5")))
     pins = {"spi": st.just(10), "pwm": st.sampled_from(PWM_PINS), "pi5": st.integers(0, 27)}
     ring_gpio = draw(pins[driver])
@@ -577,8 +599,9 @@ def configs(draw: st.DrawFn) -> Config:
         pixels=pixels,
         brightness=draw(floats(0, 1, exclude_min=True)),
         color=draw(colours),
-        max_milliamps=draw(floats(max(50.0, idle * pixels + 1), 20000)),
-        milliamps_per_channel=draw(floats(1, 100)),
+        # Above the idle draw plus the most the dithering may add (3 channels, < 1 step each).
+        max_milliamps=draw(floats(max(50.0, (idle + 3 * per_channel / 255) * pixels + 1), 20000)),
+        milliamps_per_channel=per_channel,
         idle_milliamps=idle,
         start_pixel=draw(st.integers(0, pixels - 1)),
         fps=draw(st.integers(1, 240)),

@@ -33,7 +33,8 @@ SYMMETRY_EVERY = 5
 def test_any_session_is_safe_symmetric_and_cued_once(
     pattern, breaths, fps, brightness, pixels, start, limit, rgb
 ):
-    limit = max(limit, pixels + 10)  # the budget must at least cover the idle draw
+    # The budget must cover the idle draw (1 mA) and dithering (3 x 20/255 mA) of every pixel.
+    limit = max(limit, 2 * pixels + 10)
     start %= pixels
     cfg = parse_config(
         f"[ring]\npixels = {pixels}\nbrightness = {brightness!r}\n"

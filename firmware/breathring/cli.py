@@ -12,12 +12,15 @@ import os
 import sys
 from collections.abc import Sequence
 
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_CONFIG = 78
-EXIT_UNAVAILABLE = 69
-#: A file the command should write cannot be created (sysexits EX_CANTCREAT).
-EXIT_CANTCREAT = 73
+from .exitcodes import (
+    EXIT_CANTCREAT,
+    EXIT_CONFIG,
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+)
 
 log = logging.getLogger("breathring")
 
@@ -407,7 +410,7 @@ def cmd_client(args: argparse.Namespace) -> int:
         return EXIT_UNAVAILABLE
     if not reply.get("ok"):
         print(f"breathring: {reply.get('error', 'the service refused')}", file=sys.stderr)
-        return 1
+        return EXIT_FAILURE
     if getattr(args, "json", False):
         print(json.dumps(reply, sort_keys=True))
     else:
@@ -465,7 +468,7 @@ def cmd_settings(args: argparse.Namespace) -> int:
         return reply
     if not reply.get("ok"):
         print(f"breathring: {reply.get('error', 'the service refused')}", file=sys.stderr)
-        return EXIT_CONFIG if reply.get("code") or args.command != "settings" else 1
+        return EXIT_CONFIG if reply.get("code") or args.command != "settings" else EXIT_FAILURE
     if args.command in ("set", "unset"):
         print(f"{reply.get('key')} = {json.dumps(reply.get('value'))}")
         return EXIT_OK
@@ -594,7 +597,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"breathring: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # Output piped into `head`: not an error of ours.
         sys.stderr.close()

@@ -12,18 +12,15 @@ from dataclasses import dataclass, field
 
 from .clock import Now
 from .config import Config, long_pattern, session_pattern
+from .gestures import DOUBLE, GESTURES, HOLD, PRESS
 from .patterns import PRESETS, Pattern
+from .reminder import MINUTES_PER_HOUR
 from .scene import RGB, ArcScene, Frame, color_multipliers
 from .session import CLOSING, LEAD_IN_S, Segment, Timeline, smootherstep
 
 IDLE = "idle"
 PULSE = "pulse"
 CONFIRM = "confirm"
-
-PRESS = "press"
-DOUBLE = "double"
-HOLD = "hold"
-GESTURES = (PRESS, DOUBLE, HOLD)
 
 #: A cancelled session fades out over this long.
 CANCEL_FADE_S = 0.8
@@ -35,8 +32,6 @@ BLINK_INTENSITY = 0.6
 PULSE_PEAK = 0.45
 PULSE_IN_S = 4.0
 PULSE_OUT_S = 6.0
-
-MINUTES_PER_HOUR = 60
 
 
 @dataclass(frozen=True)

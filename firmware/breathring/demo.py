@@ -17,8 +17,9 @@ from typing import TextIO
 
 from .clock import SystemClock, read
 from .config import Config
-from .controller import DOUBLE, HOLD, PRESS
 from .engine import Engine
+from .exitcodes import EXIT_OK
+from .gestures import DOUBLE, HOLD, PRESS
 from .hw.terminal import CSI, TerminalRing
 
 KEYS = {" ": PRESS, "d": DOUBLE, "h": HOLD}
@@ -86,7 +87,7 @@ def run_demo(cfg: Config, seconds: float | None = None, out: TextIO | None = Non
             _loop(engine, ring, clock, start, seconds, sys.stdin.fileno())
     else:
         _loop(engine, ring, clock, start, seconds, None)
-    return 0
+    return EXIT_OK
 
 
 def _loop(

@@ -32,9 +32,14 @@ WIRE_MAX = 255
 #: CIE 1976 L*: below this lightness (out of 100) the curve is linear.
 CIE_TOE_LIGHTNESS = 8.0
 CIE_KAPPA = 903.3
-#: Current of one channel at full (255), and idle draw per pixel, in mA.
+#: The ring's current budget, the current of one channel at full (255), and
+#: the idle draw per pixel, in mA (the defaults of ring.max_milliamps,
+#: ring.milliamps_per_channel and ring.idle_milliamps).
+DEFAULT_MAX_MA = 400.0
 DEFAULT_MA_PER_CHANNEL = 20.0
 DEFAULT_IDLE_MA = 1.0
+#: Colour channels of one pixel.
+RGB_CHANNELS = 3
 #: The limiter starts to compress at this share of the budget.
 POWER_KNEE = 0.8
 #: The ring-wide residual of a channel is kept within this many steps.
@@ -55,13 +60,26 @@ def lightness_to_linear(intensity: float) -> float:
 class PowerBudget:
     """How the ring's current is estimated and how much it may draw."""
 
-    max_milliamps: float = 400.0
+    max_milliamps: float = DEFAULT_MAX_MA
     ma_per_channel: float = DEFAULT_MA_PER_CHANNEL
     idle_ma: float = DEFAULT_IDLE_MA
 
     def estimate(self, wire: bytes | bytearray, pixels: int) -> float:
         """Estimated current (mA) of a wire frame of `pixels` RGB pixels."""
         return sum(wire) * self.ma_per_channel / WIRE_MAX + pixels * self.idle_ma
+
+    def dither_allowance(self, pixels: int, lit_channels: int = RGB_CHANNELS) -> float:
+        """The most the dithering can add (mA): under one step on each lit channel of each pixel."""
+        return pixels * lit_channels * (self.ma_per_channel / WIRE_MAX)
+
+    def usable_milliamps(self, pixels: int, lit_channels: int = RGB_CHANNELS) -> float:
+        """What the light itself may draw: the budget less the idle draw and the dithering.
+
+        The one rule for both the output stage and the config check: at or below
+        zero the ring can never light (`lit_channels`: colour channels in use per pixel).
+        """
+        idle = pixels * self.idle_ma
+        return self.max_milliamps - idle - self.dither_allowance(pixels, lit_channels)
 
 
 def soft_knee(demand: float, budget: float, knee: float = POWER_KNEE) -> float:
@@ -153,11 +171,8 @@ class OutputStage:
             return cached[2]
         per_unit = self.budget.ma_per_channel / WIRE_MAX
         demand = self.pixels * sum(color) * WIRE_MAX * per_unit
-        # Dithering can round each lit channel up by less than one step.
-        lit_channels = self.pixels * sum(1 for c in color if c > 0.0)
-        budget = (
-            self.budget.max_milliamps - self.pixels * self.budget.idle_ma - lit_channels * per_unit
-        )
+        lit_channels = sum(1 for c in color if c > 0.0)
+        budget = self.budget.usable_milliamps(self.pixels, lit_channels)
         if budget <= 0.0:
             scale = 0.0
         elif demand <= 0.0:

@@ -28,6 +28,15 @@ from typing import Any, Protocol
 
 MINUTES_PER_HOUR = 60
 MINUTES_PER_DAY = 24 * MINUTES_PER_HOUR
+#: Reminder periods: divisors of an hour, or whole hours dividing a day (pulses align to the hour).
+REMINDER_PERIODS = tuple(
+    [m for m in range(1, MINUTES_PER_HOUR) if MINUTES_PER_HOUR % m == 0]
+    + [
+        m
+        for m in range(MINUTES_PER_HOUR, MINUTES_PER_DAY + 1, MINUTES_PER_HOUR)
+        if MINUTES_PER_DAY % m == 0
+    ]
+)
 
 #: How late a slot may still be shown. Five minutes still reads as "the top of
 #: the hour", covers a boot or an NTP sync just after the hour and the service
@@ -52,21 +61,20 @@ class MinuteRange(Protocol):
 
 def check_every_minutes(every_minutes: object) -> int:
     """Return `every_minutes` if it is a valid period, else raise ValueError."""
-    valid = (
-        isinstance(every_minutes, int)
-        and not isinstance(every_minutes, bool)
-        and every_minutes > 0
-        and (
-            MINUTES_PER_HOUR % every_minutes == 0
-            or (every_minutes % MINUTES_PER_HOUR == 0 and MINUTES_PER_DAY % every_minutes == 0)
-        )
-    )
-    if not valid:
+    is_int = isinstance(every_minutes, int) and not isinstance(every_minutes, bool)
+    if not is_int or every_minutes not in REMINDER_PERIODS:
+        within_hour = ", ".join(str(m) for m in REMINDER_PERIODS if m <= MINUTES_PER_HOUR)
+        hours = ", ".join(str(m) for m in REMINDER_PERIODS if m > MINUTES_PER_HOUR)
         raise ValueError(
             f"reminder.every_minutes is {every_minutes!r}; allowed: a divisor of 60 "
-            "(1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60) or 120, 180, 240, 360, 480, 720, 1440"
+            f"({within_hour}) or {hours}"
         )
-    return every_minutes
+    return every_minutes  # type: ignore[return-value]
+
+
+def slot_minutes(every_minutes: int, active_hours: MinuteRange) -> tuple[int, ...]:
+    """The pulse times (minutes after local midnight) inside the active hours; may be empty."""
+    return tuple(m for m in range(0, MINUTES_PER_DAY, every_minutes) if active_hours.contains(m))
 
 
 def _to_utc(moment: datetime) -> datetime:
@@ -94,9 +102,7 @@ class ReminderSchedule:
         # Never more than half a period, so a late slot can't be confused with the next.
         self.grace = min(grace, self.period / 2)
         self.stale_after = max(stale_after, self.period)
-        self.minutes = tuple(
-            m for m in range(0, MINUTES_PER_DAY, every_minutes) if active_hours.contains(m)
-        )
+        self.minutes = slot_minutes(every_minutes, active_hours)
         if not self.minutes:
             raise ValueError(
                 f"reminder.active_hours {active_hours} contains no slot of every "

@@ -20,6 +20,7 @@ from typing import TextIO
 
 from .clock import Clock
 from .config import Config
+from .exitcodes import EXIT_FAILURE, EXIT_OK
 from .gestures import ButtonEvent, GestureDecoder
 from .hw.selection import Hardware
 
@@ -179,4 +180,4 @@ def run_check(
     failed = [r.item for r in results if not r.ok]
     print("", file=out)
     print("all checks passed" if not failed else f"failed: {', '.join(failed)}", file=out)
-    return 0 if not failed else 1
+    return EXIT_OK if not failed else EXIT_FAILURE

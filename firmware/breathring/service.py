@@ -29,9 +29,10 @@ from .control_socket import (
     ok_reply,
     socket_path_from,
 )
-from .controller import DOUBLE, HOLD, PRESS, PULSE, Tick
+from .controller import PULSE, Tick
 from .engine import WALL_RECHECK_S, Engine
-from .gestures import ButtonEvent, GestureDecoder
+from .exitcodes import EXIT_OK
+from .gestures import DOUBLE, HOLD, PRESS, ButtonEvent, GestureDecoder
 from .history_recorder import (
     BUTTON,
     HISTORY_FILE,
@@ -221,7 +222,7 @@ class Service:
             self.start()
             while not self.step():
                 pass
-            return 0
+            return EXIT_OK
         finally:
             self.close()
             log.info("stopped; the ring is dark")

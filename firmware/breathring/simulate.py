@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 from .clock import FakeClock, read
 from .config import Config, format_color
-from .controller import DOUBLE, HOLD, PRESS
 from .engine import Engine, Rendered
+from .gestures import DOUBLE, HOLD, PRESS
 
 DEFAULT_AT = "12:00"
 DEFAULT_DATE = date(2026, 1, 15)

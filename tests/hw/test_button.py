@@ -14,10 +14,12 @@ from gpiozero.pins.mock import MockFactory
 
 from breathring.clock import FakeClock
 from breathring.gestures import DOUBLE, HOLD, PRESS, ButtonEvent, GestureDecoder
-from breathring.hw import EX_CONFIG, Button, HardwareMisconfigured, HardwareUnavailable
+from breathring.hw import Button, HardwareMisconfigured, HardwareUnavailable
 from breathring.hw.button import GpioButton
 
 PIN = 17
+#: Written down, not imported: the exit code of a configuration the hardware refuses.
+EX_CONFIG = 78
 HOLD_S = 2.0
 BOUNCE_S = 0.03
 

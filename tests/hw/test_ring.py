@@ -16,10 +16,14 @@ from hypothesis import strategies as st
 
 os.environ.setdefault("BLINKA_OS_AGNOSTIC", "1")  # before Blinka is first imported
 
-from breathring.hw import EX_CONFIG, EX_UNAVAILABLE, HardwareMisconfigured, HardwareUnavailable
+from breathring.hw import HardwareMisconfigured, HardwareUnavailable
 from breathring.hw import Ring as RingProtocol
 from breathring.hw import ring as ringmod
 from breathring.hw.ring import NeoPixelRing, channel_offsets, pack_into, parse_gpio, preflight
+
+#: Written down, not imported: sysexits EX_UNAVAILABLE and EX_CONFIG.
+EX_UNAVAILABLE = 69
+EX_CONFIG = 78
 
 neopixel = pytest.importorskip("neopixel")
 board = pytest.importorskip("board")

@@ -36,8 +36,9 @@ from hypothesis.stateful import (
 
 from breathring.clock import FakeClock, Now
 from breathring.config import Config, parse_config, to_toml
-from breathring.controller import DOUBLE, HOLD, PRESS, Controller
+from breathring.controller import Controller
 from breathring.engine import Engine
+from breathring.gestures import DOUBLE, HOLD, PRESS
 from breathring.hw.mock import DOUBLE_GAP_SECONDS, DOUBLE_PRESS_SECONDS
 from breathring.patterns import PRESETS
 

@@ -18,8 +18,6 @@ from .errors import ConfigError
 from .loading import (
     CONFIG_ENV,
     DEFAULT_CONFIG_PATH,
-    EXIT_CONFIG,
-    EXIT_OK,
     MAX_CONFIG_BYTES,
     check_file,
     config_path_from,
@@ -63,8 +61,6 @@ __all__ = [
     "CUSTOM_KEYS",
     "DEFAULT_CONFIG_PATH",
     "DRIVER_GPIOS",
-    "EXIT_CONFIG",
-    "EXIT_OK",
     "GPIO_MAX",
     "GPIO_MIN",
     "MAX_CONFIG_BYTES",

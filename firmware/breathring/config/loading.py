@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import patterns
+from ..exitcodes import EXIT_CONFIG, EXIT_OK
 from .errors import BadValue, ConfigError, ErrorContext
 from .schema import SECTIONS, Config, section_keys
 from .validation import check_schedule, check_together, show_value, suggest
@@ -25,10 +26,6 @@ CONFIG_ENV = "BREATHRING_CONFIG"
 #: A config file larger than this is refused unread.
 MAX_CONFIG_BYTES = 1024 * 1024
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-
-#: Exit codes returned by `check_file`.
-EXIT_OK = 0
-EXIT_CONFIG = 78
 
 
 _TOML_POS_RE = re.compile(r"^(?P<msg>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")

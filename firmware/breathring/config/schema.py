@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .. import patterns
+from ..gestures import DEFAULT_BOUNCE_SECONDS, DEFAULT_DOUBLE_SECONDS, DEFAULT_HOLD_SECONDS
+from ..output import DEFAULT_IDLE_MA, DEFAULT_MA_PER_CHANNEL, DEFAULT_MAX_MA
 from .validation import (
     BoolSpec,
     ChoiceSpec,
@@ -57,15 +59,15 @@ class RingConfig:
         default=(0x3C, 0x9B, 0xFF), metadata=_meta(ColorSpec("#3C9BFF"), "colour of the breath")
     )
     max_milliamps: float = field(
-        default=400.0,
+        default=DEFAULT_MAX_MA,
         metadata=_meta(FloatSpec(50.0, 20000.0), "estimated-current budget of the ring (mA)"),
     )
     milliamps_per_channel: float = field(
-        default=20.0,
+        default=DEFAULT_MA_PER_CHANNEL,
         metadata=_meta(FloatSpec(1.0, 100.0), "current of one LED channel at 255 (mA)"),
     )
     idle_milliamps: float = field(
-        default=1.0,
+        default=DEFAULT_IDLE_MA,
         metadata=_meta(FloatSpec(0.0, 10.0), "idle draw of one pixel's driver chip (mA)"),
     )
     start_pixel: int = field(
@@ -244,14 +246,16 @@ class ButtonConfig:
 
     pin: str = field(default="GPIO17", metadata=_meta(PinSpec(), "GPIO pin of the button"))
     hold_seconds: float = field(
-        default=2.0, metadata=_meta(FloatSpec(0.5, 10.0), "press this long to toggle reminders (s)")
+        default=DEFAULT_HOLD_SECONDS,
+        metadata=_meta(FloatSpec(0.5, 10.0), "press this long to toggle reminders (s)"),
     )
     double_seconds: float = field(
-        default=0.4,
+        default=DEFAULT_DOUBLE_SECONDS,
         metadata=_meta(FloatSpec(0.1, 2.0), "longest gap between the presses of a double (s)"),
     )
     bounce_seconds: float = field(
-        default=0.03, metadata=_meta(FloatSpec(0.0, 0.5), "contact-bounce filter (s)")
+        default=DEFAULT_BOUNCE_SECONDS,
+        metadata=_meta(FloatSpec(0.0, 0.5), "contact-bounce filter (s)"),
     )
 
 

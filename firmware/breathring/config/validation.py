@@ -8,7 +8,9 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from .. import patterns
+from ..output import PowerBudget
 from ..patterns import PatternError
+from ..reminder import slot_minutes
 from .errors import BadValue, ErrorContext
 from .toml_text import toml_scalar, toml_string
 from .values import (
@@ -16,7 +18,6 @@ from .values import (
     DRIVER_GPIOS,
     GPIO_MAX,
     GPIO_MIN,
-    MINUTES_PER_DAY,
     PIN_RE,
     SECONDS_PER_MINUTE,
     SPI0_GPIOS,
@@ -307,11 +308,13 @@ def check_together(cfg: Config, given: dict[str, dict[str, Any]], ctx: ErrorCont
             f"allowed {allowed}",
             key="ring.pin" if "pin" in given["ring"] else "ring.driver",
         )
-    idle_draw = ring.idle_milliamps * ring.pixels
-    if ring.max_milliamps <= idle_draw:
+    budget = PowerBudget(ring.max_milliamps, ring.milliamps_per_channel, ring.idle_milliamps)
+    if budget.usable_milliamps(ring.pixels) <= 0.0:
+        idle_draw = ring.idle_milliamps * ring.pixels
         raise ctx.error(
             f"ring.max_milliamps = {ring.max_milliamps:g} leaves nothing to light the ring: "
-            f"{ring.pixels} pixels idle at {ring.idle_milliamps:g} mA draw {idle_draw:g} mA; "
+            f"{ring.pixels} pixels idle at {ring.idle_milliamps:g} mA draw {idle_draw:g} mA "
+            f"and dithering may add {budget.dither_allowance(ring.pixels):.3g} mA; "
             f"raise ring.max_milliamps or lower ring.idle_milliamps",
             key="ring.max_milliamps",
         )
@@ -370,8 +373,7 @@ def _check_session(cfg: Config, ctx: ErrorContext) -> Config:
 def check_schedule(cfg: Config, ctx: ErrorContext) -> None:
     """The pulse schedule needs a slot: `config check` must refuse what `run` refuses."""
     reminder = cfg.reminder
-    slots = range(0, MINUTES_PER_DAY, reminder.every_minutes)
-    if not any(reminder.active_hours.contains(m) for m in slots):
+    if not slot_minutes(reminder.every_minutes, reminder.active_hours):
         raise ctx.error(
             f'reminder.active_hours = "{reminder.active_hours}" contains no pulse time of '
             f"reminder.every_minutes = {reminder.every_minutes} (pulses fall on multiples of "

@@ -5,18 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-MINUTES_PER_HOUR = 60
-MINUTES_PER_DAY = 24 * MINUTES_PER_HOUR
+from ..reminder import MINUTES_PER_DAY, MINUTES_PER_HOUR, REMINDER_PERIODS
+
+__all__ = ["MINUTES_PER_DAY", "MINUTES_PER_HOUR", "REMINDER_PERIODS"]
+
 SECONDS_PER_MINUTE = 60
-#: Reminder periods: divisors of an hour, or whole hours dividing a day (pulses align to the hour).
-REMINDER_PERIODS = tuple(
-    [m for m in range(1, MINUTES_PER_HOUR) if MINUTES_PER_HOUR % m == 0]
-    + [
-        m
-        for m in range(MINUTES_PER_HOUR, MINUTES_PER_DAY + 1, MINUTES_PER_HOUR)
-        if MINUTES_PER_DAY % m == 0
-    ]
-)
 
 #: BCM GPIO numbers on the 40-pin header.
 GPIO_MIN = 0

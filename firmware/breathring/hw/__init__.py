@@ -12,11 +12,10 @@ from __future__ import annotations
 import queue
 from typing import Protocol, runtime_checkable
 
+from breathring.exitcodes import EXIT_CONFIG, EXIT_UNAVAILABLE
 from breathring.gestures import ButtonEvent
 
 __all__ = [
-    "EX_CONFIG",
-    "EX_UNAVAILABLE",
     "Audio",
     "Button",
     "ButtonEvent",
@@ -24,11 +23,6 @@ __all__ = [
     "HardwareUnavailable",
     "Ring",
 ]
-
-#: Exit status for missing or unusable hardware (sysexits EX_UNAVAILABLE).
-EX_UNAVAILABLE = 69
-#: Exit status for a configuration the hardware cannot honour (sysexits EX_CONFIG).
-EX_CONFIG = 78
 
 
 class HardwareUnavailable(Exception):
@@ -39,13 +33,13 @@ class HardwareUnavailable(Exception):
     the service will not help).
     """
 
-    exit_code = EX_UNAVAILABLE
+    exit_code = EXIT_UNAVAILABLE
 
 
 class HardwareMisconfigured(HardwareUnavailable):
     """The configuration asks for something this hardware cannot do (e.g. a pin)."""
 
-    exit_code = EX_CONFIG
+    exit_code = EXIT_CONFIG
 
 
 @runtime_checkable
