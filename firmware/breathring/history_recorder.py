@@ -203,6 +203,14 @@ class HistoryWorker:
 
         self._jobs.put((run, False))
 
+    def flush(self, timeout: float = CLOSE_TIMEOUT_S) -> bool:
+        """Wait until every job queued so far has run; False if that takes over `timeout`."""
+        done = threading.Event()
+        self._jobs.put((lambda _h: done.set(), False))
+        if self._store is None and self._thread is None:
+            return False
+        return done.wait(timeout)
+
     def close(self, timeout: float = CLOSE_TIMEOUT_S) -> None:
         if self._thread is None:
             return

@@ -1,0 +1,117 @@
+"""Settings owned by the service: validation like the config file, the file, the overlay."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from breathring.config import parse_config
+from breathring.settings import (
+    SettingError,
+    Settings,
+    SettingsFile,
+    config_file_keys,
+    parse_settings,
+)
+
+
+def make(tmp_path, config_text: str = "") -> Settings:
+    cfg_path = tmp_path / "config.toml"
+    cfg_path.write_text(config_text)
+    settings = Settings(
+        parse_config(config_text), SettingsFile(tmp_path / "state"), config_file_keys(cfg_path)
+    )
+    settings.load()
+    return settings
+
+
+def test_set_validates_like_the_config_file_and_persists(tmp_path):
+    settings = make(tmp_path)
+    key, cfg = settings.proposed_set("ring.brightness", 0.3)
+    settings.commit_set(key, cfg)
+    assert settings.cfg.ring.brightness == 0.3
+    text = (tmp_path / "state" / "settings.toml").read_text()
+    assert "[ring]\nbrightness = 0.3\n" in text
+    # A fresh load over the same config file gets it back.
+    again = make(tmp_path)
+    assert again.cfg.ring.brightness == 0.3
+    assert again.listing()["ring.brightness"] == {"value": 0.3, "source": "settings"}
+
+
+def test_bad_value_names_key_value_and_allowed_and_changes_nothing(tmp_path):
+    settings = make(tmp_path)
+    with pytest.raises(SettingError) as err:
+        settings.proposed_set("ring.brightness", 7)
+    assert err.value.code == "invalid" and err.value.key == "ring.brightness"
+    assert str(err.value) == "ring.brightness = 7 is out of range; allowed 0 < brightness <= 1"
+    assert settings.cfg.ring.brightness == 0.5
+    assert not (tmp_path / "state" / "settings.toml").exists()
+
+
+@pytest.mark.parametrize(
+    "key", ["ring.pixels", "ring.driver", "ring.pin", "ring.order", "button.pin"]
+)
+def test_keys_needing_a_restart_are_refused(tmp_path, key):
+    settings = make(tmp_path)
+    with pytest.raises(SettingError) as err:
+        settings.proposed_set(key, 30)
+    assert err.value.code == "restart"
+    assert key in str(err.value) and "restart" in str(err.value)
+
+
+def test_unknown_key_suggests_the_right_one(tmp_path):
+    with pytest.raises(SettingError) as err:
+        make(tmp_path).proposed_set("ring.brightnes", 0.3)
+    assert err.value.code == "unknown"
+    assert str(err.value) == "ring.brightnes is not a known key; did you mean ring.brightness?"
+
+
+def test_colour_is_stored_normalised_and_unset_returns_to_the_config_value(tmp_path):
+    settings = make(tmp_path, '[ring]\ncolor = "#112233"\n')
+    key, cfg = settings.proposed_set("ring.color", "#ff8c32")
+    settings.commit_set(key, cfg)
+    assert settings.listing()["ring.color"] == {"value": "#FF8C32", "source": "settings"}
+    key, cfg, overrides = settings.proposed_unset("ring.color")
+    settings.commit_unset(cfg, overrides)
+    assert settings.listing()["ring.color"] == {"value": "#112233", "source": "config"}
+    assert settings.listing()["ring.fps"] == {"value": 100, "source": "default"}
+
+
+def test_corrupt_file_falls_back_to_the_config_with_one_warning(tmp_path, caplog):
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "settings.toml").write_text("[ring\nbrightness = 0.3\n")
+    with caplog.at_level(logging.WARNING, "breathring.settings"):
+        settings = make(tmp_path, "[ring]\nbrightness = 0.4\n")
+    assert settings.cfg.ring.brightness == 0.4
+    assert len(caplog.records) == 1 and "corrupt settings" in caplog.records[0].message
+    assert not (state / "settings.toml").exists()
+    assert (state / "settings.toml.corrupt").read_text().startswith("[ring\n")
+
+
+def test_bad_value_in_the_file_is_corrupt_too():
+    with pytest.raises(Exception, match=r"ring.brightness"):
+        parse_settings("[ring]\nbrightness = 9\n", "settings.toml")
+    with pytest.raises(Exception, match=r"ring.pixels"):
+        parse_settings("[ring]\npixels = 30\n", "settings.toml")
+
+
+def test_a_setting_that_no_longer_fits_the_config_is_skipped_not_fatal(tmp_path, caplog):
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "settings.toml").write_text("[reminder]\nseconds = 100.0\n[ring]\nfps = 50\n")
+    with caplog.at_level(logging.WARNING, "breathring.settings"):
+        settings = make(tmp_path, "[reminder]\nevery_minutes = 1\nseconds = 30.0\n")
+    assert settings.cfg.reminder.seconds == 30.0  # 100 s pulses cannot fit a 1-minute period
+    assert settings.cfg.ring.fps == 50
+    assert "reminder.seconds" in caplog.text
+    assert (state / "settings.toml").exists()
+
+
+def test_every_key_is_listed_with_a_source(tmp_path):
+    listing = make(tmp_path).listing()
+    assert len(listing) == 39  # 11 ring, 8 session, 5 reminder, 4 night, 7 audio, 4 button
+    assert "ring.brightness" in listing and "button.double_seconds" in listing
+    assert listing["session.inhale"] == {"value": None, "source": "default"}
+    assert {item["source"] for item in listing.values()} == {"default"}
