@@ -315,6 +315,8 @@ class Service:
             self._ring_failed = False
 
     def _play(self, tick: Tick, now: Now) -> None:
+        if not self.cfg.audio.enabled:  # `set audio.enabled false` mutes at once
+            return
         controller = self.engine.controller
         volume = controller.volume
         audio = self.hw.audio
