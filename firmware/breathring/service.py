@@ -8,12 +8,14 @@ next hold check, schedule check or watchdog ping. Idle and dark, it sleeps.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
 import signal
 import sys
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -95,9 +97,29 @@ SOURCE_BUTTON = "button"
 SOURCE_SOCKET = "socket"
 
 
+#: Signals the loop handles. Threads are started with them blocked: a signal taken by another
+#: thread would only be noticed at the loop's next wake-up (up to a minute when idle).
+LOOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
+
+
+@contextlib.contextmanager
+def loop_signals_blocked() -> Iterator[None]:
+    """Threads started inside inherit a mask without LOOP_SIGNALS; the caller's mask is restored."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, LOOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 @dataclass(frozen=True)
 class _Signal:
     signum: int
+
+
+@dataclass(frozen=True)
+class _Wake:
+    """A signal arrived: wakes the loop so that Python runs the signal's handler at once."""
 
 
 class RateLimitedLog:
@@ -180,10 +202,11 @@ class Service:
     def start(self) -> None:
         """Clear the ring, open the control socket, tell systemd we are ready."""
         self._show(bytes(3 * self.cfg.ring.pixels), self.clock.monotonic())
-        if self.history is not None:
-            self.history.start()
-        if self.server is not None:
-            self.server.start()
+        with loop_signals_blocked():
+            if self.history is not None:
+                self.history.start()
+            if self.server is not None:
+                self.server.start()
         self.notifier.ready()
         log.info(
             "ready: %d pixels, %s hardware, reminders %s",
@@ -348,6 +371,8 @@ class Service:
             return self._control(item, now)
         if isinstance(item, _Signal):
             return self._signal(item.signum, now)
+        if isinstance(item, _Wake):  # the signal's handler runs (or has run) in this thread
+            return False
         log.warning("ignored an unknown item in the queue: %r", item)
         return False
 
@@ -699,6 +724,32 @@ def install_signal_handlers(service: Service) -> None:
     # Their default action kills the process at once, leaving the ring lit: ignore them.
     for signum in IGNORED_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
+    _wake_on_signals(service)
+
+
+def _wake_on_signals(service: Service) -> None:
+    """Wake the loop when a signal arrives, whichever thread takes it and whenever.
+
+    Python runs a handler only in the main thread, between bytecodes: a signal that
+    lands just before the loop goes to sleep on its queue would wait for the next
+    deadline (up to a minute). The C-level handler writes a byte to the wake-up
+    pipe; a small thread turns it into a queue item.
+    """
+    read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
+    os.set_blocking(write_fd, False)
+    signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+
+    def relay() -> None:
+        while True:
+            try:
+                if not os.read(read_fd, 64):
+                    return
+            except OSError:
+                return
+            service.inbox.put(_Wake())
+
+    with loop_signals_blocked():
+        threading.Thread(target=relay, name="breathring-signals", daemon=True).start()
 
 
 def run(
@@ -728,7 +779,8 @@ def run(
         check_not_running(socket_path)
     except ControlError as exc:
         raise HardwareUnavailable(str(exc)) from None
-    hardware = open_hardware(cfg, hardware_mode, clock, log)
+    with loop_signals_blocked():  # the button's callback threads, too
+        hardware = open_hardware(cfg, hardware_mode, clock, log)
     service = Service(
         cfg,
         hardware,
