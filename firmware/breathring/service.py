@@ -36,7 +36,7 @@ from .gestures import HOLD, PRESS, ButtonEvent, GestureDecoder
 from .hw import HardwareUnavailable
 from .hw.selection import Hardware, open_hardware
 from .patterns import CUSTOM, PRESETS
-from .session import CUE_FOR_PHASE
+from .session import CUE_FOR_PHASE, GUIDE_FOR_PHASE
 from .state import DeviceState, StateStore, state_dir_from
 from .systemd import Notifier
 
@@ -55,7 +55,6 @@ RESTART_KEYS = (("ring", ("pixels", "order", "pin", "driver")), ("button", ("pin
 IGNORED_SIGNALS = (signal.SIGUSR1, signal.SIGUSR2)
 #: Guide tones of this many phases ahead are rendered in the background.
 GUIDE_LOOKAHEAD = 2
-GUIDED_PHASES = {"inhale": "inhale", "exhale": "exhale", "hold-in": "hold", "hold-out": "hold"}
 
 
 @dataclass(frozen=True)
@@ -263,14 +262,14 @@ class Service:
         if not self.cfg.audio.guide_tone or not tick.phase_starts:
             return
         for segment in tick.phase_starts:
-            kind = GUIDED_PHASES.get(segment.phase)
+            kind = GUIDE_FOR_PHASE.get(segment.phase)
             if kind is not None:
                 audio.play_guide(kind, segment.seconds, volume)
         # Render the tones of the phases ahead in the background, not in the frame loop.
         prepare = getattr(audio, "prepare_guide", None)
         if prepare is not None:
             for segment in controller.upcoming(now, GUIDE_LOOKAHEAD):
-                kind = GUIDED_PHASES.get(segment.phase)
+                kind = GUIDE_FOR_PHASE.get(segment.phase)
                 if kind is not None:
                     prepare(kind, segment.seconds)
 
