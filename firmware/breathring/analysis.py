@@ -22,11 +22,6 @@ HUE_WINDOW_S = 0.25
 HUE_MIN_GREEN_PER_FRAME = 1.0
 
 
-def frame_totals(frames: Sequence[bytes | Sequence[int]]) -> list[int]:
-    """Total light of each frame: the sum of all its wire values."""
-    return [sum(f) for f in frames]
-
-
 def _centred_mean(values: Sequence[float], width: int) -> list[float | None]:
     """Centred moving average over `width` samples; None where it does not fit."""
     n = len(values)

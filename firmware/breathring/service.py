@@ -36,7 +36,7 @@ from .gestures import HOLD, PRESS, ButtonEvent, GestureDecoder
 from .hw import HardwareUnavailable
 from .hw.selection import Hardware, open_hardware
 from .patterns import CUSTOM, PRESETS
-from .session import CUE_FOR_PHASE, GUIDE_FOR_PHASE
+from .session import GUIDE_FOR_PHASE
 from .state import DeviceState, StateStore, state_dir_from
 from .systemd import Notifier
 
@@ -492,4 +492,4 @@ def run(
         raise HardwareUnavailable(str(exc)) from None
 
 
-__all__ = ["CUE_FOR_PHASE", "Service", "run"]
+__all__ = ["Service", "run"]
