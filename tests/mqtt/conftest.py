@@ -172,7 +172,11 @@ class Watcher:
 
     def configs(self, prefix: str = "homeassistant/") -> dict[str, dict[str, Any]]:
         with self._lock:
-            found = {m.topic: m for m in self.messages if m.topic.startswith(prefix)}
+            found = {
+                m.topic: m
+                for m in self.messages
+                if m.topic.startswith(prefix) and m.topic.endswith("/config")
+            }
         return {t: json.loads(m.payload) for t, m in found.items() if m.payload}
 
     def clear(self) -> None:
