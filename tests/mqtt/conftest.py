@@ -66,7 +66,13 @@ def mosquitto_binary(name: str = "mosquitto") -> str:
 class Broker:
     """A mosquitto on LOOPBACK:port; stop() kills it, start() brings it back on the same port."""
 
-    def __init__(self, workdir: Path, port: int, password_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        port: int,
+        password_file: Path | None = None,
+        tls: dict[str, Path] | None = None,
+    ) -> None:
         self.binary = mosquitto_binary()
         self.port = port
         self.workdir = workdir
@@ -84,6 +90,8 @@ class Broker:
             lines.append("allow_anonymous true")
         else:
             lines += ["allow_anonymous false", f"password_file {password_file}"]
+        for key, path in (tls or {}).items():  # cafile, certfile, keyfile
+            lines.append(f"{key} {path}")
         if os.geteuid() == 0:
             lines.append("user root")  # else it drops to "mosquitto", who cannot read our files
         self.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -133,6 +141,38 @@ def password_broker(tmp_path: Path) -> Iterator[Broker]:
     b.stop()
 
 
+def make_certificates(directory: Path) -> dict[str, Path]:
+    """A throw-away CA and a server certificate for 127.0.0.1 (openssl CLI)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        if os.environ.get("CI"):
+            pytest.fail("openssl not installed; under CI it must be installed", pytrace=False)
+        pytest.skip("openssl not installed")
+    ca_key, ca, key, csr, cert = (
+        directory / n for n in ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem")
+    )
+    ext = directory / "san.ext"
+    ext.write_text(f"subjectAltName = IP:{LOOPBACK}\n", encoding="utf-8")
+    for argv in (
+        ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca,
+         "-days", "2", "-subj", "/CN=breathring test CA"],
+        ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr,
+         "-subj", f"/CN={LOOPBACK}"],
+        ["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+         "-out", cert, "-days", "2", "-extfile", ext],
+    ):
+        subprocess.run([openssl, *map(str, argv)], check=True, capture_output=True)
+    return {"cafile": ca, "certfile": cert, "keyfile": key}
+
+
+@pytest.fixture
+def tls_broker(tmp_path: Path) -> Iterator[Broker]:
+    files = make_certificates(tmp_path)
+    b = Broker(tmp_path, free_port(), tls=files).start()
+    yield b
+    b.stop()
+
+
 @dataclass
 class Seen:
     topic: str
@@ -143,12 +183,20 @@ class Seen:
 class Watcher:
     """A paho client subscribed to everything; remembers what it saw."""
 
-    def __init__(self, port: int, username: str | None = None, password: str | None = None):
+    def __init__(
+        self,
+        port: int,
+        username: str | None = None,
+        password: str | None = None,
+        ca_file: Path | None = None,
+    ) -> None:
         self.messages: list[Seen] = []
         self._lock = threading.Lock()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"watcher-{id(self)}")
         if username:
             self.client.username_pw_set(username, password)
+        if ca_file is not None:
+            self.client.tls_set(ca_certs=str(ca_file))
         self.client.on_message = self._on_message
         self.client.on_connect = lambda c, *_: c.subscribe("#", qos=1)
         self.client.connect(LOOPBACK, port)

@@ -397,3 +397,31 @@ def test_wrong_password_is_logged_and_retried(
 def _refusals(broker: Broker) -> int:
     text = broker.log.read_text(errors="replace")
     return text.count("not authorised") + text.count("not authorized")
+
+
+def test_tls_with_a_ca_file(
+    tls_broker: Broker, service: FakeService, start_bridge, watcher_factory, tmp_path: Path
+) -> None:
+    ca = tmp_path / "ca.pem"
+    w = watcher_factory(tls_broker.port, ca_file=ca)
+    start_bridge(tls_broker, tls=True, ca_file=ca)
+    w.wait_for(AVAILABILITY, "online")
+    w.publish(f"{BASE}/start/set", "PRESS")
+    wait_until(lambda: service.requests_of("start"), what="a start over TLS")
+
+
+def test_tls_with_system_cas_refuses_an_unknown_ca_and_keeps_trying(
+    tls_broker: Broker,
+    service: FakeService,
+    start_bridge,
+    watcher_factory,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="breathring.mqtt")
+    w = watcher_factory(tls_broker.port, ca_file=tmp_path / "ca.pem")
+    r = start_bridge(tls_broker, tls=True)  # no ca_file: the system's CAs, which lack ours
+    wait_until(lambda: any("cannot reach the broker" in m for m in caplog.messages),
+               what="a failed TLS connection in the log")
+    assert r.thread.is_alive()
+    assert w.last(AVAILABILITY) is None  # it never got in
