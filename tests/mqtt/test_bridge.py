@@ -423,5 +423,7 @@ def test_tls_with_system_cas_refuses_an_unknown_ca_and_keeps_trying(
     r = start_bridge(tls_broker, tls=True)  # no ca_file: the system's CAs, which lack ours
     wait_until(lambda: any("cannot reach the broker" in m for m in caplog.messages),
                what="a failed TLS connection in the log")
+    failure = next(m for m in caplog.messages if "cannot reach the broker" in m)
+    assert "signed by a system CA; else set mqtt.ca_file" in failure
     assert r.thread.is_alive()
     assert w.last(AVAILABILITY) is None  # it never got in

@@ -399,7 +399,16 @@ class Bridge:
 
     def _on_connect_fail(self, _client: mqtt.Client, _userdata: object) -> None:
         s = self.settings
-        self._warn.warning("broker", "cannot reach the broker at %s:%d; retrying", s.host, s.port)
+        hint = (
+            " (TLS: does the broker's certificate name this host, signed by "
+            + ("mqtt.ca_file" if s.ca_file is not None else "a system CA; else set mqtt.ca_file")
+            + "?)"
+            if s.tls
+            else ""
+        )
+        self._warn.warning(
+            "broker", "cannot reach the broker at %s:%d%s; retrying", s.host, s.port, hint
+        )
 
     def _on_disconnect(self, _client: mqtt.Client, _userdata: object, _flags: object,
                        reason: Any, _properties: object) -> None:

@@ -162,39 +162,31 @@ def default_device_id(machine_id_path: Path = MACHINE_ID_PATH) -> str:
     return hashlib.sha256(DEVICE_ID_SALT + seed).hexdigest()[:DEVICE_ID_HEX_CHARS]
 
 
-def read_password(path: Path, source: str) -> str:
-    """The password: the file's first line. An unreadable or empty file is a ConfigError."""
+def read_password(path: Path) -> str:
+    """The password: the file's first line. Raises _Bad saying what is wrong with the file."""
     try:
         with open(path, "rb") as f:
             raw = f.read(MAX_PASSWORD_BYTES + 1)
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise ConfigError(
-            f"{source}: mqtt.password_file = {_show(str(path))}: cannot read {path}: {reason}; "
-            "allowed: a file readable by the bridge holding the broker password",
-            key="mqtt.password_file",
+        raise _Bad(
+            f"cannot read {path}: {reason}; "
+            "allowed: a file readable by the bridge holding the broker password"
         ) from None
     if len(raw) > MAX_PASSWORD_BYTES:
-        raise ConfigError(
-            f"{source}: mqtt.password_file = {_show(str(path))}: {path} is larger than "
-            f"{MAX_PASSWORD_BYTES} bytes; allowed: a file holding only the broker password",
-            key="mqtt.password_file",
+        raise _Bad(
+            f"{path} is larger than {MAX_PASSWORD_BYTES} bytes; "
+            "allowed: a file holding only the broker password"
         )
     try:
         lines = raw.decode("utf-8").splitlines()
     except UnicodeDecodeError:
-        raise ConfigError(
-            f"{source}: mqtt.password_file = {_show(str(path))}: {path} is not UTF-8 text; "
-            "allowed: a text file holding the broker password",
-            key="mqtt.password_file",
+        raise _Bad(
+            f"{path} is not UTF-8 text; allowed: a text file holding the broker password"
         ) from None
     password = lines[0] if lines else ""
     if not password:
-        raise ConfigError(
-            f"{source}: mqtt.password_file = {_show(str(path))}: {path} is empty; "
-            "allowed: a file whose first line is the broker password",
-            key="mqtt.password_file",
-        )
+        raise _Bad(f"{path} is empty; allowed: a file whose first line is the broker password")
     return password
 
 
@@ -256,7 +248,12 @@ def parse_mqtt(
     if "device_id" not in values:
         values["device_id"] = default_device_id(machine_id_path)
     if "password_file" in values:
-        values["password"] = read_password(values["password_file"], source)
+        path = values["password_file"]
+        try:
+            values["password"] = read_password(path)
+        except _Bad as bad:
+            shown = _show(str(path))
+            raise error(f"mqtt.password_file = {shown}: {bad}", "password_file") from None
     if "ca_file" in values and not os.access(values["ca_file"], os.R_OK):
         path = values["ca_file"]
         raise error(
