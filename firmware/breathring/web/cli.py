@@ -185,6 +185,7 @@ def _host_port(host: str, port: int) -> str:
 def lan_address(
     run: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run,
     hostname: Callable[[], str] = socket.gethostname,
+    resolve: Callable[..., list[Any]] = socket.getaddrinfo,
 ) -> str:
     """This machine's LAN IPv4 address, found locally (no packet leaves the machine).
 
@@ -194,7 +195,7 @@ def lan_address(
     """
     found = _address_from_ip(run)
     if found is None:
-        found = _address_from_hostname(hostname())
+        found = _address_from_hostname(hostname(), resolve)
     if found is not None:
         return found
     name = hostname()
@@ -217,9 +218,9 @@ def _address_from_ip(run: Callable[..., subprocess.CompletedProcess[str]]) -> st
     return None
 
 
-def _address_from_hostname(name: str) -> str | None:
+def _address_from_hostname(name: str, resolve: Callable[..., list[Any]]) -> str | None:
     try:
-        infos = socket.getaddrinfo(name, None, socket.AF_INET, socket.SOCK_STREAM)
+        infos = resolve(name, None, socket.AF_INET, socket.SOCK_STREAM)
     except OSError:
         return None
     for *_rest, sockaddr in infos:
@@ -229,8 +230,9 @@ def _address_from_hostname(name: str) -> str | None:
     return None
 
 
-def print_url(url: str, out: TextIO = sys.stdout) -> None:
+def print_url(url: str, out: TextIO | None = None) -> None:
     """The URL on its own first line, then a QR code of it for the phone's camera."""
+    out = sys.stdout if out is None else out
     print(url, file=out)
     try:
         import segno
