@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-PATTERNS = ("calm", "box", "coherent", "custom")
+PATTERNS = ("three-breath", "box", "4-7-8", "coherent", "sigh", "wind-down", "custom")
 #: The fake's "today": history days end here.
 TODAY = date(2025, 3, 14)
 RESTART_KEYS = ("ring.pixels", "ring.driver", "button.pin")
@@ -30,7 +30,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "ring.driver": "spi",
     "ring.brightness": 0.6,
     "ring.color": "#4FA3FF",
-    "session.pattern": "calm",
+    "session.pattern": "three-breath",
     "session.breaths": 3,
     "reminder.enabled": True,
     "reminder.every_minutes": 60,
@@ -48,7 +48,7 @@ IDLE_STATUS: dict[str, Any] = {
     "breath": 0,
     "breaths": 0,
     "pattern": None,
-    "next_pattern": "calm",
+    "next_pattern": "three-breath",
     "reminders": True,
     "clock_synchronized": True,
     "next_pulse": "2025-03-14T15:00:00+01:00",
@@ -206,7 +206,10 @@ class FakeService:
         if cmd == "start":
             pattern = request.get("pattern", self.status["next_pattern"])
             if pattern not in PATTERNS:
-                return {"ok": False, "error": f'unknown pattern "{pattern}"; allowed: calm, box'}
+                return {
+                    "ok": False,
+                    "error": f'unknown pattern "{pattern}"; allowed: three-breath, box',
+                }
             self.status.update(
                 state="session",
                 phase="inhale",
@@ -260,7 +263,7 @@ def stats(days: int) -> dict[str, Any]:
     rows = []
     for i in range(days):
         day = TODAY - timedelta(days=days - 1 - i)
-        sessions = (day.toordinal() * 7) % 4
+        sessions = (day.toordinal() * 7 + 2) % 4
         rows.append(
             {
                 "date": day.isoformat(),
@@ -272,7 +275,7 @@ def stats(days: int) -> dict[str, Any]:
         )
     return {
         "today": dict(rows[-1]),
-        "streak_days": 4,
+        "streak_days": 2,
         "days": rows,
         "pulses": {"shown": 9, "answered": 4},
     }

@@ -18,7 +18,7 @@ async def test_status_is_the_service_status(fake: FakeService) -> None:
     assert body["ok"] is True
     assert body["phase"] == "idle"
     assert body["reminders"] is True
-    assert body["next_pattern"] == "calm"
+    assert body["next_pattern"] == "three-breath"
 
 
 @run_async
@@ -33,7 +33,7 @@ async def test_post_session_starts_remote_with_and_without_pattern(fake: FakeSer
         {"cmd": "start", "trigger": "remote", "pattern": "box"},
         {"cmd": "start", "trigger": "remote"},
     ]
-    assert fake.status["pattern"] == "calm"
+    assert fake.status["pattern"] == "three-breath"
 
 
 @run_async
@@ -179,7 +179,7 @@ async def test_history_days(fake: FakeService) -> None:
     assert len(default_body["days"]) == 14
     assert len(seven_body["days"]) == 7
     assert seven_body["days"][-1]["date"] == "2025-03-14"
-    assert seven_body["streak_days"] == 4
+    assert seven_body["streak_days"] == 2
 
 
 @run_async

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 from fake_service import FakeService
-from webtest import TOKEN
+from webtest import START_TIMEOUT_S, TOKEN, free_port, start_web, wait_ready
 
 from breathring.web.cli import Listen, lan_address, main, page_url, parse_listen
-
-ROOT = Path(__file__).resolve().parents[2]
-#: Start-up on a loaded 2-core machine: generous, the real figure is in the report.
-START_TIMEOUT_S = 20.0
 
 
 @pytest.fixture
@@ -149,42 +143,6 @@ def test_page_url() -> None:
     assert page_url(Listen("10.1.2.3", 9000), "t0k", lan=lambda: "unused") == (
         "http://10.1.2.3:9000/?token=t0k"
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_web(port: int, token_file: Path, socket_path: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "firmware")}
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "breathring.web",
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--token-file",
-            str(token_file),
-            "--socket",
-            str(socket_path),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-
-
-def wait_ready(proc: subprocess.Popen[str]) -> None:
-    """The process logs its listening line once the socket is bound."""
-    assert proc.stderr is not None
-    for line in proc.stderr:
-        if "listening on" in line:
-            return
-    raise AssertionError(f"breathring web exited {proc.wait()} before listening")
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:

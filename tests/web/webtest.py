@@ -5,6 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import os
+import socket
+import subprocess
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from pathlib import Path
@@ -15,6 +19,10 @@ from fake_service import FakeService
 
 from breathring.web.app import create_app
 from breathring.web.socket_client import ControlClient
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Start-up on a loaded 2-core machine: generous, the real figure is in the report.
+START_TIMEOUT_S = 20.0
 
 TOKEN = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
 WRONG = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f1"
@@ -54,3 +62,39 @@ def run_async(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., N
         asyncio.run(test(*args, **kwargs))
 
     return wrapper
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_web(port: int, token_file: Path, socket_path: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "firmware")}
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "breathring.web",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--token-file",
+            str(token_file),
+            "--socket",
+            str(socket_path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def wait_ready(proc: subprocess.Popen[str]) -> None:
+    """The process logs its listening line once the socket is bound."""
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if "listening on" in line:
+            return
+    raise AssertionError(f"breathring web exited {proc.wait()} before listening")

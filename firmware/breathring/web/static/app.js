@@ -18,9 +18,11 @@ const PHASE_TEXT = {
 const RECONNECT_MS = 5000;
 const SAVED_MS = 1500;
 const WEEKDAYS = ["S", "M", "T", "W", "T", "F", "S"];
+const HOUR_STEP_MIN = 30;
 
 let choices = {};
 let patternTouched = false;
+let firstStatus = true;
 let savedTimer = 0;
 
 // -- the API ---------------------------------------------------------------------------
@@ -78,7 +80,14 @@ function clockTime(iso) {
 function showStatus(s) {
   const phase = s.phase || "idle";
   const running = s.state === "session";
-  $("ring").dataset.phase = phase;
+  const ring = $("ring");
+  if (firstStatus) {
+    // Show the state the ring is in now, without growing into it from nothing.
+    firstStatus = false;
+    ring.classList.add("instant");
+    requestAnimationFrame(() => requestAnimationFrame(() => ring.classList.remove("instant")));
+  }
+  ring.dataset.phase = phase;
   $("phase").textContent = PHASE_TEXT[phase] || phase;
   let line;
   if (running && s.breaths) {
@@ -115,6 +124,18 @@ function fillSelect(select, values, label) {
   if (current) select.value = current;
 }
 
+function fillHours(select, current) {
+  // Half-hour steps, plus the current value if it lies between them.
+  const times = [];
+  for (let m = 0; m < 24 * 60; m += HOUR_STEP_MIN) {
+    times.push(`${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`);
+  }
+  if (!times.includes(current)) times.push(current);
+  times.sort();
+  fillSelect(select, times);
+  select.value = current;
+}
+
 function minutesLabel(m) {
   if (m % 60 === 0) return m === 60 ? "hour" : `${m / 60} h`;
   return `${m} min`;
@@ -145,7 +166,7 @@ function showSettings(reply) {
   for (const el of document.querySelectorAll("[data-range]")) {
     const v = value(el.dataset.range);
     if (typeof v === "string" && v.includes("-")) {
-      el.value = v.split("-")[Number(el.dataset.end)].trim().padStart(5, "0");
+      fillHours(el, v.split("-")[Number(el.dataset.end)].trim().padStart(5, "0"));
     }
   }
   const color = value("ring.color");
