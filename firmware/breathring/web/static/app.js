@@ -85,7 +85,10 @@ function showStatus(s) {
     // Show the state the ring is in now, without growing into it from nothing.
     firstStatus = false;
     ring.classList.add("instant");
-    requestAnimationFrame(() => requestAnimationFrame(() => ring.classList.remove("instant")));
+    requestAnimationFrame(() => requestAnimationFrame(() => {
+      ring.classList.remove("instant");
+      document.body.classList.add("ready");
+    }));
   }
   ring.dataset.phase = phase;
   $("phase").textContent = PHASE_TEXT[phase] || phase;
