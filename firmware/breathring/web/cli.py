@@ -17,15 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..exitcodes import EXIT_CONFIG, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
 from .auth import DEFAULT_TOKEN_FILE, RECOMMENDED_TOKEN_CHARS, TokenError, read_token
 
 log = logging.getLogger("breathring.web")
 
-# Exit codes, as in breathring.cli (not imported: cli.py imports this module).
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_UNAVAILABLE = 69
-EXIT_CONFIG = 78
 
 DEFAULT_HOST = "0.0.0.0"
 DEFAULT_PORT = 8080
