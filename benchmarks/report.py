@@ -160,35 +160,38 @@ def markdown(r: dict[str, Any], command: str) -> str:
             "",
             "## 2. Smoothness through an inhale, #FF8C32",
             "",
-            "roughness: breathring.analysis.roughness_pct of the total light (50-ms mean",
-            "against the 250-ms trend, % of peak); hue error: analysis.hue_error_pct.",
-            "The peer: Pulse at our frame rate, library brightness = b, rising over the",
-            "same time.",
+            "roughness: breathring.analysis.roughness_pct of the total light: its 50-ms mean",
+            "against a local quadratic trend fitted over 250 ms (Savitzky-Golay), % of peak.",
+            "The fit keeps any parabola exactly, so the curve's own slope and bend count for",
+            "nothing; what is left is the steps and flicker an eye sees. The flat figure is",
+            "the measure used before (50-ms mean against a flat 250-ms mean): it also counts",
+            "an eased curve's bend as roughness, so it judged our smootherstep inhale at 1.0",
+            "rougher than the peer's straight ramp. It is kept for comparison with earlier",
+            "reports. hue error: analysis.hue_error_pct. The peer: Pulse at our frame rate,",
+            "library brightness = b, rising over the same time.",
             "",
-            "| brightness | rough % | peer rough % | rough % without limiter | hue err % "
-            "| peer hue err % |",
-            "|---|---|---|---|---|---|",
+            "| brightness | rough % | peer rough % | ratio | flat rough % | peer flat % "
+            "| rough % without limiter | hue err % | peer hue err % |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         free = r.get("rough_pct_no_limiter", {})
+        flat = r.get("rough_flat_pct", {})
+        peer_flat = r.get("peer_rough_flat_pct", {})
         for b in r["rough_pct"]:
+            ours, theirs = r["rough_pct"][b], r["peer_rough_pct"][b]
+            ratio = f"{theirs / ours:.0f}x smoother" if ours else "-"
             lines.append(
-                f"| {b} | {_fmt(r['rough_pct'][b])} | {_fmt(r['peer_rough_pct'][b])} "
+                f"| {b} | {_fmt(ours)} | {_fmt(theirs)} | {ratio} "
+                f"| {_fmt(flat.get(b, '-'))} | {_fmt(peer_flat.get(b, '-'))} "
                 f"| {_fmt(free.get(b, '-'))} | {_fmt(r['hue_err_pct'][b])} "
                 f"| {_fmt(r['peer_hue_err_pct'][b])} |"
             )
         lines += [
             "",
-            "At 1.0 our inhale is rougher than the peer's by this measure. It is not the",
-            "power limit (the peer has none; its full amber ring would draw about 840 mA",
-            "against our 400 mA): with and without it the figure is the same, since the",
-            "limiter scales by what the full ring would draw in the session's colour and so",
-            "keeps the breath's shape. What remains is the curvature of our eased curve",
-            "(smootherstep through the CIE lightness curve), which two centred means do not",
-            "cancel, while the peer's straight ramp has none. Neither is a stair-step.",
-            "",
-            "Before and after: with a per-frame limiter (scaled by each frame's own demand,",
-            "soft knee at 80 % of the budget) the roughness at 1.0 was 1.06 %: the knee bent",
-            "the breath as the arc grew. The full-ring scale brought it to the figure above.",
+            "The power limiter does not shape the breath: with and without it the figure is",
+            "the same, since it scales by what the full ring would draw in the session's",
+            "colour. Before that (a per-frame limiter with a soft knee at 80 % of the budget)",
+            "the flat roughness at 1.0 was 1.06 %: the knee bent the breath as the arc grew.",
         ]
     rest = [
         ("idle_cpu_pct", "idle CPU, % of a core (30 s, `run --hardware mock`)"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from breathring.analysis import hue_error_pct, roughness_pct
+from breathring.analysis import hue_error_pct, roughness_flat_pct, roughness_pct
 from breathring.config import Config
 from breathring.patterns import INHALE
 from breathring.simulate import SimOptions, simulate
@@ -63,6 +63,8 @@ def measure(brightness: float) -> dict[str, float]:
     return {
         "rough_pct": roughness_pct([sum(f) for f in frames], fps),
         "peer_rough_pct": roughness_pct([sum(f) for f in theirs], fps),
+        "rough_flat_pct": roughness_flat_pct([sum(f) for f in frames], fps),
+        "peer_rough_flat_pct": roughness_flat_pct([sum(f) for f in theirs], fps),
         "hue_err_pct": hue_error_pct(frames, AMBER, fps),
         "peer_hue_err_pct": hue_error_pct(theirs, AMBER, fps),
         "frames": len(frames),
@@ -72,7 +74,15 @@ def measure(brightness: float) -> dict[str, float]:
 
 def smoothness(brightnesses: Sequence[float] = BRIGHTNESSES) -> dict[str, dict[float, float]]:
     out: dict[str, dict[float, float]] = {
-        k: {} for k in ("rough_pct", "peer_rough_pct", "hue_err_pct", "peer_hue_err_pct")
+        k: {}
+        for k in (
+            "rough_pct",
+            "peer_rough_pct",
+            "rough_flat_pct",
+            "peer_rough_flat_pct",
+            "hue_err_pct",
+            "peer_hue_err_pct",
+        )
     }
     for b in brightnesses:
         m = measure(b)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,81 +19,13 @@ START_TIMEOUT_S = 10.0
 WATCHDOG_USEC = 200_000
 
 
-class Service:
-    def __init__(self, tmp_path: Path, config: str = "") -> None:
-        self.tmp = tmp_path
-        self.notify_path = tmp_path / "notify.sock"
-        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.notify.bind(str(self.notify_path))
-        self.config = tmp_path / "config.toml"
-        self.config.write_text(config)
-        self.trace = tmp_path / "ring.trace"
-        (tmp_path / "run").mkdir()
-        (tmp_path / "state").mkdir()
-        self.env = dict(
-            os.environ,
-            PYTHONPATH=str(ROOT / "firmware"),
-            NOTIFY_SOCKET=str(self.notify_path),
-            WATCHDOG_USEC=str(WATCHDOG_USEC),
-            RUNTIME_DIRECTORY=str(tmp_path / "run"),
-            STATE_DIRECTORY=str(tmp_path / "state"),
-            BREATHRING_CONFIG=str(self.config),
-            BREATHRING_MOCK_TRACE=str(self.trace),
-            JOURNAL_STREAM="1:1",
-        )
-        self.messages: list[tuple[float, str]] = []
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "breathring.cli", "run", "--hardware", "mock"],
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-
-    def receive(self, until: str, timeout: float) -> bool:
-        """Collect notify messages until one contains `until`."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.notify.settimeout(max(deadline - time.monotonic(), 0.01))
-            try:
-                data = self.notify.recv(4096).decode()
-            except TimeoutError:
-                break
-            for line in data.splitlines():
-                self.messages.append((time.monotonic(), line))
-            if until in data:
-                return True
-        return False
-
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "breathring.cli", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=20,
-        )
-
-    def last_frame(self) -> list[int]:
-        lines = self.trace.read_text().split()
-        return list(bytes.fromhex(lines[-1]))
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self.notify.close()
-
-
 @pytest.fixture
-def service(tmp_path):
-    s = Service(tmp_path)
-    yield s
-    s.close()
+def service(service_process):
+    return service_process(extra_env={"WATCHDOG_USEC": str(WATCHDOG_USEC)})
 
 
 def test_ready_watchdog_control_reload_and_clean_stop(service):
-    assert service.receive("READY=1", START_TIMEOUT_S), service.proc.stderr
+    service.wait_ready(START_TIMEOUT_S, drain=False)
     # Watchdog pings keep coming at about half of WATCHDOG_USEC.
     service.messages.clear()
     service.receive("never", 1.0)
@@ -122,7 +53,7 @@ def test_ready_watchdog_control_reload_and_clean_stop(service):
     assert service.receive("STOPPING=1", 2.0)
     code = service.proc.wait(timeout=5)
     elapsed = time.monotonic() - sent
-    stderr = service.proc.stderr.read()
+    stderr = service.stderr()
     assert code == 0, stderr
     assert elapsed < 1.0
     assert sum(service.last_frame()) == 0
@@ -131,15 +62,12 @@ def test_ready_watchdog_control_reload_and_clean_stop(service):
     assert "Traceback" not in stderr
 
 
-def test_bad_config_at_start_exits_78(tmp_path):
-    s = Service(tmp_path, config="[ring]\npixles = 3\n")
-    try:
-        assert s.proc.wait(timeout=20) == 78
-        err = s.proc.stderr.read()
-        assert "ring.pixles" in err and "did you mean ring.pixels" in err
-        assert "Traceback" not in err
-    finally:
-        s.close()
+def test_bad_config_at_start_exits_78(service_process):
+    s = service_process(config="[ring]\npixles = 3\n")
+    assert s.proc.wait(timeout=20) == 78
+    err = s.stderr()
+    assert "ring.pixles" in err and "did you mean ring.pixels" in err
+    assert "Traceback" not in err
 
 
 def test_client_without_service_says_so(tmp_path):

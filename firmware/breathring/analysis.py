@@ -4,9 +4,13 @@ Used by the tests and the benchmarks alike, so both judge smoothness the
 same way:
 
 - roughness: the total light (sum of all wire values) averaged over a short
-  window (50 ms) against its longer trend (250 ms), as a percentage of the
-  peak. Centred averages cancel the curve's own slope; what remains is the
-  stair-steps and flicker the eye sees.
+  window (50 ms) against a local quadratic trend fitted over 250 ms
+  (Savitzky-Golay), as a percentage of the peak. The fit keeps any parabola
+  exactly, so an eased curve's own slope and bend count for nothing; what
+  remains is the stair-steps and flicker the eye sees.
+- flat roughness: the older measure, the 50-ms mean against a flat 250-ms
+  mean. It also counts the curve's bend (a straight ramp scores lower than a
+  smooth ease), so it is kept only to compare with earlier reports.
 - hue error: the red/green ratio of the light summed over 0.25-s windows
   against the configured colour's, ignoring windows too dim to judge.
 """
@@ -20,11 +24,6 @@ TREND_WINDOW_S = 0.25
 HUE_WINDOW_S = 0.25
 #: A hue window needs at least this much green light per frame to be judged.
 HUE_MIN_GREEN_PER_FRAME = 1.0
-
-
-def frame_totals(frames: Sequence[bytes | Sequence[int]]) -> list[int]:
-    """Total light of each frame: the sum of all its wire values."""
-    return [sum(f) for f in frames]
 
 
 def _centred_mean(values: Sequence[float], width: int) -> list[float | None]:
@@ -41,23 +40,66 @@ def _centred_mean(values: Sequence[float], width: int) -> list[float | None]:
     return out
 
 
+def _quadratic_trend(values: Sequence[float | None], width: int) -> list[float | None]:
+    """Centred least-squares quadratic fit over `width` samples (Savitzky-Golay, order 2).
+
+    The fit reproduces any parabola exactly. None where the window does not fit
+    or holds a None. `width` is made odd so the window has a centre.
+    """
+    half = max(1, width // 2)
+    n_points = 2 * half + 1
+    # Savitzky-Golay smoothing weights for a quadratic, evaluated at the centre.
+    norm = (4 * half * half - 1) * (2 * half + 3) / 3.0
+    base = 3.0 * half * half + 3.0 * half - 1.0
+    weights = [(base - 5.0 * j * j) / norm for j in range(-half, half + 1)]
+    out: list[float | None] = []
+    for i in range(len(values)):
+        window = values[i - half : i + half + 1] if i >= half else []
+        if len(window) != n_points or any(v is None for v in window):
+            out.append(None)
+            continue
+        out.append(sum(w * v for w, v in zip(weights, window, strict=True)))  # type: ignore[operator]
+    return out
+
+
+def _largest_stray(
+    short: Sequence[float | None], trend: Sequence[float | None], peak: float
+) -> float:
+    worst = 0.0
+    for s, t in zip(short, trend, strict=True):
+        if s is not None and t is not None:
+            worst = max(worst, abs(s - t))
+    return 100.0 * worst / peak
+
+
 def roughness_pct(
     totals: Sequence[float],
     fps: float,
     short_s: float = SHORT_WINDOW_S,
     trend_s: float = TREND_WINDOW_S,
 ) -> float:
-    """Largest stray of the short average from the trend, in % of the peak."""
+    """Largest stray of the 50-ms light from its local quadratic trend, in % of the peak."""
+    peak = max(totals, default=0)
+    if peak <= 0:
+        return 0.0
+    short = _centred_mean(totals, max(1, round(short_s * fps)))
+    trend = _quadratic_trend(short, max(3, round(trend_s * fps)))
+    return _largest_stray(short, trend, peak)
+
+
+def roughness_flat_pct(
+    totals: Sequence[float],
+    fps: float,
+    short_s: float = SHORT_WINDOW_S,
+    trend_s: float = TREND_WINDOW_S,
+) -> float:
+    """The older measure: the 50-ms mean against a flat 250-ms mean, in % of the peak."""
     peak = max(totals, default=0)
     if peak <= 0:
         return 0.0
     short = _centred_mean(totals, max(1, round(short_s * fps)))
     trend = _centred_mean(totals, max(1, round(trend_s * fps)))
-    worst = 0.0
-    for s, t in zip(short, trend, strict=True):
-        if s is not None and t is not None:
-            worst = max(worst, abs(s - t))
-    return 100.0 * worst / peak
+    return _largest_stray(short, trend, peak)
 
 
 def hue_error_pct(

@@ -210,6 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "status":
             p.add_argument("--json", action="store_true", help="print the reply as JSON")
     _add_settings_commands(sub)
+    from .web.cli import add_web_parser
+
+    add_web_parser(sub)
     return parser
 
 
@@ -550,6 +553,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench_main(argv, command="breathring bench")
 
 
+def _cmd_web(args: argparse.Namespace) -> int:
+    from .web.cli import cmd_web
+
+    return cmd_web(args)
+
+
 COMMANDS = {
     "run": cmd_run,
     "check": cmd_check,
@@ -568,6 +577,7 @@ COMMANDS = {
     "render": cmd_render,
     "config": cmd_config,
     "bench": cmd_bench,
+    "web": _cmd_web,
 }
 
 

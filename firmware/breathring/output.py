@@ -108,7 +108,6 @@ class OutputStage:
         # Each channel of the whole ring: the light the frame totals still owe.
         self._carry = [0.0, 0.0, 0.0]
         self._wire = bytearray(self._channels)
-        self.last_scale = 1.0
         self._scale_for: tuple[tuple[float, float, float], PowerBudget, float] | None = None
 
     def render(self, frame: Frame) -> bytes:
@@ -117,7 +116,6 @@ class OutputStage:
         if len(coverage) != self.pixels:
             raise ValueError(f"frame has {len(coverage)} pixels, ring has {self.pixels}")
         scale = self.power_scale(frame.color)
-        self.last_scale = scale
         light = lightness_to_linear(frame.intensity) * WIRE_MAX
         r, g, b = (c * light for c in frame.color)
         r, g, b = min(r * scale, WIRE_MAX), min(g * scale, WIRE_MAX), min(b * scale, WIRE_MAX)

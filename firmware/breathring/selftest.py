@@ -23,8 +23,8 @@ from .config import Config
 from .exitcodes import EXIT_FAILURE, EXIT_OK
 from .gestures import ButtonEvent, GestureDecoder
 from .hw.selection import Hardware
+from .sounds import CUE_NAMES
 
-CUES = ("start", "inhale", "hold", "exhale", "end", "reminder", "confirm-on", "confirm-off")
 #: Wire value of a test pixel: clearly visible, far inside any power budget.
 TEST_LEVEL = 64
 COLOURS = (("red", 0), ("green", 1), ("blue", 2))
@@ -83,12 +83,12 @@ def check_audio(hw: Hardware, volume: float, gap_s: float) -> Result:
         return Result(
             "audio", False, "no audio device; see docs/audio.md (audio.driver, audio.device)"
         )
-    for cue in CUES:
+    for cue in CUE_NAMES:
         hw.audio.play(cue, volume)
         _pause(gap_s)
     if not hw.audio.available:
         return Result("audio", False, "the audio device failed while playing")
-    return Result("audio", True, f"played {len(CUES)} cues: {', '.join(CUES)}")
+    return Result("audio", True, f"played {len(CUE_NAMES)} cues: {', '.join(CUE_NAMES)}")
 
 
 def wait_for_gesture(

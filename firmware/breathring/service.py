@@ -46,7 +46,7 @@ from .history_recorder import (
 from .hw import HardwareUnavailable
 from .hw.selection import Hardware, open_hardware
 from .patterns import CUSTOM, PRESETS
-from .session import CUE_FOR_PHASE
+from .session import GUIDE_FOR_PHASE
 from .settings import (
     CODE_INVALID,
     CODE_RESTART,
@@ -80,7 +80,6 @@ RESTART_KEYS_BY_SECTION = tuple(
     (section, tuple(k.partition(".")[2] for k in RESTART_KEYS if k.startswith(section + ".")))
     for section in dict.fromkeys(k.partition(".")[0] for k in RESTART_KEYS)
 )
-GUIDED_PHASES = {"inhale": "inhale", "exhale": "exhale", "hold-in": "hold", "hold-out": "hold"}
 #: Status fields whose change is sent to watchers (not elapsed/remaining ticking).
 WATCHED_FIELDS = (
     "state",
@@ -348,14 +347,14 @@ class Service:
         if not self.cfg.audio.guide_tone or not tick.phase_starts:
             return
         for segment in tick.phase_starts:
-            kind = GUIDED_PHASES.get(segment.phase)
+            kind = GUIDE_FOR_PHASE.get(segment.phase)
             if kind is not None:
                 audio.play_guide(kind, segment.seconds, volume)
         # Render the tones of the phases ahead in the background, not in the frame loop.
         prepare = getattr(audio, "prepare_guide", None)
         if prepare is not None:
             for segment in controller.upcoming(now, GUIDE_LOOKAHEAD):
-                kind = GUIDED_PHASES.get(segment.phase)
+                kind = GUIDE_FOR_PHASE.get(segment.phase)
                 if kind is not None:
                     prepare(kind, segment.seconds)
 
@@ -799,4 +798,4 @@ def run(
         raise HardwareUnavailable(str(exc)) from None
 
 
-__all__ = ["CUE_FOR_PHASE", "Service", "run"]
+__all__ = ["Service", "run"]

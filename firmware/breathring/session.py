@@ -35,6 +35,8 @@ CUE_FOR_PHASE = {
     HOLD_OUT: "hold",
     CLOSING: "end",
 }
+#: The guide tone (sounds.GUIDE_KINDS) that swells and fades with each breathing phase.
+GUIDE_FOR_PHASE = {INHALE: "inhale", EXHALE: "exhale", HOLD_IN: "hold", HOLD_OUT: "hold"}
 
 
 def ease_out_cubic(x: float) -> float:

@@ -19,6 +19,8 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .session import GUIDE_FOR_PHASE
+
 SAMPLE_RATE = 44_100
 SAMPLE_WIDTH = 2  # bytes: 16-bit
 CHANNELS = 1
@@ -42,7 +44,7 @@ CUE_NAMES = (
 )
 GUIDE_KINDS = ("inhale", "exhale", "hold")
 #: Phase names that map onto a guide tone kind.
-GUIDE_ALIASES = {"hold-in": "hold", "hold-out": "hold"}
+GUIDE_ALIASES = {phase: kind for phase, kind in GUIDE_FOR_PHASE.items() if phase != kind}
 
 #: Fade applied at both ends of every cue so its first and last samples are exactly 0.
 EDGE_FADE_SECONDS = 0.005

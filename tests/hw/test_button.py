@@ -38,7 +38,7 @@ def clock():
 
 @pytest.fixture
 def button(factory, clock):
-    b = GpioButton(f"GPIO{PIN}", HOLD_S, BOUNCE_S, clock, pin_factory=factory)
+    b = GpioButton(f"GPIO{PIN}", BOUNCE_S, clock, pin_factory=factory)
     yield b
     b.close()
 
@@ -121,7 +121,7 @@ def test_contact_bounce_reaches_the_queue_and_the_decoder_drops_it(button, facto
 
 
 def test_zero_bounce_means_none_for_gpiozero(factory, clock):
-    b = GpioButton(PIN, HOLD_S, 0.0, clock, pin_factory=factory)
+    b = GpioButton(PIN, 0.0, clock, pin_factory=factory)
     try:
         assert factory.pin(PIN).bounce is None
     finally:
@@ -130,7 +130,7 @@ def test_zero_bounce_means_none_for_gpiozero(factory, clock):
 
 def test_a_pin_that_does_not_exist_is_a_config_error(factory, clock):
     with pytest.raises(HardwareMisconfigured) as info:
-        GpioButton("GPIO99", HOLD_S, BOUNCE_S, clock, pin_factory=factory)
+        GpioButton("GPIO99", BOUNCE_S, clock, pin_factory=factory)
     assert str(info.value).startswith("button.pin = GPIO99 is not a GPIO pin")
     assert info.value.exit_code == EX_CONFIG
     assert "\n" not in str(info.value)
@@ -138,12 +138,12 @@ def test_a_pin_that_does_not_exist_is_a_config_error(factory, clock):
 
 def test_a_pin_in_use_is_refused(button, factory, clock):
     with pytest.raises(HardwareMisconfigured, match="already in use"):
-        GpioButton(PIN, HOLD_S, BOUNCE_S, clock, pin_factory=factory)
+        GpioButton(PIN, BOUNCE_S, clock, pin_factory=factory)
 
 
 def test_close_releases_the_pin(factory, clock):
-    GpioButton(PIN, HOLD_S, BOUNCE_S, clock, pin_factory=factory).close()
-    again = GpioButton(PIN, HOLD_S, BOUNCE_S, clock, pin_factory=factory)
+    GpioButton(PIN, BOUNCE_S, clock, pin_factory=factory).close()
+    again = GpioButton(PIN, BOUNCE_S, clock, pin_factory=factory)
     again.close()
 
 
@@ -156,4 +156,4 @@ def test_no_gpio_library_is_hardware_unavailable(clock, monkeypatch):
 
     monkeypatch.setattr(gpiozero, "Button", no_factory)
     with pytest.raises(HardwareUnavailable, match="python3-lgpio"):
-        GpioButton(PIN, HOLD_S, BOUNCE_S, clock)
+        GpioButton(PIN, BOUNCE_S, clock)

@@ -302,8 +302,8 @@ def test_on_a_pi_the_real_parts_are_built_from_the_config(tmp_path, clock, monke
         calls["ring"] = (pixels, order, pin, driver, model)
         return MockRing(pixels, order)
 
-    def fake_button(pin, hold_seconds, bounce_seconds, clock_):
-        calls["button"] = (pin, hold_seconds, bounce_seconds, clock_)
+    def fake_button(pin, bounce_seconds, clock_):
+        calls["button"] = (pin, bounce_seconds, clock_)
         return MockButton(clock_)
 
     audio = MockAudio(clock)
@@ -315,5 +315,5 @@ def test_on_a_pi_the_real_parts_are_built_from_the_config(tmp_path, clock, monke
     hw = open_hardware(_Cfg(), "pi", clock, logging.getLogger("t"), model_path=pi)
     assert hw.kind == "pi" and hw.model == "Raspberry Pi Zero 2 W Rev 1.0"
     assert calls["ring"] == (12, "RGB", "GPIO10", "spi", "Raspberry Pi Zero 2 W Rev 1.0")
-    assert calls["button"] == ("GPIO17", 2.0, 0.03, clock)
+    assert calls["button"] == ("GPIO17", 0.03, clock)
     assert hw.audio is audio

@@ -1,25 +1,21 @@
 """Shared helpers for the reliability tests: the service in virtual time, and as a process.
 
 `Rig` runs `Service` on a FakeClock with mock hardware and records every frame
-the engine renders (phase, cues, estimated current). `Proc` runs
-`breathring run --hardware mock` as systemd would (NOTIFY_SOCKET, RUNTIME_DIRECTORY,
-STATE_DIRECTORY, BREATHRING_MOCK_TRACE) and talks to its control socket.
+the engine renders (phase, cues, estimated current). `Proc` (from
+tests/service_process.py, shared with test_service_process.py) runs
+`breathring run --hardware mock` as systemd would and talks to its control socket.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import queue
-import socket
-import subprocess
-import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from service_process import ROOT, ServiceProcess, short_tmp
 
 from breathring.clock import FakeClock, Now
 from breathring.config import Config
@@ -29,10 +25,12 @@ from breathring.hw.selection import Hardware
 from breathring.service import Service
 from breathring.state import StateStore
 
-ROOT = Path(__file__).resolve().parents[2]
+#: The real process (one launcher for all tests: tests/service_process.py).
+Proc = ServiceProcess
+#: Re-exported for the reliability tests.
+__all__ = ["ROOT", "Proc", "short_tmp"]
+
 UTC = ZoneInfo("UTC")
-#: A real process gets this long to start and to answer (a loaded CI machine).
-START_TIMEOUT_S = 15.0
 #: Bounds a virtual-time loop so that a spinning service fails instead of hanging.
 STEP_LIMIT = 5_000_000
 
@@ -166,129 +164,6 @@ def _record_frames(rig: Rig) -> None:
 
 
 # ---------------------------------------------------------------- the real process
-
-
-def short_tmp(tmp_path: Path) -> Path:
-    """A directory with a short path: unix socket paths are limited to 108 bytes."""
-    if len(str(tmp_path)) < 60:
-        return tmp_path
-    import tempfile
-
-    return Path(tempfile.mkdtemp(prefix="br-"))
-
-
-class Proc:
-    """`breathring run --hardware mock` as a child process, with systemd's environment."""
-
-    def __init__(self, base: Path, config: str = "", extra_env: dict | None = None) -> None:
-        self.base = base
-        self.run_dir = base / "run"
-        self.state_dir = base / "state"
-        self.run_dir.mkdir(exist_ok=True)
-        self.state_dir.mkdir(exist_ok=True)
-        self.config = base / "config.toml"
-        self.config.write_text(config)
-        self.trace = base / "ring.trace"
-        self.socket_path = self.run_dir / "control.sock"
-        self.stderr_path = base / "stderr.log"
-        self.notify_path = base / "notify.sock"
-        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        if self.notify_path.exists():
-            self.notify_path.unlink()
-        self.notify.bind(str(self.notify_path))
-        self.messages: list[str] = []
-        self.env = dict(
-            os.environ,
-            PYTHONPATH=str(ROOT / "firmware"),
-            NOTIFY_SOCKET=str(self.notify_path),
-            RUNTIME_DIRECTORY=str(self.run_dir),
-            STATE_DIRECTORY=str(self.state_dir),
-            BREATHRING_CONFIG=str(self.config),
-            BREATHRING_MOCK_TRACE=str(self.trace),
-            JOURNAL_STREAM="1:1",
-        )
-        self.env.update(extra_env or {})
-        self.env = {k: v for k, v in self.env.items() if v is not None}
-        self._stderr = self.stderr_path.open("w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "breathring.cli", "run", "--hardware", "mock"],
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=self._stderr,
-        )
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def wait_ready(self, timeout: float = START_TIMEOUT_S, drain: bool = True) -> None:
-        """Wait for READY=1, then read notify messages in the background, as systemd does."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.notify.settimeout(max(deadline - time.monotonic(), 0.01))
-            try:
-                data = self.notify.recv(4096).decode()
-            except TimeoutError:
-                break
-            self.messages.append(data)
-            if "READY=1" in data:
-                if drain:
-                    threading.Thread(target=self._drain, daemon=True).start()
-                return
-        raise AssertionError(f"no READY=1 within {timeout} s: {self.stderr()}")
-
-    def _drain(self) -> None:
-        self.notify.settimeout(None)
-        while True:
-            try:
-                self.messages.append(self.notify.recv(4096).decode())
-            except OSError:
-                return
-
-    def request(self, line: bytes, timeout: float = 5.0) -> bytes:
-        """Send raw bytes on one connection and read until the server closes."""
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(timeout)
-            sock.connect(str(self.socket_path))
-            sock.sendall(line)
-            sock.shutdown(socket.SHUT_WR)
-            out = bytearray()
-            while chunk := sock.recv(65536):
-                out += chunk
-            return bytes(out)
-
-    def cmd(self, **fields: object) -> dict:
-        import json
-
-        reply = self.request((json.dumps(fields) + "\n").encode())
-        return json.loads(reply)
-
-    def fds(self) -> int:
-        return len(os.listdir(f"/proc/{self.pid}/fd"))
-
-    def trace_lines(self) -> list[str]:
-        return self.trace.read_text().split() if self.trace.exists() else []
-
-    def stderr(self) -> str:
-        if not self._stderr.closed:
-            self._stderr.flush()
-        return self.stderr_path.read_text()
-
-    def stop(self, timeout: float = 10.0) -> int:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        code = self.proc.wait(timeout=timeout)
-        self.close()
-        return code
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        with contextlib.suppress(OSError):
-            self.notify.shutdown(socket.SHUT_RDWR)
-        self.notify.close()
-        self._stderr.close()
 
 
 def frames_per_second(lines_before: int, trace: Path, seconds: float) -> float:

@@ -22,12 +22,10 @@ class GpioButton:
     def __init__(
         self,
         pin: str | int,
-        hold_seconds: float,
         bounce_seconds: float | None,
         clock: Clock,
         pin_factory: Any = None,
     ) -> None:
-        self.hold_seconds = hold_seconds
         self.clock = clock
         self.events: queue.SimpleQueue[ButtonEvent] = queue.SimpleQueue()
         self._button = _open_button(pin, bounce_seconds or None, pin_factory)

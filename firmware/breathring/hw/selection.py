@@ -101,9 +101,7 @@ def _open_pi(cfg: Any, clock: Clock, log: logging.Logger, model: str) -> Hardwar
 
     ring = NeoPixelRing(cfg.ring.pixels, cfg.ring.order, cfg.ring.pin, cfg.ring.driver, model=model)
     try:
-        button = GpioButton(
-            cfg.button.pin, cfg.button.hold_seconds, cfg.button.bounce_seconds, clock
-        )
+        button = GpioButton(cfg.button.pin, cfg.button.bounce_seconds, clock)
     except BaseException:
         ring.close()
         raise

@@ -1,0 +1,479 @@
+"""The bridge: the service's watch stream -> MQTT state; MQTT commands -> socket requests.
+
+Threads:
+- the caller's thread runs `Bridge.run()`: it holds the watch connection to the
+  service (reconnecting with backoff while the service is away) and publishes
+  what changes;
+- paho's network thread connects to the broker (reconnecting with backoff) and
+  receives commands, which it only queues;
+- one worker thread sends the queued commands to the service.
+
+Nothing polls: the watch read blocks until the service speaks, the worker
+blocks on its queue, backoffs wait on an Event.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import queue
+import socket
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from ..clock import Clock, SystemClock
+from . import discovery as d
+from . import link
+from .settings import MqttSettings
+
+log = logging.getLogger("breathring.mqtt")
+
+#: Waits between attempts to reach the service, and the broker (paho doubles up to the max).
+SERVICE_BACKOFF_MIN_S = 0.5
+SERVICE_BACKOFF_MAX_S = 30.0
+BROKER_BACKOFF_MIN_S = 1
+BROKER_BACKOFF_MAX_S = 60
+#: One log line per kind of trouble per this many seconds (bad payloads, a broker refusing us).
+LOG_INTERVAL_S = 60.0
+#: Commands waiting for the service; more than this and new ones are dropped (logged).
+COMMAND_QUEUE_SIZE = 32
+#: On a clean stop, how long to wait for "offline" to reach the broker.
+OFFLINE_PUBLISH_TIMEOUT_S = 2.0
+QOS = 1
+#: Days of history asked for: today and the streak are all we publish.
+STATS_DAYS = 1
+STATE_SESSION = "session"
+GESTURE_SOURCE_BUTTON = "button"
+
+Request = Callable[[Path, Mapping[str, Any]], dict[str, Any]]
+
+
+class RateLimitedLog:
+    """One warning per key per interval; says how many were held back."""
+
+    def __init__(self, clock: Clock, interval: float = LOG_INTERVAL_S) -> None:
+        self._clock = clock
+        self._interval = interval
+        self._last: dict[str, float] = {}
+        self._held: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def warning(self, key: str, message: str, *args: object) -> None:
+        now = self._clock.monotonic()
+        with self._lock:
+            last = self._last.get(key)
+            if last is not None and now - last < self._interval:
+                self._held[key] = self._held.get(key, 0) + 1
+                return
+            held = self._held.pop(key, 0)
+            self._last[key] = now
+        suffix = f" ({held} more since the last report)" if held else ""
+        log.warning(message + suffix, *args)
+
+    def reset(self, key: str) -> None:
+        """The trouble is over: the next one is reported at once."""
+        with self._lock:
+            self._last.pop(key, None)
+            self._held.pop(key, None)
+
+
+class BadPayload(ValueError):
+    """A command payload we do not accept; the message says what is allowed."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command from MQTT, as the entity it came to and its payload text."""
+
+    object_id: str
+    payload: str
+
+
+def command_request(command: Command, pattern_names: tuple[str, ...]) -> dict[str, Any]:
+    """The socket request for a command; raises BadPayload naming what is allowed."""
+    obj, payload = command.object_id, command.payload
+    if obj in (d.START, d.STOP):
+        if payload != d.PAYLOAD_PRESS:
+            raise BadPayload(f'allowed: "{d.PAYLOAD_PRESS}"')
+        return {"cmd": "start", "trigger": "remote"} if obj == d.START else {"cmd": "stop"}
+    if obj == d.PATTERN:
+        if payload not in pattern_names:
+            raise BadPayload("allowed: " + ", ".join(f'"{p}"' for p in pattern_names))
+        return {"cmd": "set", "key": "session.pattern", "value": payload}
+    if obj == d.REMINDERS:
+        if payload not in (d.PAYLOAD_ON, d.PAYLOAD_OFF):
+            raise BadPayload(f'allowed: "{d.PAYLOAD_ON}", "{d.PAYLOAD_OFF}"')
+        return {"cmd": "reminders", "value": "on" if payload == d.PAYLOAD_ON else "off"}
+    if obj == d.BRIGHTNESS:
+        allowed = f"allowed: a number {d.BRIGHTNESS_MIN:g}-{d.BRIGHTNESS_MAX:g}"
+        try:
+            value = float(payload)
+        except ValueError:
+            raise BadPayload(allowed) from None
+        if not math.isfinite(value):
+            raise BadPayload(allowed)
+        return {"cmd": "set", "key": "ring.brightness", "value": value}
+    raise BadPayload("no such command topic")
+
+
+def _show(payload: str, limit: int = 40) -> str:
+    return json.dumps(payload if len(payload) <= limit else payload[:limit] + "...")
+
+
+class Bridge:
+    """Home Assistant <-> breathring, over MQTT and the control socket."""
+
+    def __init__(
+        self,
+        settings: MqttSettings,
+        socket_path: Path,
+        *,
+        sw_version: str,
+        pattern_names: tuple[str, ...],
+        clock: Clock | None = None,
+        request: Request = link.request,
+        service_backoff: tuple[float, float] = (SERVICE_BACKOFF_MIN_S, SERVICE_BACKOFF_MAX_S),
+        broker_backoff: tuple[int, int] = (BROKER_BACKOFF_MIN_S, BROKER_BACKOFF_MAX_S),
+    ) -> None:
+        self.settings = settings
+        self.socket_path = socket_path
+        self.topics = d.Topics.of(settings)
+        self._sw_version = sw_version
+        self._pattern_names = pattern_names
+        self._clock: Clock = clock if clock is not None else SystemClock()
+        self._request = request
+        self._service_backoff = service_backoff
+        self._warn = RateLimitedLog(self._clock)
+        self._lock = threading.Lock()
+        self._states: dict[str, str] = {}  # object id -> retained state payload
+        self._service_up = False
+        self._last_state: str | None = None
+        self._stats_has_last = False  # do the service's stats carry "last_session"?
+        self._stopping = threading.Event()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._commands: queue.Queue[Command | None] = queue.Queue(COMMAND_QUEUE_SIZE)
+        self._worker = threading.Thread(
+            target=self._work, name="breathring-mqtt-commands", daemon=True
+        )
+        self._command_topics = {self.topics.command(o): o for o in d.COMMAND_OBJECTS}
+        self.client = self._make_client(broker_backoff)
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def _make_client(self, backoff: tuple[int, int]) -> mqtt.Client:
+        s = self.settings
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"breathring-{s.device_id}",
+            protocol=mqtt.MQTTv311,
+        )
+        client.suppress_exceptions = True  # a bug in a callback must not end the network thread
+        client.will_set(self.topics.availability, d.PAYLOAD_OFFLINE, qos=QOS, retain=True)
+        if s.username is not None:
+            client.username_pw_set(s.username, s.password)
+        if s.tls:
+            client.tls_set(ca_certs=str(s.ca_file) if s.ca_file is not None else None)
+        client.reconnect_delay_set(*backoff)
+        client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    def run(self) -> int:
+        """Bridge until `stop()`; returns the exit code (0)."""
+        s = self.settings
+        log.info(
+            "bridging %s to mqtt%s://%s:%d as device %s (topics under %s/)",
+            self.socket_path, "s" if s.tls else "", s.host, s.port, s.device_id, self.topics.base,
+        )
+        self._worker.start()
+        self.client.connect_async(s.host, s.port, s.keepalive)
+        self.client.loop_start()
+        try:
+            self._watch_forever()
+        finally:
+            self._shutdown()
+        return 0
+
+    def stop(self) -> None:
+        """Ask `run()` to end (safe from a signal handler or another thread)."""
+        self._stopping.set()
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"x")
+
+    def _shutdown(self) -> None:
+        with contextlib.suppress(queue.Full):
+            self._commands.put_nowait(None)
+        info = self.client.publish(
+            self.topics.availability, d.PAYLOAD_OFFLINE, qos=QOS, retain=True
+        )
+        if self.client.is_connected():
+            with contextlib.suppress(RuntimeError, ValueError):
+                info.wait_for_publish(OFFLINE_PUBLISH_TIMEOUT_S)
+        self.client.disconnect()
+        self.client.loop_stop()
+        self._worker.join(OFFLINE_PUBLISH_TIMEOUT_S)
+        self._wake_r.close()
+        self._wake_w.close()
+        log.info("stopped; availability set to offline")
+
+    # -- the service side --------------------------------------------------
+
+    def _watch_forever(self) -> None:
+        low, high = self._service_backoff
+        delay = low
+        while not self._stopping.is_set():
+            try:
+                with link.WatchStream(self.socket_path, self._wake_r) as stream:
+                    for event in stream.events():
+                        if isinstance(event, dict) and event.get("ok") is False:
+                            raise link.ControlError(
+                                f"the service refused to be watched: {event.get('error')}"
+                            )
+                        if not self._service_up:
+                            self._service_connected()
+                            delay = low
+                        self._handle_event(event)
+                if not self._stopping.is_set():
+                    self._warn.warning("service", "the service closed the watch connection")
+            except link.ControlError as exc:
+                self._warn.warning("service", "cannot reach the service: %s; retrying", exc)
+            self._service_lost()
+            if self._stopping.wait(delay):
+                break
+            delay = min(delay * 2, high)
+
+    def _service_connected(self) -> None:
+        log.info("connected to the service at %s", self.socket_path)
+        self._warn.reset("service")
+        with self._lock:
+            self._service_up = True
+        self._publish_availability()
+        self._refresh_settings()
+        self._refresh_stats()
+
+    def _service_lost(self) -> None:
+        with self._lock:
+            was_up, self._service_up = self._service_up, False
+        self._last_state = None
+        if was_up:
+            log.warning("lost the service at %s; availability offline until it returns",
+                        self.socket_path)
+            self._publish_availability()
+
+    def _handle_event(self, event: dict[str, Any] | str) -> None:
+        if not isinstance(event, dict):
+            self._warn.warning("watch-line", "ignored a watch line that is not JSON: %s",
+                               _show(event))
+            return
+        kind = event.get("kind")
+        if kind == "status" and isinstance(event.get("status"), dict):
+            self._on_status(event["status"])
+        elif kind == "gesture":
+            if event.get("source") == GESTURE_SOURCE_BUTTON and event.get("gesture") in d.GESTURES:
+                self._publish(self.topics.button_event,
+                              json.dumps({"event_type": event["gesture"]}), retain=False)
+        elif kind == "history":
+            self._refresh_stats()
+        elif kind == "settings":
+            self._refresh_settings()
+        else:
+            log.debug("ignored watch event %r", event)
+
+    def _on_status(self, status: Mapping[str, Any]) -> None:
+        phase = status.get("phase")
+        if isinstance(phase, str):
+            self._set_state(d.PHASE, phase)
+        pattern = status.get("next_pattern")
+        if isinstance(pattern, str):
+            self._set_state(d.PATTERN, pattern)
+        reminders = status.get("reminders")
+        if isinstance(reminders, bool):
+            self._set_state(d.REMINDERS, d.PAYLOAD_ON if reminders else d.PAYLOAD_OFF)
+        state = status.get("state")
+        if self._last_state == STATE_SESSION and state != STATE_SESSION:
+            self._session_ended()
+        self._last_state = state if isinstance(state, str) else None
+
+    def _session_ended(self) -> None:
+        """Unless the service's stats say when, the last session ended when we saw it end."""
+        if not self._stats_has_last:
+            self._set_state(d.LAST_SESSION, self._clock.wall().isoformat(timespec="seconds"))
+
+    def _ask(self, message: Mapping[str, Any]) -> dict[str, Any] | None:
+        """A request to the service; None (logged, rate-limited) when it fails."""
+        cmd = str(message.get("cmd"))
+        try:
+            reply = self._request(self.socket_path, message)
+        except link.ControlError as exc:
+            self._warn.warning(f"ask-{cmd}", "%s: %s", cmd, exc)
+            return None
+        if not reply.get("ok"):
+            self._warn.warning(f"ask-{cmd}", "the service refused %s: %s", cmd,
+                               reply.get("error", "no reason given"))
+            return None
+        return reply
+
+    def _refresh_settings(self) -> None:
+        reply = self._ask({"cmd": "settings"})
+        if reply is None:
+            return
+        entry = (reply.get("settings") or {}).get("ring.brightness")
+        value = entry.get("value") if isinstance(entry, dict) else None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            self._set_state(d.BRIGHTNESS, json.dumps(float(value)))
+
+    def _refresh_stats(self) -> None:
+        reply = self._ask({"cmd": "stats", "days": STATS_DAYS})
+        if reply is None or not isinstance(reply.get("stats"), dict):
+            return
+        stats = reply["stats"]
+        today = stats.get("today")
+        if isinstance(today, dict) and _is_count(today.get("sessions")):
+            self._set_state(d.SESSIONS_TODAY, str(today["sessions"]))
+        if _is_count(stats.get("streak_days")):
+            self._set_state(d.STREAK, str(stats["streak_days"]))
+        last = stats.get("last_session")
+        if isinstance(last, str) and last:
+            self._stats_has_last = True
+            self._set_state(d.LAST_SESSION, last)
+
+    # -- the broker side ---------------------------------------------------
+
+    def _publish(self, topic: str, payload: str, retain: bool) -> None:
+        if self.client.is_connected():
+            self.client.publish(topic, payload, qos=QOS, retain=retain)
+
+    def _set_state(self, object_id: str, payload: str, force: bool = False) -> None:
+        with self._lock:
+            if not force and self._states.get(object_id) == payload:
+                return
+            self._states[object_id] = payload
+        self._publish(self.topics.state(object_id), payload, retain=True)
+
+    def _publish_availability(self) -> None:
+        with self._lock:
+            up = self._service_up
+        self._publish(self.topics.availability,
+                      d.PAYLOAD_ONLINE if up else d.PAYLOAD_OFFLINE, retain=True)
+
+    def _announce(self) -> None:
+        """Discovery configs, availability and every known state (retained)."""
+        for topic, payload in d.discovery_messages(
+            self.topics, self._sw_version, self._pattern_names
+        ):
+            self._publish(topic, json.dumps(payload, sort_keys=True), retain=True)
+        self._publish_availability()
+        with self._lock:
+            states = dict(self._states)
+        for object_id, payload in states.items():
+            self._publish(self.topics.state(object_id), payload, retain=True)
+
+    def _on_connect(self, client: mqtt.Client, _userdata: object, _flags: object,
+                    reason: Any, _properties: object) -> None:
+        s = self.settings
+        if reason.is_failure:
+            hint = (
+                "; check mqtt.username and mqtt.password_file"
+                if "authori" in str(reason).lower() or "password" in str(reason).lower()
+                else ""
+            )
+            self._warn.warning("broker", "the broker at %s:%d refused the connection: %s%s; "
+                               "retrying", s.host, s.port, reason, hint)
+            return
+        log.info("connected to the broker at %s:%d", s.host, s.port)
+        self._warn.reset("broker")
+        topics = [(t, QOS) for t in self._command_topics]
+        topics.append((self.topics.ha_status, QOS))
+        client.subscribe(topics)
+        self._announce()
+
+    def _on_connect_fail(self, _client: mqtt.Client, _userdata: object) -> None:
+        s = self.settings
+        hint = (
+            " (TLS: does the broker's certificate name this host, signed by "
+            + ("mqtt.ca_file" if s.ca_file is not None else "a system CA; else set mqtt.ca_file")
+            + "?)"
+            if s.tls
+            else ""
+        )
+        self._warn.warning(
+            "broker", "cannot reach the broker at %s:%d%s; retrying", s.host, s.port, hint
+        )
+
+    def _on_disconnect(self, _client: mqtt.Client, _userdata: object, _flags: object,
+                       reason: Any, _properties: object) -> None:
+        if self._stopping.is_set():
+            return
+        s = self.settings
+        self._warn.warning("broker", "lost the broker at %s:%d (%s); reconnecting",
+                           s.host, s.port, reason)
+
+    def _on_message(self, _client: mqtt.Client, _userdata: object,
+                    message: mqtt.MQTTMessage) -> None:
+        try:
+            payload = message.payload.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            self._warn.warning(f"payload-{message.topic}",
+                               "ignored a payload on %s that is not UTF-8", message.topic)
+            return
+        if message.topic == self.topics.ha_status:
+            if payload == d.PAYLOAD_ONLINE:
+                log.info("Home Assistant came online; announcing the device again")
+                self._announce()
+            return
+        object_id = self._command_topics.get(message.topic)
+        if object_id is None:
+            return
+        try:
+            self._commands.put_nowait(Command(object_id, payload))
+        except queue.Full:
+            self._warn.warning("queue", "too many commands waiting for the service; "
+                               "ignored %s on %s", _show(payload), message.topic)
+
+    # -- commands ----------------------------------------------------------
+
+    def _work(self) -> None:
+        while (command := self._commands.get()) is not None:
+            try:
+                self._execute(command)
+            except Exception:  # one bad command must not end the worker
+                log.exception("command %r failed", command)
+
+    def _execute(self, command: Command) -> None:
+        topic = self.topics.command(command.object_id)
+        try:
+            message = command_request(command, self._pattern_names)
+        except BadPayload as exc:
+            self._warn.warning(f"payload-{topic}", "ignored payload %s on %s: %s",
+                               _show(command.payload), topic, exc)
+            self._restore(command.object_id)
+            return
+        with self._lock:
+            up = self._service_up
+        if not up:
+            self._warn.warning("command-offline", "the service is not reachable; ignored %s on %s",
+                               _show(command.payload), topic)
+            return
+        if self._ask(message) is None:
+            self._restore(command.object_id)
+
+    def _restore(self, object_id: str) -> None:
+        """A refused change: publish the real state again so Home Assistant shows it."""
+        with self._lock:
+            payload = self._states.get(object_id)
+        if payload is not None:
+            self._set_state(object_id, payload, force=True)
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0

@@ -1,0 +1,176 @@
+"""The one launcher of the real service process in the tests.
+
+`ServiceProcess` runs `breathring run --hardware mock` as systemd would
+(NOTIFY_SOCKET, RUNTIME_DIRECTORY, STATE_DIRECTORY, BREATHRING_CONFIG, and
+BREATHRING_MOCK_TRACE for the frames sent to the ring), reads its notify
+messages and talks to its control socket. Used by test_service_process.py
+(through the `service_process` fixture in conftest.py) and by the reliability tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+#: A real process gets this long to start and to answer (a loaded CI machine).
+START_TIMEOUT_S = 15.0
+#: Unix socket paths are limited to 108 bytes; longer test directories are swapped.
+SHORT_PATH_CHARS = 60
+#: A CLI client call gets this long.
+CLI_TIMEOUT_S = 20.0
+
+
+def short_tmp(tmp_path: Path) -> Path:
+    """A directory with a short path: unix socket paths are limited to 108 bytes."""
+    if len(str(tmp_path)) < SHORT_PATH_CHARS:
+        return tmp_path
+    return Path(tempfile.mkdtemp(prefix="br-"))
+
+
+class ServiceProcess:
+    """`breathring run --hardware mock` as a child process, with systemd's environment.
+
+    `extra_env` adds or overrides variables; a value of None removes one.
+    """
+
+    def __init__(self, base: Path, config: str = "", extra_env: dict | None = None) -> None:
+        self.base = base
+        self.run_dir = base / "run"
+        self.state_dir = base / "state"
+        self.run_dir.mkdir(exist_ok=True)
+        self.state_dir.mkdir(exist_ok=True)
+        self.config = base / "config.toml"
+        self.config.write_text(config)
+        self.trace = base / "ring.trace"
+        self.socket_path = self.run_dir / "control.sock"
+        self.stderr_path = base / "stderr.log"
+        self.notify_path = base / "notify.sock"
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        if self.notify_path.exists():
+            self.notify_path.unlink()
+        self.notify.bind(str(self.notify_path))
+        #: Every notify message line, with the monotonic time it arrived.
+        self.messages: list[tuple[float, str]] = []
+        env = dict(
+            os.environ,
+            PYTHONPATH=str(ROOT / "firmware"),
+            NOTIFY_SOCKET=str(self.notify_path),
+            RUNTIME_DIRECTORY=str(self.run_dir),
+            STATE_DIRECTORY=str(self.state_dir),
+            BREATHRING_CONFIG=str(self.config),
+            BREATHRING_MOCK_TRACE=str(self.trace),
+            JOURNAL_STREAM="1:1",
+        )
+        env.update(extra_env or {})
+        self.env = {k: v for k, v in env.items() if v is not None}
+        self._stderr = self.stderr_path.open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "breathring.cli", "run", "--hardware", "mock"],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=self._stderr,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def _record(self, data: str) -> None:
+        now = time.monotonic()
+        self.messages.extend((now, line) for line in data.splitlines())
+
+    def receive(self, until: str, timeout: float) -> bool:
+        """Collect notify messages until one contains `until`; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.notify.settimeout(max(deadline - time.monotonic(), 0.01))
+            try:
+                data = self.notify.recv(4096).decode()
+            except TimeoutError:
+                break
+            self._record(data)
+            if until in data:
+                return True
+        return False
+
+    def wait_ready(self, timeout: float = START_TIMEOUT_S, drain: bool = True) -> None:
+        """Wait for READY=1; then (`drain`) read notify messages in the background, as systemd."""
+        if not self.receive("READY=1", timeout):
+            raise AssertionError(f"no READY=1 within {timeout} s: {self.stderr()}")
+        if drain:
+            threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        self.notify.settimeout(None)
+        while True:
+            try:
+                self._record(self.notify.recv(4096).decode())
+            except OSError:
+                return
+
+    def request(self, line: bytes, timeout: float = 5.0) -> bytes:
+        """Send raw bytes on one connection and read until the server closes."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(str(self.socket_path))
+            sock.sendall(line)
+            sock.shutdown(socket.SHUT_WR)
+            out = bytearray()
+            while chunk := sock.recv(65536):
+                out += chunk
+            return bytes(out)
+
+    def cmd(self, **fields: object) -> dict:
+        """One JSON request on the control socket, and its reply."""
+        reply = self.request((json.dumps(fields) + "\n").encode())
+        return json.loads(reply)
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """`breathring ARGS` as a user runs it, next to this service."""
+        return subprocess.run(
+            [sys.executable, "-m", "breathring.cli", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT_S,
+        )
+
+    def fds(self) -> int:
+        return len(os.listdir(f"/proc/{self.pid}/fd"))
+
+    def trace_lines(self) -> list[str]:
+        return self.trace.read_text().split() if self.trace.exists() else []
+
+    def last_frame(self) -> list[int]:
+        """The wire values of the last frame sent to the ring."""
+        return list(bytes.fromhex(self.trace_lines()[-1]))
+
+    def stderr(self) -> str:
+        if not self._stderr.closed:
+            self._stderr.flush()
+        return self.stderr_path.read_text()
+
+    def stop(self, timeout: float = 10.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        code = self.proc.wait(timeout=timeout)
+        self.close()
+        return code
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        with contextlib.suppress(OSError):
+            self.notify.shutdown(socket.SHUT_RDWR)
+        self.notify.close()
+        self._stderr.close()
