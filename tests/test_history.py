@@ -590,3 +590,19 @@ def test_row_caps_keep_the_newest(db: Path, monkeypatch: pytest.MonkeyPatch) -> 
         assert h.prune() == 3 + 5
     assert rows(db, "SELECT min(started_at) - 1781514000, count(*) FROM sessions") == [(180, 5)]
     assert rows(db, "SELECT count(*) FROM pulses") == [(3,)]
+
+
+def test_size_benchmark_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    root = str(Path(__file__).resolve().parent.parent)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from benchmarks import history_size
+
+    assert history_size.main(["--years", "0.02", "--dir", str(tmp_path), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["days"] == 7
+    assert result["sessions"] == 7 * 30
+    assert result["sessions_last_14_days"] == 7 * 30
+    assert 0 < result["file_mb"] < 1
