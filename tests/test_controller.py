@@ -108,6 +108,25 @@ def test_hold_toggles_reminders_with_blinks():
     assert controller.reminders_enabled is True
 
 
+def test_a_remote_reminders_switch_leaves_a_running_session_alone():
+    clock = FakeClock(NOON)
+    controller = Controller(Config(), reminders_enabled=True)
+    controller.handle("press", read(clock))
+    clock.advance(LEAD_IN_S + 1.0)
+    controller.set_reminders(False, read(clock), keep_session=True)
+    assert controller.reminders_enabled is False
+    tick = controller.tick(read(clock))
+    assert tick.phase == "inhale"
+    assert "reminders-off" in tick.events and "confirm-off" not in tick.cues
+    assert controller.status(read(clock))["state"] == "session"
+    # Idle: the same switch shows its blink.
+    controller.stop(read(clock))
+    ticks = run(controller, clock, 5)
+    assert ticks[-1].phase == IDLE
+    controller.set_reminders(True, read(clock), keep_session=True)
+    assert controller.tick(read(clock)).phase == CONFIRM
+
+
 def test_night_look_is_dim_and_warm():
     cfg = Config()
     day = Controller(cfg)

@@ -205,9 +205,16 @@ class Controller:
             return True
         return False
 
-    def set_reminders(self, enabled: bool, now: Now) -> None:
-        """Turn the hourly reminders on or off, confirmed by blinks and a sound."""
+    def set_reminders(self, enabled: bool, now: Now, keep_session: bool = False) -> None:
+        """Turn the hourly reminders on or off, confirmed by blinks and a sound.
+
+        `keep_session` (a remote switch: web, MQTT, CLI): a running session goes on
+        undisturbed, without the blinks; the button's hold still shows them.
+        """
         self.reminders_enabled = enabled
+        if keep_session and isinstance(self._activity, _Session):
+            self._pending_events.append("reminders-on" if enabled else "reminders-off")
+            return
         blinks = 2 if enabled else 1
         self._activity = _Confirm(blinks, now.mono, self._look(now))
         self._pending_events.append("reminders-on" if enabled else "reminders-off")

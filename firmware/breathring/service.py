@@ -436,7 +436,7 @@ class Service:
             elif cmd == "stop":
                 restart = controller.stop(now)
             elif cmd == "reminders":
-                controller.set_reminders(request.request.value == "on", now)
+                controller.set_reminders(request.request.value == "on", now, keep_session=True)
                 restart = True
             request.reply(ok_reply(**self.status(now)))
         except Exception as exc:  # a bad request must never stop the device
