@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from e2e_stack import Broker, BridgeProcess, Device, MqttClient, WebProcess  # noqa: E402
+from e2e_stack import BridgeProcess, Broker, Device, MqttClient, WebProcess
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The real processes a user runs, side by side: the service, `breathring web`, mosquitto, the bridge.
+"""The real processes a user runs side by side: the service, web, mosquitto, the bridge.
 
 Every process is a child started as a user (or systemd) would start it, with
 temporary RUNTIME_DIRECTORY/STATE_DIRECTORY and a config file. Tests wait on
@@ -297,7 +297,7 @@ def bridge_command() -> list[str]:
 
     parser = cli.build_parser()
     choices = next(
-        (a.choices for a in parser._actions if getattr(a, "choices", None)), {}  # noqa: SLF001
+        (a.choices for a in parser._actions if getattr(a, "choices", None)), {}
     )
     if "mqtt" in (choices or {}):
         return [sys.executable, "-m", "breathring.cli", "mqtt"]

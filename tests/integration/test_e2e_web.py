@@ -79,6 +79,10 @@ def test_api_against_the_real_service(device: Device, web: WebProcess) -> None:
         "source": "settings",
     }
 
+    # The config's custom pattern is one of the page's choices (the page shows what runs).
+    choices = web.request("GET", "/api/settings").body["choices"]["session.pattern"]
+    assert choices[0] == "three-breath" and choices[-1] == "custom"
+
     history = web.request("GET", "/api/history?days=7")
     assert history.status == 200
     days = history.body["days"]

@@ -32,6 +32,11 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "ring.color": "#4FA3FF",
     "session.pattern": "three-breath",
     "session.breaths": 3,
+    # The real service lists every key, unset optional ones as null (the custom pattern's).
+    "session.inhale": None,
+    "session.hold_in": None,
+    "session.exhale": None,
+    "session.hold_out": None,
     "reminder.enabled": True,
     "reminder.every_minutes": 60,
     "reminder.active_hours": "08:00-22:00",

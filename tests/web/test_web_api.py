@@ -94,6 +94,20 @@ async def test_get_settings_adds_the_choices_the_page_offers(fake: FakeService) 
     assert 60 in body["choices"]["reminder.every_minutes"]
     assert 7 not in body["choices"]["reminder.every_minutes"]
     assert "box" in body["choices"]["session.pattern"]
+    assert "custom" not in body["choices"]["session.pattern"]  # no inhale/exhale set
+
+
+@run_async
+async def test_custom_joins_the_pattern_choices_once_its_breaths_are_set(
+    fake: FakeService,
+) -> None:
+    fake.settings["session.inhale"] = {"value": 4.0, "source": "config"}
+    fake.settings["session.exhale"] = {"value": 6.0, "source": "config"}
+    async with web_client(fake.path) as client:
+        response = await client.get("/api/settings", headers=AUTH)
+        body = await response.json()
+    assert body["choices"]["session.pattern"][-1] == "custom"
+    assert body["choices"]["session.pattern"].count("custom") == 1
 
 
 @run_async

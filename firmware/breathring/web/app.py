@@ -45,6 +45,10 @@ EVENT_KINDS = ("status", "gesture", "history", "settings")
 #: Setting keys look like "ring.brightness" (section.name).
 SETTING_KEY_RE = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
 MAX_PATTERN_CHARS = 64
+PATTERN_KEY = "session.pattern"
+#: The service's own pattern, usable once these keys have values (config or settings).
+CUSTOM_PATTERN = "custom"
+CUSTOM_PATTERN_KEYS = ("session.inhale", "session.exhale")
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -102,7 +106,7 @@ def default_choices() -> dict[str, list[Any]]:
     from ..config import REMINDER_PERIODS
     from ..patterns import PRESETS
 
-    return {"session.pattern": list(PRESETS), "reminder.every_minutes": list(REMINDER_PERIODS)}
+    return {PATTERN_KEY: list(PRESETS), "reminder.every_minutes": list(REMINDER_PERIODS)}
 
 
 # -- responses ---------------------------------------------------------------
@@ -367,9 +371,24 @@ async def _settings(request: web.Request) -> dict[str, Any]:
     return reply
 
 
+def choices_for(choices: Mapping[str, list[Any]], settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The pickers' values; "custom" joins the patterns once the service has its breaths set."""
+    out = dict(choices)
+    patterns = list(out.get(PATTERN_KEY, []))
+    custom_set = all(
+        isinstance(settings.get(k), dict) and settings[k].get("value") is not None
+        for k in CUSTOM_PATTERN_KEYS
+    )
+    if custom_set and CUSTOM_PATTERN not in patterns:
+        out[PATTERN_KEY] = [*patterns, CUSTOM_PATTERN]
+    return out
+
+
 async def get_settings(request: web.Request) -> web.Response:
     reply = await _settings(request)
-    return json_response({**reply, "choices": request.app[STATE].choices})
+    return json_response(
+        {**reply, "choices": choices_for(request.app[STATE].choices, reply["settings"])}
+    )
 
 
 def _setting_value_ok(value: Any) -> bool:
