@@ -162,6 +162,16 @@ BAD_VALUES = {
     "button.hold_seconds": "0.4",
     "button.double_seconds": "2.5",
     "button.bounce_seconds": "0.6",
+    "mqtt.host": '"broker lan"',
+    "mqtt.port": "65536",
+    "mqtt.username": "1",
+    "mqtt.password_file": "true",
+    "mqtt.tls": '"yes"',
+    "mqtt.ca_file": "[]",
+    "mqtt.discovery_prefix": '"ha/#"',
+    "mqtt.topic": '"home//bedroom"',
+    "mqtt.device_id": '"bed/side"',
+    "mqtt.keepalive": "4",
 }
 
 
@@ -250,7 +260,7 @@ def test_unknown_section_suggests_the_close_one() -> None:
 
 def test_unknown_section_without_a_close_one_lists_sections() -> None:
     message = str(error_of("[wifi]\nssid = 'x'"))
-    assert "allowed sections: ring, session, reminder, night, audio, button" in message
+    assert "allowed sections: ring, session, reminder, night, audio, button, mqtt" in message
     assert message.endswith("(line 1)")
 
 
