@@ -162,6 +162,16 @@ BAD_VALUES = {
     "button.hold_seconds": "0.4",
     "button.double_seconds": "2.5",
     "button.bounce_seconds": "0.6",
+    "mqtt.host": '"broker lan"',
+    "mqtt.port": "65536",
+    "mqtt.username": "1",
+    "mqtt.password_file": "true",
+    "mqtt.tls": '"yes"',
+    "mqtt.ca_file": "[]",
+    "mqtt.discovery_prefix": '"ha/#"',
+    "mqtt.topic": '"home//bedroom"',
+    "mqtt.device_id": '"bed/side"',
+    "mqtt.keepalive": "4",
 }
 
 
@@ -250,7 +260,7 @@ def test_unknown_section_suggests_the_close_one() -> None:
 
 def test_unknown_section_without_a_close_one_lists_sections() -> None:
     message = str(error_of("[wifi]\nssid = 'x'"))
-    assert "allowed sections: ring, session, reminder, night, audio, button" in message
+    assert "allowed sections: ring, session, reminder, night, audio, button, mqtt" in message
     assert message.endswith("(line 1)")
 
 
@@ -692,3 +702,69 @@ def test_arbitrary_text_never_crashes_the_parser(text: str) -> None:
         parse_config(text)
     except ConfigError as e:
         assert "\n" not in str(e)
+
+
+# --------------------------------------------------------------------------- [mqtt]
+
+
+def test_mqtt_defaults_and_round_trip() -> None:
+    default = Config().mqtt
+    assert (default.host, default.port, default.tls) == ("localhost", 0, False)
+    assert default.keepalive == 60
+    assert (default.username, default.password_file, default.ca_file, default.device_id) == (
+        "", "", "", ""
+    )
+    assert (default.discovery_prefix, default.topic) == ("homeassistant", "breathring")
+    cfg = parse_config(
+        '[mqtt]\nhost = "::1"\nport = 8883\ntls = true\nca_file = "/etc/ca.pem"\n'
+        'username = "ring"\npassword_file = "/etc/pw"\ntopic = "home/bed room"\n'
+        'device_id = "Bed_1-a"\nkeepalive = 3600\ndiscovery_prefix = "ha"\n'
+    )
+    assert (cfg.mqtt.host, cfg.mqtt.topic) == ("::1", "home/bed room")
+    assert cfg.mqtt.device_id == "Bed_1-a"
+    assert parse_config(to_toml(cfg)) == cfg
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[mqtt]\nca_file = "/etc/ca.pem"',
+            "config.toml: mqtt.ca_file is only used with mqtt.tls = true; set tls = true "
+            "(or leave ca_file out) (line 2)",
+        ),
+        (
+            '[mqtt]\ntls = true\npassword_file = "/etc/pw"',
+            "config.toml: mqtt.password_file needs mqtt.username (the broker checks the pair) "
+            "(line 3)",
+        ),
+        (
+            '[mqtt]\ndiscovery_prefix = "home/"',
+            'config.toml: mqtt.discovery_prefix = "home/" has an empty level (a leading, trailing '
+            'or double /); allowed an MQTT topic like "homeassistant" (no + or #, no empty '
+            "levels) (line 2)",
+        ),
+        (
+            "[mqtt]\nkeepalive = 3601",
+            "config.toml: mqtt.keepalive = 3601 is out of range; allowed 5-3600 (line 2)",
+        ),
+        (
+            '[mqtt]\nhost = "broker lan"',
+            'config.toml: mqtt.host = "broker lan" is not a host name; allowed a host name or IP '
+            'address, e.g. "localhost" (line 2)',
+        ),
+        (
+            "[mqtt]\ntopic = " + '"' + "t" * 201 + '"',
+            "is longer than 200 characters; allowed an MQTT topic",
+        ),
+    ],
+)
+def test_mqtt_messages(text: str, message: str) -> None:
+    assert message in str(error_of(text))
+
+
+def test_mqtt_keys_misplaced_or_mistyped_are_pointed_to() -> None:
+    assert str(error_of('[ring]\nhost = "x"')).startswith(
+        "config.toml: ring.host is not a known key; it belongs in [mqtt]"
+    )
+    assert "did you mean [mqtt]?" in str(error_of("[mqqt]\n"))

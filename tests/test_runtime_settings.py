@@ -115,3 +115,15 @@ def test_every_key_is_listed_with_a_source(tmp_path):
     assert "ring.brightness" in listing and "button.double_seconds" in listing
     assert listing["session.inhale"] == {"value": None, "source": "default"}
     assert {item["source"] for item in listing.values()} == {"default"}
+
+
+def test_mqtt_keys_belong_to_the_bridge_not_the_service(tmp_path):
+    settings = make(tmp_path)
+    with pytest.raises(SettingError) as err:
+        settings.proposed_set("mqtt.host", "broker.lan")
+    assert err.value.code == "restart" and err.value.key == "mqtt.host"
+    assert str(err.value) == (
+        "mqtt.host is read by breathring-mqtt from the config file, not by the service; "
+        "set it there and restart: sudo systemctl restart breathring-mqtt"
+    )
+    assert not any(key.startswith("mqtt.") for key in settings.listing())

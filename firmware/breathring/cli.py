@@ -213,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .web.cli import add_web_parser
 
     add_web_parser(sub)
+    from .mqtt.cli import add_mqtt_parser  # argparse only: paho is imported when it runs
+
+    add_mqtt_parser(sub)
     return parser
 
 
@@ -559,6 +562,12 @@ def _cmd_web(args: argparse.Namespace) -> int:
     return cmd_web(args)
 
 
+def _cmd_mqtt(args: argparse.Namespace) -> int:
+    from .mqtt.cli import cmd_mqtt
+
+    return cmd_mqtt(args)
+
+
 COMMANDS = {
     "run": cmd_run,
     "check": cmd_check,
@@ -578,6 +587,7 @@ COMMANDS = {
     "config": cmd_config,
     "bench": cmd_bench,
     "web": _cmd_web,
+    "mqtt": _cmd_mqtt,
 }
 
 

@@ -58,6 +58,8 @@ RESTART_REASONS: dict[str, str] = {
     "audio.buffer_samples": "the sound device is opened when the service starts",
 }
 RESTART_KEYS: tuple[str, ...] = tuple(RESTART_REASONS)
+#: Sections another process reads from the config file; the service neither lists nor sets them.
+OTHER_PROCESS_SECTIONS: dict[str, str] = {"mqtt": "breathring-mqtt"}
 
 
 class SettingError(Exception):
@@ -78,15 +80,26 @@ class SettingsCorrupt(Exception):
 
 
 def all_keys() -> tuple[str, ...]:
-    """Every config key, dotted, in file order."""
-    return tuple(info.dotted for info in key_infos())
+    """Every key the service owns, dotted, in file order."""
+    return tuple(_SPECS)
 
 
-_SPECS = {info.dotted: info.spec for info in key_infos()}
+_SPECS = {
+    info.dotted: info.spec for info in key_infos() if info.section not in OTHER_PROCESS_SECTIONS
+}
 
 
 def check_key(key: object) -> str:
     """The key if it is known and may change at run time; else SettingError."""
+    section = key.partition(".")[0] if isinstance(key, str) else ""
+    if section in OTHER_PROCESS_SECTIONS:
+        unit = OTHER_PROCESS_SECTIONS[section]
+        raise SettingError(
+            f"{key} is read by {unit} from the config file, not by the service; "
+            f"set it there and restart: sudo systemctl restart {unit}",
+            str(key),
+            CODE_RESTART,
+        )
     if not isinstance(key, str) or key not in _SPECS:
         shown = key if isinstance(key, str) else repr(key)
         hint = difflib.get_close_matches(str(key), list(_SPECS), n=1, cutoff=SUGGEST_CUTOFF)

@@ -14,6 +14,11 @@ from conftest import DEADLINE_S, LOOPBACK, Broker, wait_until
 from mqtt_fakes import FakeService
 
 ROOT = Path(__file__).resolve().parents[2]
+#: `breathring mqtt ...` as installed (the main CLI), and the package's own entry.
+MAIN_CLI = [
+    sys.executable, "-c", "from breathring.cli import main; raise SystemExit(main())", "mqtt"
+]
+MODULE = [sys.executable, "-m", "breathring.mqtt"]
 DEVICE = "proc1"
 AVAILABILITY = f"breathring/{DEVICE}/availability"
 
@@ -31,8 +36,7 @@ def bridge_process(
     env = {**os.environ, "PYTHONPATH": str(ROOT / "firmware")}
     env.pop("BREATHRING_CONFIG", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "breathring.mqtt", "--config", str(config),
-         "--socket", str(service.path)],
+        [*MAIN_CLI, "--config", str(config), "--socket", str(service.path)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -80,12 +84,13 @@ def test_sigterm_publishes_offline_and_exits_0(
     assert "Traceback" not in out
 
 
-def test_a_bad_section_exits_78_before_connecting(tmp_path: Path) -> None:
+@pytest.mark.parametrize("entry", [MAIN_CLI, MODULE], ids=["breathring-mqtt", "module"])
+def test_a_bad_section_exits_78_before_connecting(tmp_path: Path, entry: list[str]) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[mqtt]\ntopic = "a/+/b"\n', encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(ROOT / "firmware")}
     done = subprocess.run(
-        [sys.executable, "-m", "breathring.mqtt", "--config", str(config)],
+        [*entry, "--config", str(config)],
         env=env, capture_output=True, text=True, timeout=DEADLINE_S,
     )
     assert done.returncode == 78

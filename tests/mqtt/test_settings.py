@@ -1,4 +1,4 @@
-"""The [mqtt] config section: defaults, each key's checks, the password file, the device id."""
+"""The bridge's settings: the [mqtt] section checked like any other, the password file, the id."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from breathring.config import ConfigError
+from breathring.config import ConfigError, MqttConfig
 from breathring.mqtt.cli import add_mqtt_parser, cmd_mqtt
-from breathring.mqtt.settings import default_device_id, load_mqtt_settings, parse_mqtt
+from breathring.mqtt.settings import default_device_id, load_mqtt_settings, resolve
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -27,10 +27,16 @@ def machine_id(tmp_path: Path) -> Path:
 
 
 def test_defaults_without_a_section(machine_id: Path) -> None:
-    s = parse_mqtt(None, machine_id_path=machine_id)
+    s = resolve(MqttConfig(), machine_id_path=machine_id)
     assert (s.host, s.port, s.tls, s.keepalive) == ("localhost", 1883, False, 60)
     assert (s.discovery_prefix, s.topic) == ("homeassistant", "breathring")
     assert s.username is None and s.password is None and s.ca_file is None
+    assert s.device_id == default_device_id(machine_id) and len(s.device_id) == 12
+
+
+def test_no_config_file_gives_the_defaults(machine_id: Path) -> None:
+    s = load_mqtt_settings(None, machine_id)
+    assert (s.host, s.port, s.topic, s.username) == ("localhost", 1883, "breathring", None)
 
 
 def test_default_device_id_is_short_stable_hashed(tmp_path: Path, machine_id: Path) -> None:
@@ -79,15 +85,27 @@ keepalive = 30
     assert "s3cret" not in repr(s)
 
 
-def test_tls_without_a_port_uses_8883(machine_id: Path) -> None:
-    assert parse_mqtt({"tls": True}, machine_id_path=machine_id).port == 8883
+def test_port_0_is_1883_or_8883_with_tls(machine_id: Path) -> None:
+    assert resolve(MqttConfig(tls=True), machine_id_path=machine_id).port == 8883
+    assert resolve(MqttConfig(tls=True, port=0), machine_id_path=machine_id).port == 8883
+    assert resolve(MqttConfig(port=0), machine_id_path=machine_id).port == 1883
+    assert resolve(MqttConfig(tls=True, port=1884), machine_id_path=machine_id).port == 1884
 
 
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ("port = 0", "mqtt.port = 0 is out of range; allowed 1-65535 (line 3)"),
-        ('port = "1883"', 'mqtt.port = "1883" must be an integer (1-65535) (line 3)'),
+        (
+            "port = 65536",
+            "mqtt.port = 65536 is out of range; allowed 1-65535, or 0 for 1883 (8883 with tls)"
+            " (line 3)",
+        ),
+        ("port = -1", "mqtt.port = -1 is out of range; allowed 1-65535, or 0 for 1883"),
+        (
+            'port = "1883"',
+            'mqtt.port = "1883" must be an integer (1-65535, or 0 for 1883 (8883 with tls))'
+            " (line 3)",
+        ),
         ("keepalive = 1", "mqtt.keepalive = 1 is out of range; allowed 5-3600 (line 3)"),
         ("tls = 1", "mqtt.tls = 1 must be true or false (line 3)"),
         ('host = ""', 'mqtt.host = "" is not a host name'),
@@ -97,11 +115,17 @@ def test_tls_without_a_port_uses_8883(machine_id: Path) -> None:
         ('topic = "/a"', 'mqtt.topic = "/a" has an empty level'),
         ('topic = ""', 'mqtt.topic = "" is empty'),
         ('discovery_prefix = "ha/"', 'mqtt.discovery_prefix = "ha/" has an empty level'),
-        ('device_id = "bed/side"', 'mqtt.device_id = "bed/side" is not allowed; allowed: letters'),
+        (
+            'device_id = "bed/side"',
+            'mqtt.device_id = "bed/side" is not allowed; allowed "" (from the machine id) or '
+            "1-64 letters, digits, _ and - (line 3)",
+        ),
+        (f'device_id = "{"x" * 65}"', "is not allowed"),
+        ('topic = "a\\u0007b"', 'mqtt.topic = "a\\u0007b" contains a control character'),
         ('device_id = "a b"', 'mqtt.device_id = "a b" is not allowed'),
         ('device_id = "+"', 'mqtt.device_id = "+" is not allowed'),
-        ('username = ""', 'mqtt.username = "" is empty'),
-        ('password = "x"', "mqtt.password is not a known key; allowed keys in [mqtt]: host,"),
+        ("username = 7", "mqtt.username = 7 must be a string"),
+        ('password = "x"', "mqtt.password is not a known key; did you mean mqtt.password_file?"),
         ('ca_file = "/etc/ssl/ca.pem"', "mqtt.ca_file is only used with mqtt.tls = true"),
         ('password_file = "/x"', "mqtt.password_file needs mqtt.username"),
     ],
@@ -145,9 +169,21 @@ def test_unreadable_ca_file(tmp_path: Path, machine_id: Path) -> None:
         load_mqtt_settings(path, machine_id)
 
 
-def test_other_sections_are_not_ours_to_check(tmp_path: Path, machine_id: Path) -> None:
-    path = write(tmp_path, '[ring]\nwhatever = 1\n[mqtt]\nport = 1884\n')
-    assert load_mqtt_settings(path, machine_id).port == 1884
+def test_the_bridge_refuses_what_the_service_refuses(tmp_path: Path, machine_id: Path) -> None:
+    path = write(tmp_path, "[ring]\nwhatever = 1\n[mqtt]\nport = 1884\n")
+    with pytest.raises(ConfigError) as caught:
+        load_mqtt_settings(path, machine_id)
+    assert str(caught.value) == (
+        f"{path}: ring.whatever is not a known key; allowed keys in [ring]: pixels, brightness, "
+        "color, max_milliamps, milliamps_per_channel, idle_milliamps, start_pixel, fps, order, "
+        "pin, driver (line 2)"
+    )
+
+
+def test_an_empty_username_and_files_mean_none(tmp_path: Path, machine_id: Path) -> None:
+    path = write(tmp_path, '[mqtt]\nusername = ""\npassword_file = ""\nca_file = ""\n')
+    s = load_mqtt_settings(path, machine_id)
+    assert (s.username, s.password, s.ca_file) == (None, None, None)
 
 
 def test_invalid_toml_is_a_config_error(tmp_path: Path) -> None:
@@ -171,7 +207,7 @@ def test_cmd_exits_78_on_a_bad_section(
     err = capsys.readouterr().err.strip()
     assert err == (
         f"breathring: configuration error: {path}: mqtt.port = 99999 is out of range; "
-        "allowed 1-65535 (line 2)"
+        "allowed 1-65535, or 0 for 1883 (8883 with tls) (line 2)"
     )
 
 

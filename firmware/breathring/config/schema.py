@@ -13,7 +13,9 @@ from .validation import (
     BoolSpec,
     ChoiceSpec,
     ColorSpec,
+    DeviceIdSpec,
     FloatSpec,
+    HostSpec,
     HoursSpec,
     IntChoiceSpec,
     IntSpec,
@@ -22,12 +24,17 @@ from .validation import (
     PowerOfTwoSpec,
     Spec,
     TextSpec,
+    TopicSpec,
     WordSpec,
 )
 from .values import (
     COLOR_ORDERS,
     CUSTOM_KEYS,
     MINUTES_PER_HOUR,
+    MQTT_PORT,
+    MQTT_PORT_AUTO,
+    MQTT_TLS_PORT,
+    PORT_MAX,
     REMINDER_PERIODS,
     RING_DRIVERS,
     SPI_MOSI_GPIO,
@@ -259,6 +266,80 @@ class ButtonConfig:
     )
 
 
+#: The broker connection's keep-alive: the default and the range (s).
+MQTT_KEEPALIVE_S = 60
+MQTT_KEEPALIVE_MIN_S, MQTT_KEEPALIVE_MAX_S = 5, 3600
+
+
+@dataclass(frozen=True)
+class MqttConfig:
+    """[mqtt]: the Home Assistant bridge (`breathring mqtt`) and its broker."""
+
+    host: str = field(
+        default="localhost",
+        metadata=_meta(HostSpec("localhost"), "the MQTT broker"),
+    )
+    port: int = field(
+        default=MQTT_PORT_AUTO,
+        metadata=_meta(
+            IntSpec(
+                MQTT_PORT_AUTO,
+                PORT_MAX,
+                note=f"1-{PORT_MAX}, or {MQTT_PORT_AUTO} for {MQTT_PORT} "
+                f"({MQTT_TLS_PORT} with tls)",
+            ),
+            "the broker's port",
+        ),
+    )
+    username: str = field(
+        default="",
+        metadata=_meta(
+            TextSpec('"" (anonymous) or a user name'), "user name at the broker"
+        ),
+    )
+    password_file: str = field(
+        default="",
+        metadata=_meta(
+            TextSpec('"" (none) or a file path'),
+            "file whose first line is the broker password (needs username)",
+        ),
+    )
+    tls: bool = field(default=False, metadata=_meta(BoolSpec(), "connect to the broker over TLS"))
+    ca_file: str = field(
+        default="",
+        metadata=_meta(
+            TextSpec('"" (the system\'s CAs) or a file path'),
+            "CA certificates (PEM) that sign the broker's certificate (needs tls)",
+        ),
+    )
+    discovery_prefix: str = field(
+        default="homeassistant",
+        metadata=_meta(
+            TopicSpec('"homeassistant"'), "Home Assistant's discovery prefix"
+        ),
+    )
+    topic: str = field(
+        default="breathring",
+        metadata=_meta(
+            TopicSpec('"breathring" or "home/bedroom"'),
+            "prefix of the state and command topics",
+        ),
+    )
+    device_id: str = field(
+        default="",
+        metadata=_meta(
+            DeviceIdSpec(), "the device's id in topics and in Home Assistant"
+        ),
+    )
+    keepalive: int = field(
+        default=MQTT_KEEPALIVE_S,
+        metadata=_meta(
+            IntSpec(MQTT_KEEPALIVE_MIN_S, MQTT_KEEPALIVE_MAX_S),
+            "seconds between keep-alive pings to the broker",
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole configuration; `Config()` is the default one."""
@@ -269,6 +350,7 @@ class Config:
     night: NightConfig = field(default_factory=NightConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
     button: ButtonConfig = field(default_factory=ButtonConfig)
+    mqtt: MqttConfig = field(default_factory=MqttConfig)
 
 
 #: Section name -> its dataclass, in file order.

@@ -15,12 +15,17 @@ from .errors import BadValue, ErrorContext
 from .toml_text import toml_scalar, toml_string
 from .values import (
     CUSTOM_KEYS,
+    DEVICE_ID_MAX_CHARS,
+    DEVICE_ID_RE,
     DRIVER_GPIOS,
     GPIO_MAX,
     GPIO_MIN,
+    HOST_MAX_CHARS,
+    HOST_RE,
     PIN_RE,
     SECONDS_PER_MINUTE,
     SPI0_GPIOS,
+    TOPIC_MAX_CHARS,
     HourRange,
     format_color,
     gpio_number,
@@ -288,6 +293,73 @@ class TextSpec(Spec):
         return self.meaning
 
 
+def has_control_character(text: str) -> bool:
+    """Whether `text` holds a C0 control character or DEL."""
+    return any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text)
+
+
+@dataclass(frozen=True)
+class HostSpec(Spec):
+    """A host name or IP address (v4, or v6 with or without brackets)."""
+
+    example: str
+
+    def parse(self, name: str, value: object) -> str:
+        if not isinstance(value, str):
+            raise BadValue(f"must be a string ({self.allowed(name)})")
+        if not value or len(value) > HOST_MAX_CHARS or not HOST_RE.match(value):
+            raise BadValue(f"is not a host name; allowed {self.allowed(name)}")
+        return value
+
+    def allowed(self, name: str) -> str:
+        return f'a host name or IP address, e.g. "{self.example}"'
+
+
+@dataclass(frozen=True)
+class TopicSpec(Spec):
+    """An MQTT topic prefix we publish under: no wildcards, no empty levels, no controls."""
+
+    examples: str
+
+    def parse(self, name: str, value: object) -> str:
+        if not isinstance(value, str):
+            raise BadValue(f"must be a string ({self.allowed(name)})")
+        allowed = self.allowed(name)
+        if not value:
+            raise BadValue(f"is empty; allowed {allowed}")
+        if len(value) > TOPIC_MAX_CHARS:
+            raise BadValue(f"is longer than {TOPIC_MAX_CHARS} characters; allowed {allowed}")
+        if "+" in value or "#" in value:
+            raise BadValue(f"contains an MQTT wildcard (+ or #); allowed {allowed}")
+        if "" in value.split("/"):
+            raise BadValue(
+                f"has an empty level (a leading, trailing or double /); allowed {allowed}"
+            )
+        if has_control_character(value):
+            raise BadValue(f"contains a control character; allowed {allowed}")
+        return value
+
+    def allowed(self, name: str) -> str:
+        return f"an MQTT topic like {self.examples} (no + or #, no empty levels)"
+
+
+@dataclass(frozen=True)
+class DeviceIdSpec(Spec):
+    """Empty (derived from the machine id), or one topic level Home Assistant accepts."""
+
+    def parse(self, name: str, value: object) -> str:
+        if not isinstance(value, str):
+            raise BadValue(f"must be a string ({self.allowed(name)})")
+        if value and (len(value) > DEVICE_ID_MAX_CHARS or not DEVICE_ID_RE.match(value)):
+            raise BadValue(f"is not allowed; allowed {self.allowed(name)}")
+        return value
+
+    def allowed(self, name: str) -> str:
+        return (
+            f'"" (from the machine id) or 1-{DEVICE_ID_MAX_CHARS} letters, digits, _ and -'
+        )
+
+
 # --------------------------------------------------------------------------- across keys
 
 
@@ -336,7 +408,23 @@ def check_together(cfg: Config, given: dict[str, dict[str, Any]], ctx: ErrorCont
             f"{period_s} s between pulses (reminder.every_minutes = {reminder.every_minutes})",
             key="reminder.seconds",
         )
+    _check_mqtt(cfg, ctx)
     return _check_session(cfg, ctx)
+
+
+def _check_mqtt(cfg: Config, ctx: ErrorContext) -> None:
+    """The broker keys that only make sense together."""
+    mqtt = cfg.mqtt
+    if mqtt.ca_file and not mqtt.tls:
+        raise ctx.error(
+            "mqtt.ca_file is only used with mqtt.tls = true; set tls = true (or leave ca_file out)",
+            key="mqtt.ca_file",
+        )
+    if mqtt.password_file and not mqtt.username:
+        raise ctx.error(
+            "mqtt.password_file needs mqtt.username (the broker checks the pair)",
+            key="mqtt.password_file",
+        )
 
 
 def _check_session(cfg: Config, ctx: ErrorContext) -> Config:

@@ -35,6 +35,21 @@ BYTE_MAX = 255
 
 CUSTOM_KEYS = ("inhale", "hold_in", "exhale", "hold_out")
 
+# --------------------------------------------------------------------------- MQTT
+
+#: The broker's ports: plain and TLS (mqtt.port = 0 picks one of these by mqtt.tls).
+MQTT_PORT = 1883
+MQTT_TLS_PORT = 8883
+MQTT_PORT_AUTO = 0
+PORT_MAX = 65535
+#: Longest host name (RFC 1035) and topic prefix we accept.
+HOST_MAX_CHARS = 253
+TOPIC_MAX_CHARS = 200
+#: A device id is one topic level that Home Assistant accepts as a node id.
+DEVICE_ID_MAX_CHARS = 64
+DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+HOST_RE = re.compile(r"^[A-Za-z0-9._:\[\]-]+$")
+
 
 # --------------------------------------------------------------------------- hour ranges
 

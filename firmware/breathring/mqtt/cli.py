@@ -10,11 +10,7 @@ import sys
 from types import FrameType
 
 from ..config import ConfigError, config_path_from
-
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_UNAVAILABLE = 69
-EXIT_CONFIG = 78
+from ..exitcodes import EXIT_CONFIG, EXIT_UNAVAILABLE, EXIT_USAGE
 
 log = logging.getLogger("breathring.mqtt")
 
@@ -31,7 +27,9 @@ DESCRIPTION = (
 def add_mqtt_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add `mqtt` to the CLI's subcommands; returns its parser."""
     p = subparsers.add_parser("mqtt", help=HELP, description=DESCRIPTION)
-    p.add_argument("--config", metavar="FILE", help="configuration file (TOML; its [mqtt] table)")
+    p.add_argument(
+        "--config", metavar="FILE", help="configuration file (TOML; the bridge uses [mqtt])"
+    )
     p.add_argument(
         "--socket",
         metavar="PATH",
@@ -42,7 +40,7 @@ def add_mqtt_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
 
 
 def cmd_mqtt(args: argparse.Namespace) -> int:
-    """Run the bridge until SIGTERM/SIGINT; 78 for a bad [mqtt] section, 69 without paho."""
+    """Run the bridge until SIGTERM/SIGINT; 78: bad config or password file; 69: no paho."""
     from . import link
     from .settings import load_mqtt_settings
 

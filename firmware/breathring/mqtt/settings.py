@@ -1,83 +1,56 @@
-"""The `[mqtt]` section of the config file: a frozen dataclass and its validation.
+"""The bridge's runtime settings: the validated `[mqtt]` section, resolved.
 
-The bridge reads only the `[mqtt]` table of the same TOML file the service
-reads (other sections are the service's business). Errors are `ConfigError`s
-with one line naming the file, the key, the bad value and what is allowed,
-like every other section. The broker password is read from `password_file`,
-never from the config itself.
+The config package checks every key of `[mqtt]` (breathring.config.MqttConfig),
+like every other section. What is left here is the bridge's own business:
+read the broker password from `password_file`, check that `ca_file` can be
+read, derive the default device id from the machine id, and pick the port
+(`port = 0`: 1883, or 8883 with TLS). Errors are `ConfigError`s with one line
+naming the file, the key, the value, what is allowed and the line of the key.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import re
-import stat
-import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
-from ..config import ConfigError
+from ..config import ConfigError, MqttConfig, load_config
+from ..config.errors import ErrorContext
+from ..config.validation import show_value
+from ..config.values import MQTT_PORT, MQTT_PORT_AUTO, MQTT_TLS_PORT
 
-SECTION = "mqtt"
-DEFAULT_HOST = "localhost"
-DEFAULT_PORT = 1883
-DEFAULT_TLS_PORT = 8883
-PORT_MIN, PORT_MAX = 1, 65535
-DEFAULT_KEEPALIVE_S = 60
-KEEPALIVE_MIN_S, KEEPALIVE_MAX_S = 5, 3600
-DEFAULT_DISCOVERY_PREFIX = "homeassistant"
-DEFAULT_TOPIC = "breathring"
 #: Where the default device_id comes from (hashed, never published as is).
 MACHINE_ID_PATH = Path("/etc/machine-id")
 #: Mixed into the machine id before hashing, so the id is ours alone (machine-id(5) asks this).
 DEVICE_ID_SALT = b"breathring-mqtt-device-id\n"
 #: Hex digits of the hash kept as the default device_id: short, stable, unlikely to collide.
 DEVICE_ID_HEX_CHARS = 12
-DEVICE_ID_MAX_CHARS = 64
-TOPIC_MAX_CHARS = 200
-HOST_MAX_CHARS = 253
 #: A password file larger than this is not a password file.
 MAX_PASSWORD_BYTES = 4096
-SHOWN_MAX_CHARS = 60
-MAX_CONFIG_BYTES = 1024 * 1024
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+#: Names the source in messages when no config file is read.
+NO_FILE = "no config file"
 
-#: Home Assistant's rule for node and object ids in discovery topics.
-_DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
-_HOST_RE = re.compile(r"^[A-Za-z0-9._:\[\]-]+$")
-
-KEYS = (
-    "host",
-    "port",
-    "username",
-    "password_file",
-    "tls",
-    "ca_file",
-    "discovery_prefix",
-    "topic",
-    "device_id",
-    "keepalive",
-)
+_DEFAULTS = MqttConfig()
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class MqttSettings:
-    """The validated `[mqtt]` section; `password` comes from `password_file`."""
+    """What the bridge connects with; `password` comes from `password_file`."""
 
-    host: str = DEFAULT_HOST
-    port: int = DEFAULT_PORT
+    host: str = _DEFAULTS.host
+    port: int = MQTT_PORT
     username: str | None = None
-    password_file: Path | None = None
     password: str | None = None
     tls: bool = False
     ca_file: Path | None = None
-    discovery_prefix: str = DEFAULT_DISCOVERY_PREFIX
-    topic: str = DEFAULT_TOPIC
+    discovery_prefix: str = _DEFAULTS.discovery_prefix
+    topic: str = _DEFAULTS.topic
     device_id: str = ""
-    keepalive: int = DEFAULT_KEEPALIVE_S
+    keepalive: int = _DEFAULTS.keepalive
 
     def __repr__(self) -> str:  # never show the password in a log or traceback
         shown = "***" if self.password is not None else None
@@ -89,69 +62,14 @@ class MqttSettings:
         )
 
 
-class _Bad(Exception):
-    """Internal: why a value is wrong (the caller adds file, key and value)."""
-
-
-def _show(value: object) -> str:
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, str):
-        text = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    else:
-        text = str(value)
-    return text if len(text) <= SHOWN_MAX_CHARS else text[: SHOWN_MAX_CHARS - 3] + "..."
-
-
-def _string(value: object, allowed: str) -> str:
-    if not isinstance(value, str):
-        raise _Bad(f"must be a string ({allowed})")
-    return value
-
-
-def _int(value: object, low: int, high: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise _Bad(f"must be an integer ({low}-{high})")
-    if not low <= value <= high:
-        raise _Bad(f"is out of range; allowed {low}-{high}")
-    return value
-
-
-def check_topic(value: str, what: str) -> str:
-    """An MQTT topic prefix we publish under: no wildcards, no empty levels."""
-    allowed = f"{what} like \"breathring\" or \"home/bedroom\" (no + or #, no empty levels)"
-    if not value:
-        raise _Bad(f"is empty; allowed: {allowed}")
-    if len(value) > TOPIC_MAX_CHARS:
-        raise _Bad(f"is longer than {TOPIC_MAX_CHARS} characters; allowed: {allowed}")
-    if "+" in value or "#" in value:
-        raise _Bad(f"contains an MQTT wildcard (+ or #); allowed: {allowed}")
-    if "" in value.split("/"):
-        raise _Bad(f"has an empty level (a leading, trailing or double /); allowed: {allowed}")
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
-        raise _Bad(f"contains a control character; allowed: {allowed}")
-    return value
-
-
-def check_device_id(value: str) -> str:
-    """One topic level that Home Assistant accepts as a node id."""
-    allowed = f"letters, digits, _ and -, 1-{DEVICE_ID_MAX_CHARS} characters"
-    if not value or len(value) > DEVICE_ID_MAX_CHARS or not _DEVICE_ID_RE.match(value):
-        raise _Bad(f"is not allowed; allowed: {allowed}")
-    return value
-
-
-def _readable_file(value: object) -> Path:
-    text = _string(value, "a file path")
-    if not text:
-        raise _Bad("is empty; allowed: a file path")
-    return Path(text)
+class FileProblem(Exception):
+    """Why a file named by the section cannot be used (the caller adds file, key and line)."""
 
 
 def default_device_id(machine_id_path: Path = MACHINE_ID_PATH) -> str:
     """A short, stable id derived from the machine id (hashed, so the id itself stays private).
 
-    Without a readable machine id the host name stands in (stable enough; say so in the log).
+    Without a readable machine id the host name stands in (stable enough).
     """
     try:
         seed = machine_id_path.read_bytes().strip()
@@ -162,164 +80,108 @@ def default_device_id(machine_id_path: Path = MACHINE_ID_PATH) -> str:
     return hashlib.sha256(DEVICE_ID_SALT + seed).hexdigest()[:DEVICE_ID_HEX_CHARS]
 
 
+def resolved_port(mqtt: MqttConfig) -> int:
+    """The port to connect to: `port`, or by `tls` when it is 0."""
+    if mqtt.port != MQTT_PORT_AUTO:
+        return mqtt.port
+    return MQTT_TLS_PORT if mqtt.tls else MQTT_PORT
+
+
 def read_password(path: Path) -> str:
-    """The password: the file's first line. Raises _Bad saying what is wrong with the file."""
+    """The password: the file's first line. Raises FileProblem saying what is wrong."""
     try:
         with open(path, "rb") as f:
             raw = f.read(MAX_PASSWORD_BYTES + 1)
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise _Bad(
+        raise FileProblem(
             f"cannot read {path}: {reason}; "
             "allowed: a file readable by the bridge holding the broker password"
         ) from None
     if len(raw) > MAX_PASSWORD_BYTES:
-        raise _Bad(
+        raise FileProblem(
             f"{path} is larger than {MAX_PASSWORD_BYTES} bytes; "
             "allowed: a file holding only the broker password"
         )
     try:
         lines = raw.decode("utf-8").splitlines()
     except UnicodeDecodeError:
-        raise _Bad(
+        raise FileProblem(
             f"{path} is not UTF-8 text; allowed: a text file holding the broker password"
         ) from None
     password = lines[0] if lines else ""
     if not password:
-        raise _Bad(f"{path} is empty; allowed: a file whose first line is the broker password")
+        raise FileProblem(
+            f"{path} is empty; allowed: a file whose first line is the broker password"
+        )
     return password
 
 
-def _find_line(text: str | None, key: str) -> int | None:
-    """Best effort: the line of `key = ...` inside [mqtt], else of the [mqtt] header."""
-    if text is None:
-        return None
-    header = re.compile(r"^\s*\[\s*\"?([A-Za-z0-9_-]+)\"?\s*\]")
-    key_re = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=")
-    current = ""
-    header_line = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        if m := header.match(line):
-            current = m.group(1)
-            if current == SECTION and header_line is None:
-                header_line = number
-            continue
-        if current == SECTION and key_re.match(line):
-            return number
-    return header_line
+def check_ca_file(path: Path) -> Path:
+    """`path` if the bridge can read it; raises FileProblem otherwise."""
+    if not os.access(path, os.R_OK):
+        raise FileProblem(
+            f"cannot read {path}; "
+            "allowed: a readable PEM file of CA certificates (or leave it out: system CAs)"
+        )
+    return path
 
 
-def parse_mqtt(
-    table: Mapping[str, Any] | None,
-    source: str = "<config>",
-    text: str | None = None,
+def resolve(
+    mqtt: MqttConfig,
+    source: str | os.PathLike[str] | None = None,
     machine_id_path: Path = MACHINE_ID_PATH,
 ) -> MqttSettings:
-    """The `[mqtt]` table (None: absent) -> MqttSettings; raises ConfigError (the first error)."""
-
-    def error(message: str, key: str | None) -> ConfigError:
-        dotted = f"{SECTION}.{key}" if key else SECTION
-        line = _find_line(text, key or "")
-        suffix = f" (line {line})" if line is not None else ""
-        return ConfigError(f"{source}: {message}{suffix}", key=dotted, line=line)
-
-    if table is None:
-        table = {}
-    if not isinstance(table, Mapping):
-        raise error(f"mqtt = {_show(table)} must be a table; write it as an [mqtt] section", None)
-    values: dict[str, Any] = {}
-    for key, raw in table.items():
-        if key not in KEYS:
-            raise error(
-                f"mqtt.{key} is not a known key; allowed keys in [mqtt]: {', '.join(KEYS)}", key
-            )
-        try:
-            values[key] = _parse_key(key, raw)
-        except _Bad as bad:
-            raise error(f"mqtt.{key} = {_show(raw)} {bad}", key) from None
-    if "ca_file" in values and not values.get("tls", False):
-        raise error("mqtt.ca_file is only used with mqtt.tls = true; set tls = true", "ca_file")
-    if "password_file" in values and "username" not in values:
-        raise error(
-            "mqtt.password_file needs mqtt.username (the broker checks the pair)", "password_file"
-        )
-    if values.get("tls") and "port" not in values:
-        values["port"] = DEFAULT_TLS_PORT
-    if "device_id" not in values:
-        values["device_id"] = default_device_id(machine_id_path)
-    if "password_file" in values:
-        path = values["password_file"]
-        try:
-            values["password"] = read_password(path)
-        except _Bad as bad:
-            shown = _show(str(path))
-            raise error(f"mqtt.password_file = {shown}: {bad}", "password_file") from None
-    if "ca_file" in values and not os.access(values["ca_file"], os.R_OK):
-        path = values["ca_file"]
-        raise error(
-            f"mqtt.ca_file = {_show(str(path))}: cannot read {path}; "
-            "allowed: a readable PEM file of CA certificates (or leave it out: system CAs)",
-            "ca_file",
-        )
-    return MqttSettings(**values)
+    """The validated `[mqtt]` section of `source` -> the settings the bridge connects with."""
+    password = None
+    if mqtt.password_file:
+        password = _checked(mqtt, "password_file", read_password, source)
+    ca_file = _checked(mqtt, "ca_file", check_ca_file, source) if mqtt.ca_file else None
+    return MqttSettings(
+        host=mqtt.host,
+        port=resolved_port(mqtt),
+        username=mqtt.username or None,
+        password=password,
+        tls=mqtt.tls,
+        ca_file=ca_file,
+        discovery_prefix=mqtt.discovery_prefix,
+        topic=mqtt.topic,
+        device_id=mqtt.device_id or default_device_id(machine_id_path),
+        keepalive=mqtt.keepalive,
+    )
 
 
-def _parse_key(key: str, raw: object) -> object:
-    if key == "host":
-        host = _string(raw, "a host name or IP address")
-        if not host or len(host) > HOST_MAX_CHARS or not _HOST_RE.match(host):
-            raise _Bad("is not a host name; allowed: a host name or IP address, e.g. \"localhost\"")
-        return host
-    if key == "port":
-        return _int(raw, PORT_MIN, PORT_MAX)
-    if key == "keepalive":
-        return _int(raw, KEEPALIVE_MIN_S, KEEPALIVE_MAX_S)
-    if key == "username":
-        name = _string(raw, "the broker user name")
-        if not name:
-            raise _Bad("is empty; allowed: the broker user name (or leave it out)")
-        return name
-    if key in ("password_file", "ca_file"):
-        return _readable_file(raw)
-    if key == "tls":
-        if not isinstance(raw, bool):
-            raise _Bad("must be true or false")
-        return raw
-    if key in ("discovery_prefix", "topic"):
-        return check_topic(_string(raw, "an MQTT topic"), "a topic")
-    if key == "device_id":
-        return check_device_id(_string(raw, "an id"))
-    raise AssertionError(key)
+def _checked(
+    mqtt: MqttConfig,
+    key: str,
+    check: Callable[[Path], T],
+    source: str | os.PathLike[str] | None,
+) -> T:
+    """check(the file named by mqtt.<key>), its FileProblem raised as a ConfigError."""
+    value = getattr(mqtt, key)
+    try:
+        return check(Path(value))
+    except FileProblem as problem:
+        raise _file_error(source, key, value, problem) from None
+
+
+def _file_error(
+    source: str | os.PathLike[str] | None, key: str, value: str, problem: FileProblem
+) -> ConfigError:
+    """One line like every config error: file, key = value, what is wrong, (line N)."""
+    text = None
+    if source is not None:
+        try:  # only for the line number: the file was read and checked a moment ago
+            text = Path(source).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = None
+    ctx = ErrorContext(os.fspath(source) if source is not None else NO_FILE, text)
+    dotted = f"mqtt.{key}"
+    return ctx.error(f"{dotted} = {show_value(value)}: {problem}", key=dotted)
 
 
 def load_mqtt_settings(
     path: str | os.PathLike[str] | None, machine_id_path: Path = MACHINE_ID_PATH
 ) -> MqttSettings:
-    """Read the `[mqtt]` table of the config file at `path` (None: defaults)."""
-    if path is None:
-        return parse_mqtt(None, "no config file", None, machine_id_path)
-    source = os.fspath(path)
-    try:
-        # O_NONBLOCK: a FIFO must not hang the bridge waiting for a writer.
-        with open(os.open(source, _READ_FLAGS), "rb") as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                raise ConfigError(
-                    f"{source}: cannot read the config file: not a regular file; "
-                    "allowed: a TOML file"
-                )
-            raw = f.read(MAX_CONFIG_BYTES + 1)
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise ConfigError(f"{source}: cannot read the config file: {reason}") from None
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"{source}: too large; a config file may be at most 1 MiB")
-    try:
-        text = raw.decode("utf-8").removeprefix("\ufeff")
-        data = tomllib.loads(text)
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"{source}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: invalid TOML: {exc}") from None
-    return parse_mqtt(data.get(SECTION), source, text, machine_id_path)
+    """Load and check the whole config file at `path` (None: defaults); resolve its `[mqtt]`."""
+    return resolve(load_config(path).mqtt, path, machine_id_path)
