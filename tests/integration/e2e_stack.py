@@ -291,29 +291,17 @@ class MqttClient:
             self.client.loop_stop()
 
 
-def bridge_command() -> list[str]:
-    """`breathring mqtt` once the main CLI has it, else `python -m breathring.mqtt`."""
-    from breathring import cli
-
-    parser = cli.build_parser()
-    choices = next(
-        (a.choices for a in parser._actions if getattr(a, "choices", None)), {}
-    )
-    if "mqtt" in (choices or {}):
-        return [sys.executable, "-m", "breathring.cli", "mqtt"]
-    return [sys.executable, "-m", "breathring.mqtt"]
-
-
 class BridgeProcess:
-    """`breathring mqtt --config C` with `[mqtt] host, port, device_id` next to a device."""
+    """`breathring mqtt --config C`; C: the device's config and `[mqtt] host, port, device_id`."""
 
     def __init__(self, device: Device, broker: Broker, device_id: str) -> None:
-        self.config = device.base / "mqtt.toml"
+        self.config = device.base / "with-mqtt.toml"
         self.config.write_text(
-            f'[mqtt]\nhost = "{LOOPBACK}"\nport = {broker.port}\ndevice_id = "{device_id}"\n'
+            device.config_text
+            + f'\n[mqtt]\nhost = "{LOOPBACK}"\nport = {broker.port}\ndevice_id = "{device_id}"\n'
         )
         self.log = device.base / "bridge.log"
-        self._argv = [*bridge_command(), "--config", str(self.config)]
+        self._argv = [sys.executable, "-m", "breathring.cli", "mqtt", "--config", str(self.config)]
         self._env = device.env
         self.proc = self._start()
 

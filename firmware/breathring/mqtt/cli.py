@@ -65,10 +65,10 @@ def cmd_mqtt(args: argparse.Namespace) -> int:
         return EXIT_UNAVAILABLE
 
     from .. import __version__
-    from ..patterns import PRESETS
+    from ..patterns import PATTERN_NAMES
 
     bridge = Bridge(
-        settings, socket_path, sw_version=__version__, pattern_names=tuple(PRESETS)
+        settings, socket_path, sw_version=__version__, pattern_names=tuple(PATTERN_NAMES)
     )
 
     def stop(signum: int, _frame: FrameType | None) -> None:
