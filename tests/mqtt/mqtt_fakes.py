@@ -172,15 +172,15 @@ class FakeService:
                 return {"ok": False, "error": f"unknown pattern {json.dumps(pattern)}"}
             self.set_status(state="session", phase="lead-in",
                             pattern=pattern or self.status["next_pattern"])
-            return {"ok": True}
+            return self._ok_status()
         if cmd == "stop":
             self.set_status(state="idle", phase="idle", pattern=None)
-            return {"ok": True}
+            return self._ok_status()
         if cmd == "reminders":
             if r.get("value") not in ("on", "off"):
                 return {"ok": False, "error": 'bad "value"; allowed: "on", "off"'}
             self.set_status(reminders=r["value"] == "on")
-            return {"ok": True}
+            return self._ok_status()
         if cmd == "set":
             return self._set(r.get("key"), r.get("value"))
         if cmd == "settings":
@@ -200,6 +200,11 @@ class FakeService:
                     stats["last_session"] = self.last_session
             return {"ok": True, "stats": stats}
         return {"ok": False, "error": f"unknown cmd {json.dumps(cmd)}"}
+
+    def _ok_status(self) -> dict[str, Any]:
+        """start, stop and reminders answer with the status, as the real service does."""
+        with self._lock:
+            return {"ok": True, **self.status}
 
     def _set(self, key: object, value: object) -> dict[str, Any]:
         if key == "ring.brightness":

@@ -215,24 +215,25 @@ class FakeService:
                     "ok": False,
                     "error": f'unknown pattern "{pattern}"; allowed: three-breath, box',
                 }
+            # As the real service: a session begins with its lead-in, before breath 1.
             self.status.update(
                 state="session",
-                phase="inhale",
-                breath=1,
+                phase="lead-in",
+                breath=0,
                 breaths=SESSION_BREATHS,
                 pattern=pattern,
                 elapsed=0.0,
             )
             await self._status_changed()
-            return {"ok": True}
+            return {"ok": True, **self.status}
         if cmd == "stop":
             self.status.update(IDLE_STATUS, reminders=self.status["reminders"])
             await self._status_changed()
-            return {"ok": True}
+            return {"ok": True, **self.status}
         if cmd == "reminders":
             self.status["reminders"] = request["value"] == "on"
             await self._status_changed()
-            return {"ok": True, "reminders": self.status["reminders"]}
+            return {"ok": True, **self.status}
         if cmd == "settings":
             return {
                 "ok": True,
@@ -243,6 +244,14 @@ class FakeService:
             return await self._set(request["key"], request["value"])
         if cmd == "stats":
             return {"ok": True, "stats": stats(request.get("days", 14))}
+        if cmd == "unset":
+            key = request["key"]
+            if key not in DEFAULT_SETTINGS:
+                return {"ok": False, "error": f"{key} is not a known key", "key": key,
+                        "code": "unknown"}
+            self.settings[key] = {"value": DEFAULT_SETTINGS[key], "source": "default"}
+            await self._broadcast({"kind": "settings"})
+            return {"ok": True, "key": key, "value": DEFAULT_SETTINGS[key]}
         return {"ok": False, "error": f'unknown cmd "{cmd}"'}
 
     async def _set(self, key: str, value: Any) -> dict[str, Any]:
@@ -260,6 +269,11 @@ class FakeService:
             }
         self.settings[key] = {"value": value, "source": "settings"}
         await self._broadcast({"kind": "settings"})
+        # As the real service: these settings show in the status at once.
+        follows = {"session.pattern": "next_pattern", "reminder.enabled": "reminders"}
+        if key in follows:
+            self.status[follows[key]] = value
+            await self._status_changed()
         return {"ok": True, "key": key, "value": value}
 
 

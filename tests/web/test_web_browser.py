@@ -140,10 +140,10 @@ def test_page_in_a_real_browser(browser: Any, web_url: str, fake: FakeService) -
     fake.clear()
     tapped = time.monotonic()
     driver.find_element(By.ID, "start").click()
-    wait_until(lambda: text(driver, "phase") == "Breathe in", PHASE_CHANGE_S, "the phase")
+    wait_until(lambda: text(driver, "phase") == "Settle in", PHASE_CHANGE_S, "the phase")
     took = time.monotonic() - tapped
     assert took < PHASE_CHANGE_S
-    assert text(driver, "breath").startswith("Breath 1 of 3")
+    assert text(driver, "breath").startswith("3 breaths")
     assert {"cmd": "start", "trigger": "remote", "pattern": "three-breath"} in fake.commands()
     assert driver.find_element(By.ID, "stop").is_displayed()
 
@@ -158,7 +158,7 @@ def test_page_in_a_real_browser(browser: Any, web_url: str, fake: FakeService) -
     # Reload: the page shows the kept value, and the session still running.
     driver.refresh()
     wait_until(lambda: slider_value(driver) == "0.59", what="brightness after reload")
-    wait_until(lambda: text(driver, "phase") == "Breathe in", what="phase after reload")
+    wait_until(lambda: text(driver, "phase") == "Settle in", what="phase after reload")
     wait_until(lambda: text(driver, "link") == "live", what="the live event stream")
     shot = os.environ.get("BREATHRING_WEB_SCREENSHOT")
     if shot:

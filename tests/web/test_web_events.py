@@ -54,8 +54,8 @@ async def test_events_relay_watch_lines(fake: FakeService) -> None:
         assert start.status == 200
         changed = await read_block(response)
         assert changed.startswith("event: status\n")
-        assert '"phase": "inhale"' in changed
-        assert '"breath": 1, "breaths": 3' in changed
+        assert '"phase": "lead-in"' in changed
+        assert '"breath": 0, "breaths": 3' in changed
 
         fake.push({"kind": "gesture", "gesture": "double", "source": "button"})
         assert await read_block(response) == (

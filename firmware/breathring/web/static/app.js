@@ -266,7 +266,9 @@ function connect() {
 async function act(button, method, path, body) {
   button.disabled = true;
   try {
-    showStatus((await api(method, path, body)).status || (await api("GET", "/api/status")));
+    // The service answers start and stop with the status itself (docs/api.md).
+    const reply = await api(method, path, body);
+    showStatus(reply && reply.phase ? reply : await api("GET", "/api/status"));
     say("");
   } catch (err) {
     say(err.message);
