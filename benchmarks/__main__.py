@@ -78,11 +78,29 @@ def run(quick: bool = False, log: Any = None) -> dict[str, Any]:
     return result
 
 
+#: Sections measured by their own scripts (e.g. benchmarks/companions.py): a rewrite keeps them.
+KEPT_SECTIONS = ("## Companions: web and MQTT",)
+
+
+def kept_sections(markdown: str) -> str:
+    """The KEPT_SECTIONS of an existing report, each up to the next "## " heading."""
+    out = []
+    for heading in KEPT_SECTIONS:
+        start = markdown.find("\n" + heading)
+        if start < 0:
+            continue
+        end = markdown.find("\n## ", start + 1)
+        out.append(markdown[start : end if end >= 0 else len(markdown)].rstrip("\n") + "\n")
+    return "".join(out)
+
+
 def write(result: dict[str, Any], out: Path, command: str) -> None:
     from . import report, smooth
 
     out.mkdir(parents=True, exist_ok=True)
-    (out / "benchmarks.md").write_text(report.markdown(result, command), encoding="utf-8")
+    page = out / "benchmarks.md"
+    kept = kept_sections(page.read_text(encoding="utf-8")) if page.exists() else ""
+    page.write_text(report.markdown(result, command) + kept, encoding="utf-8")
     report.png(result, smooth.inhale_curves(0.02), out / "benchmarks.png")
 
 

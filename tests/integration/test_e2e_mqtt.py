@@ -108,7 +108,7 @@ def phases(client: MqttClient, topic: str) -> list[str]:
 
 
 def test_sigkill_of_the_bridge_leaves_offline_and_a_restart_brings_online(
-    home_assistant: MqttClient, bridge: BridgeProcess
+    device: Device, home_assistant: MqttClient, bridge: BridgeProcess
 ) -> None:
     configs = discovered(home_assistant)
     topic = availability_topic(entity(configs, "button", "start"))
@@ -119,3 +119,12 @@ def test_sigkill_of_the_bridge_leaves_offline_and_a_restart_brings_online(
     home_assistant.wait_for(topic, "online")
     assert bridge.proc.poll() is None, bridge.output()
     assert bridge.output().count("connected to the broker") == 2  # a new process said it
+
+    # The service killed and started again: offline while it is away, online when it is back.
+    before = len(home_assistant.seen(topic))
+    device.kill_and_restart()
+    wait_until(
+        lambda: [m.payload for m in home_assistant.seen(topic)[before:]][-2:]
+        == ["offline", "online"],
+        what="offline while the service was away, then online",
+    )

@@ -91,6 +91,13 @@ def test_api_against_the_real_service(device: Device, web: WebProcess) -> None:
     assert all(set(d) == {"date", "sessions", "completed", "breaths", "minutes"} for d in days)
     assert web.request("GET", "/api/history?days=0").body["key"] == "days"
 
+    # The service gone (SIGKILL): 503 saying so, not a hang or a 500.
+    device.service.proc.kill()
+    device.service.proc.wait()
+    gone = web.request("GET", "/api/status")
+    assert gone.status == 503
+    assert "not running" in gone.body["error"]
+
 
 def test_event_stream_relays_the_real_service(device: Device, web: WebProcess) -> None:
     """GET /api/events: the current status at once, then the session's phases as they change."""
