@@ -59,8 +59,8 @@ def test_api_against_the_real_service(device: Device, web: WebProcess) -> None:
     # The reminders switch leaves the running session alone (the fakes always did).
     switched = web.request("PUT", "/api/reminders", {"enabled": False})
     assert switched.status == 200
-    seen = device.status()
-    assert (seen["reminders"], seen["state"]) == (False, "session")
+    assert (switched.body["reminders"], switched.body["state"]) == (False, "session")
+    assert device.status()["reminders"] is False
 
     bad = web.request("PATCH", "/api/settings", {"ring.brightness": 7})
     assert bad.status == 400

@@ -18,7 +18,18 @@ from typing import Any
 
 PRESETS = ("three-breath", "box", "4-7-8", "coherent", "sigh", "wind-down")
 BRIGHTNESS_RANGE = (0.01, 1.0)
-RESTART_KEYS = ("ring.pixels", "ring.driver", "ring.pin", "button.pin")
+#: As the real service's settings.RESTART_KEYS (its `settings` reply).
+RESTART_KEYS = (
+    "ring.pixels",
+    "ring.order",
+    "ring.pin",
+    "ring.driver",
+    "button.pin",
+    "audio.driver",
+    "audio.device",
+    "audio.cues_dir",
+    "audio.buffer_samples",
+)
 IO_TIMEOUT_S = 2.0
 
 

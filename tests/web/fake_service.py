@@ -20,7 +20,18 @@ from typing import Any
 PATTERNS = ("three-breath", "box", "4-7-8", "coherent", "sigh", "wind-down", "custom")
 #: The fake's "today": history days end here.
 TODAY = date(2025, 3, 14)
-RESTART_KEYS = ("ring.pixels", "ring.driver", "button.pin")
+#: As the real service's settings.RESTART_KEYS (its `settings` reply).
+RESTART_KEYS = (
+    "ring.pixels",
+    "ring.order",
+    "ring.pin",
+    "ring.driver",
+    "button.pin",
+    "audio.driver",
+    "audio.device",
+    "audio.cues_dir",
+    "audio.buffer_samples",
+)
 EVERY_MINUTES = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440)
 HOURS_RE = re.compile(r"^\d{2}:\d{2}-\d{2}:\d{2}$")
 COLOR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
