@@ -497,7 +497,7 @@ boot_config() {
         echo "$BOOT_BEGIN"
         echo "[all]"
         echo "dtparam=spi=on"
-        printf '%s\n' "${lines[@]}"
+        (( ${#lines[@]} == 0 )) || printf '%s\n' "${lines[@]}"
         echo "$BOOT_END"
     } >"$block"
     new="$(mktemp)"
