@@ -219,12 +219,16 @@ step5_watchdog() {
     sleep 1
     t0=$(now_us)
     kill -STOP "$pid"
+    # Restarted: a new main process (systemd forked it); then ready again (Type=notify).
     # shellcheck disable=SC2016
-    if wait_until 60 sh -c 'p=$(systemctl show -p MainPID --value breathring); [ "$p" != 0 ] && [ "$p" != "$1" ] && [ "$(systemctl is-active breathring)" = active ]' _ "$pid"; then
+    if wait_until 60 sh -c 'p=$(systemctl show -p MainPID --value breathring); [ "$p" != 0 ] && [ "$p" != "$1" ]' _ "$pid"; then
         t1=$(now_us)
         newpid="$(main_pid)"
         result watchdog_restart_s "$(s_between "$t0" "$t1")"
         say "  restarted: pid $pid -> $newpid"
+        if wait_until 60 is_active; then
+            result watchdog_active_again_s "$(s_between "$t0" "$(now_us)")"
+        fi
     else
         result watchdog_restart_s null
     fi
@@ -265,12 +269,20 @@ step6_reload() {
 # Step 7: systemctl stop within 1 s; then started again for the reboot.
 step7_stop() {
     say "step 7: stop"
-    local t0 t1 rc
+    local t0 t1 rc t_stopping t_stopped
     t0=$(now_us)
     systemctl stop "$UNIT"
     rc=$?
     t1=$(now_us)
-    result stop_s "$(s_between "$t0" "$t1")"
+    # The service's own stop time, from systemd's journal lines (without systemctl's start-up).
+    t_stopping="$(journal_first_us "$t0" "Stopping ")"
+    t_stopped="$(journal_first_us "$t0" "Stopped ")"
+    if [[ -n "$t_stopping" && -n "$t_stopped" ]]; then
+        result stop_s "$(s_between "$t_stopping" "$t_stopped")"
+    else
+        result stop_s "$(s_between "$t0" "$t1")"
+    fi
+    result stop_systemctl_s "$(s_between "$t0" "$t1")"
     result stop_rc "$rc"
     result stop_result "\"$(systemctl show -p Result --value "$UNIT")\""
     systemctl start "$UNIT"

@@ -24,8 +24,9 @@ step10_uninstall() {
         if [[ -e "$what" || -L "$what" ]]; then clean=false; say "  left: $what"; fi
     done
     if id -u "$APP" >/dev/null 2>&1; then clean=false; say "  left: user $APP"; fi
-    if systemctl list-units --all --no-legend "$UNIT" | grep -q .; then
-        clean=false; say "  left: unit $UNIT loaded"
+    # Gone for systemd too (a drop-in the owner wrote may stay; it does not load the unit).
+    if [[ "$(systemctl show -p LoadState --value "$UNIT")" != not-found ]]; then
+        clean=false; say "  left: unit $UNIT still loads"
     fi
     result uninstall_clean "$clean"
 }
