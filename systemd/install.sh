@@ -542,7 +542,19 @@ case "$DRIVER" in
         if (( STAGED )) || command -v raspi-config >/dev/null; then
             sys raspi-config nonint do_spi 0 || problem "raspi-config could not turn SPI on: sudo raspi-config (Interface Options, SPI)"
         fi
-        if (( BOOT_CONFIG )); then
+        if (( BOOT_CONFIG )) && (( ! STAGED )) \
+                && "$venv_dir/bin/$APP" boot-config --help >/dev/null 2>&1; then
+            # The product's own rules (breathring boot-config), where this version has them.
+            boot_rc=0
+            boot_out="$(BREATHRING_CONFIG="$conf" "$venv_dir/bin/$APP" boot-config --fix --driver "$DRIVER" 2>&1)" \
+                || boot_rc=$?
+            printf '%s\n' "$boot_out" | sed 's/^/    /'
+            if (( boot_rc == 0 )); then
+                ! grep -qi 'reboot' <<<"$boot_out" || REBOOT_DUE=1
+            else
+                note "SPI clock settings left alone (above: why)"
+            fi
+        elif (( BOOT_CONFIG )); then
             boot_config
         else
             note "--no-boot-config: config.txt and cmdline.txt left alone"
