@@ -260,6 +260,12 @@ def build_report(out_dir: Path, arch: str, elapsed_s: float) -> dict[str, object
         results.update(analyse_audio(out_dir))
     except Exception as exc:  # a broken recording is a failed check, not a crash
         results["audio_error"] = str(exc)
+    # An underrun is a gap whether or not it left exact zeros in the recording: add the ones
+    # ALSA reported in the service's log while the session was recorded.
+    alsa = results.get("alsa_underruns_session")
+    if isinstance(results.get("underrun_gaps"), int) and isinstance(alsa, int):
+        results["recorded_zero_gaps"] = results["underrun_gaps"]
+        results["underrun_gaps"] = results["underrun_gaps"] + alsa
     tracebacks = 0
     for name in ("tracebacks-boot1", "tracebacks-boot2"):
         path = out_dir / name

@@ -96,9 +96,8 @@ CONFD
 # --------------------------------------------------------------------------------------------
 # The button on gpio-sim: a press pulls GPIO17 down (the button shorts it to ground), then up.
 pull_attr() { cat "$OUT/gpio17-pull-path" 2>/dev/null; }
-button_down() { echo pull-down >"$(pull_attr)"; }
-button_up() { echo pull-up >"$(pull_attr)"; }
-press() { button_down; sleep "${1:-0.15}"; button_up; }
+# buttons STEP...: exact timing in one process (see press.py); prints the first write's time (us).
+buttons() { python3 "$GUEST/press.py" "$(pull_attr)" "$@"; }
 
 # CPU ticks (user + system) of a process.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -128,14 +127,14 @@ step2_button_audio() {
     fi
 
     # Record from before the press until the session is over (its length from `status`).
-    arecord -q -D hw:Loopback,1,0 -f S16_LE -r 44100 -c 2 -t wav "$OUT/session.wav" &
+    # plughw: the capture side takes the format the service's playback side chose (S32_LE).
+    arecord -q -D plughw:Loopback,1,0 -f S16_LE -r 44100 -c 2 -t wav "$OUT/session.wav" &
     local rec=$!
     local rec_start
     rec_start=$(now_us)
     sleep 1
     c0=$(cpu_ticks "$pid"); t0=$(now_us)
-    t_press=$(now_us)
-    press 0.15
+    t_press="$(buttons down:0.15 up:0)"
     if t_lit="$(wait_journal 10 "$t_press" "session started")"; then
         result press_to_light_ms "$(ms_between "$t_press" "$t_lit")"
     else
@@ -147,6 +146,9 @@ step2_button_audio() {
     t1=$(now_us); c1=$(cpu_ticks "$pid")
     sleep 2   # silence while idle, recorded too
     kill -INT "$rec"; wait "$rec"
+    # ALSA's own word for a late buffer, in the service's log while it played the session.
+    result alsa_underruns_session "$(journalctl -u "$UNIT" --since "@$(( rec_start / 1000000 ))" \
+        --no-pager -o cat | grep -c 'underrun occurred' || true)"
     result session_cpu_pct "$(awk -v c=$(( c1 - c0 )) -v hz="$tick_hz" -v a="$t0" -v b="$t1" \
         'BEGIN { printf "%.1f", 100 * (c / hz) / ((b - a) / 1e6) }')"
     result late_frames_pct "$(status_field late_frames_pct)"
@@ -156,21 +158,20 @@ step2_button_audio() {
 
     # Double press: the long session; then a press fades it out.
     local t_double
-    t_double=$(now_us)
-    press 0.12; sleep 0.15; press 0.12
+    t_double="$(buttons down:0.1 up:0.12 down:0.1 up:0)"
     if wait_journal 10 "$t_double" "double press" >/dev/null; then
         result double_ok true
     else
         result double_ok false
     fi
-    sleep 1; press 0.12
+    sleep 1; buttons down:0.1 up:0 >/dev/null
     wait_until 30 sh -c "! $VENV_BIN/$APP status --json | grep -q '\"session\"'"
 
     # Hold 2.5 s: reminders on -> off (the default is on).
     local before after t_hold toggles
     before="$(status_field reminders)"
     t_hold=$(now_us)
-    button_down; sleep 2.5; button_up
+    buttons down:2.5 up:0 >/dev/null
     sleep 2
     toggles="$(journalctl -u "$UNIT" --since "@$(( t_hold / 1000000 ))" --no-pager -o cat \
         | grep -c 'reminders turned' || true)"
