@@ -211,6 +211,7 @@ def analyse_audio(out_dir: Path) -> dict[str, object]:
         first = errors[0]
         result["cue_onset_err_ms_max"] = round(max(abs(e - first) for e in errors) * 1000, 1)
         result["first_cue_offset_ms"] = round(first * 1000, 1)
+        result["cue_onset_errors_ms"] = [round((e - first) * 1000, 1) for e in errors]
     else:
         result["cue_onset_err_ms_max"] = None
     result["cues_expected"] = len(expected)
