@@ -10,13 +10,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from mock_hw import RecordingAudio, make_bench
 
 from breathring.clock import FakeClock
 from breathring.config import Config, parse_config
 from breathring.control_socket import ControlRequest, Request
-from breathring.hw.mock import MockAudio, MockButton, MockRing
 from breathring.hw.ring import channel_offsets
-from breathring.hw.selection import Hardware
 from breathring.service import Service
 from breathring.simulate import SimOptions, parse_at, simulate
 from breathring.state import StateStore
@@ -28,17 +27,17 @@ def make(cfg: Config | None = None, at="12:10", order="GRB", tmp_path=None, sync
     cfg = cfg or Config()
     h, m = map(int, at.split(":"))
     clock = FakeClock(datetime(2026, 1, 15, h, m, tzinfo=UTC), synced=synced)
-    hw = Hardware(MockRing(cfg.ring.pixels, order), MockButton(clock), MockAudio(clock), "mock")
+    hw = make_bench(cfg, clock, order=order)
 
     def wait(timeout: float):
         try:
-            return hw.button.events.get_nowait()
+            return hw.events.get_nowait()
         except queue.Empty:
             clock.advance(timeout)
             return None
 
     store = StateStore(Path(tmp_path)) if tmp_path else None
-    service = Service(cfg, hw, clock, state=store, wait=wait)
+    service = Service(cfg, hw.hardware, clock, state=store, wait=wait)
     service.start()
     return service, clock, hw
 
@@ -218,8 +217,8 @@ def test_start_custom_is_refused_unless_configured():
     assert reply["ok"] and reply["pattern"] == "custom"
 
 
-class GuideAudio(MockAudio):
-    """MockAudio that also records which guide tones were prepared ahead."""
+class GuideAudio(RecordingAudio):
+    """RecordingAudio that also records which guide tones were prepared ahead."""
 
     def __init__(self, clock):
         super().__init__(clock)
@@ -232,7 +231,7 @@ class GuideAudio(MockAudio):
 def test_guide_tones_play_per_phase_and_are_prepared_ahead():
     cfg = parse_config('[audio]\nguide_tone = true\n[session]\npattern = "box"\nbreaths = 1\n')
     service, clock, hw = make(cfg)
-    hw.audio = GuideAudio(clock)
+    hw.audio = hw.hardware.audio = GuideAudio(clock)
     hw.button.press()
     run_for(service, clock, 25)
     guides = [(c, round(s, 6)) for c, _, s in hw.audio.played if c.startswith("guide:")]
