@@ -10,7 +10,7 @@ import pytest
 from breathring.clock import FakeClock
 from breathring.config import Config, parse_config
 from breathring.gestures import DOUBLE, HOLD, PRESS, GestureDecoder
-from breathring.hw import EX_CONFIG, EX_UNAVAILABLE, Audio, Button, HardwareUnavailable, Ring
+from breathring.hw import Audio, Button, HardwareUnavailable, Ring
 from breathring.hw.audio import PygameAudio, SilentAudio
 from breathring.hw.button import GpioButton, NoButton
 from breathring.hw.mock import WireCapture, mock_button, mock_ring
@@ -21,6 +21,9 @@ from breathring.hw.selection import detect_pi, open_hardware
 FRAME3 = bytes([1, 2, 3, 11, 12, 13, 21, 22, 23])
 PI4 = b"Raspberry Pi 4 Model B Rev 1.5\x00"
 LOG = logging.getLogger("test.hw")
+#: Exit codes, written down: hardware unavailable, bad configuration.
+EX_UNAVAILABLE = 69
+EX_CONFIG = 78
 
 
 @pytest.fixture

@@ -32,6 +32,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from breathring.exitcodes import EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE
+
 CONFIG_TXT_PATHS = (Path("/boot/firmware/config.txt"), Path("/boot/config.txt"))
 CMDLINE_PATHS = (Path("/boot/firmware/cmdline.txt"), Path("/boot/cmdline.txt"))
 MODEL_PATH = Path("/proc/device-tree/model")
@@ -460,9 +462,8 @@ def inspect(
 
 # ------------------------------------------------------------------ `breathring boot-config`
 
-#: Exit statuses of `boot-config`: 0 all set (or fixed), 1 something missing (no --fix).
-EXIT_MISSING = 1
-EX_UNAVAILABLE = 69
+#: `boot-config` exits EXIT_OK when all is set (or fixed), EXIT_FAILURE when something is
+#: missing (without --fix), EXIT_UNAVAILABLE when this is not a Pi or a file is missing.
 
 
 def _pixels(text: str) -> int:
@@ -503,16 +504,16 @@ def run(args: argparse.Namespace, ring: object, out: Callable[[str], None] = pri
             f"breathring: {where} is not a known Raspberry Pi; give --model with one of "
             f"{', '.join(MODEL_NAMES)} (or skip: the settings are for a Pi's boot partition)"
         )
-        return EX_UNAVAILABLE
+        return EXIT_UNAVAILABLE
     config_txt = Path(args.config_txt) if args.config_txt else first_existing(CONFIG_TXT_PATHS)
     if config_txt is None or not config_txt.is_file():
         shown = config_txt or " or ".join(str(p) for p in CONFIG_TXT_PATHS)
         out(f"breathring: no config.txt at {shown}; give --config-txt PATH")
-        return EX_UNAVAILABLE
+        return EXIT_UNAVAILABLE
     cmdline = Path(args.cmdline) if args.cmdline else first_existing(CMDLINE_PATHS)
     if cmdline is not None and not cmdline.is_file():
         out(f"breathring: no cmdline.txt at {cmdline}; give --cmdline PATH")
-        return EX_UNAVAILABLE
+        return EXIT_UNAVAILABLE
     pixels = args.pixels if args.pixels is not None else ring.pixels  # type: ignore[attr-defined]
     driver = args.driver or ring.driver  # type: ignore[attr-defined]
     bpp = len(getattr(ring, "order", "GRB"))
@@ -530,7 +531,7 @@ def run(args: argparse.Namespace, ring: object, out: Callable[[str], None] = pri
     )
     if driver != "spi":
         out(f"ring.driver = {driver}: no SPI timing settings needed")
-        return 0
+        return EXIT_OK
     for line in report.lines():
         out(line)
-    return EXIT_MISSING if report.missing and not report.changed else 0
+    return EXIT_FAILURE if report.missing and not report.changed else EXIT_OK
