@@ -255,3 +255,39 @@ def test_ring_write_errors_are_logged_without_a_traceback(caplog):
     records = [r for r in caplog.records if "ring failed" in r.getMessage()]
     assert len(records) == 1 and records[0].exc_info is None
     assert "injected ring write failure" in records[0].getMessage()
+
+
+def test_an_unsynchronised_clock_is_said_in_status_and_logged_once(caplog):
+    caplog.set_level(logging.INFO, "breathring.service")
+    service, clock, hw = make(at="09:50", synced=False)
+    run_for(service, clock, 1800)  # 10:00 passes: no pulse, and why is said
+    assert hw.ring.writes == 1  # only the clear at start
+    status = control(service, cmd="status")
+    assert status["clock_synchronized"] is False and status["clock_trusted"] is False
+    assert status["clock_reason"] == (
+        "no network time yet and no RTC; the time is what fake-hwclock (if any) restored; "
+        "hourly pulses wait until it is synchronised: connect the network, or set "
+        'reminder.trust_clock = "always" to trust the restored time'
+    )
+    lines = [r.getMessage() for r in caplog.records if "clock" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].startswith("the clock is not synchronised: no network")
+    assert [r.levelname for r in caplog.records if "clock" in r.getMessage()] == ["WARNING"]
+    clock.set_synced(True)
+    run_for(service, clock, 60)
+    lines = [r.getMessage() for r in caplog.records if "clock" in r.getMessage()]
+    assert lines[1:] == ["the clock is synchronised; hourly pulses follow it"]
+    status = control(service, cmd="status")
+    assert status["clock_synchronized"] is True and "clock_reason" not in status
+
+
+def test_trust_clock_always_pulses_on_the_restored_time():
+    cfg = parse_config('[reminder]\ntrust_clock = "always"\n')
+    service, clock, hw = make(cfg, at="09:50", synced=False)
+    clock.rtc = True
+    run_for(service, clock, 700)  # past 10:00
+    assert hw.ring.writes > 1000  # the 10:00 pulse was drawn
+    status = control(service, cmd="status")
+    assert status["clock_synchronized"] is False and status["clock_trusted"] is True
+    assert status["clock_reason"] == (
+        'an RTC restored the time at boot; trusted (reminder.trust_clock = "always")'
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from breathring.clock import TRUST_ALWAYS, TRUST_SYNC
+
 from ..reminder import MINUTES_PER_DAY, MINUTES_PER_HOUR, REMINDER_PERIODS
 
 __all__ = ["MINUTES_PER_DAY", "MINUTES_PER_HOUR", "REMINDER_PERIODS"]
@@ -134,7 +136,7 @@ NO_BUTTON = "none"
 #: button.pi_revision / $BREATHRING_PI_REVISION: a Pi revision code in hex (e.g. "a02082").
 PI_REVISION_RE = re.compile(r"^[0-9a-fA-F]{4,8}$")
 #: reminder.trust_clock: count the clock as right only once synchronised, or always.
-TRUST_CLOCK_CHOICES = ("sync", "always")
+TRUST_CLOCK_CHOICES = (TRUST_SYNC, TRUST_ALWAYS)
 
 PIN_RE = re.compile(r"^(?:GPIO|D)(\d{1,2})$", re.IGNORECASE)
 
