@@ -535,3 +535,34 @@ def run(args: argparse.Namespace, ring: object, out: Callable[[str], None] = pri
     for line in report.lines():
         out(line)
     return EXIT_FAILURE if report.missing and not report.changed else EXIT_OK
+
+
+def check_spi_timing(model: str | None, ring: object) -> tuple[bool, str] | None:
+    """For `breathring check`: (ok, detail) about the boot files and the live clock.
+
+    None when it does not apply (not a Pi, or a ring not on SPI).
+    """
+    board = board_from_model(model) if model else None
+    if board is None or getattr(ring, "driver", None) != "spi":
+        return None
+    config_txt = first_existing(CONFIG_TXT_PATHS)
+    if config_txt is None:
+        return False, "no /boot/firmware/config.txt or /boot/config.txt to check"
+    pixels: int = ring.pixels  # type: ignore[attr-defined]
+    report = inspect(
+        board,
+        config_txt,
+        first_existing(CMDLINE_PATHS),
+        pixels=pixels,
+        bytes_per_pixel=len(getattr(ring, "order", "GRB")),
+        core_mhz=live_core_mhz(),
+        bufsiz=live_bufsiz(),
+    )
+    problems = [f"missing {n.describe()}" for n in report.missing] + report.live
+    if not problems:
+        return True, f"{FAMILY_TEXT[board.family]}: boot settings and live clock as needed"
+    return False, "; ".join(problems) + (
+        " (fix: sudo breathring boot-config --fix, then reboot)"
+        if report.missing
+        else " (reboot to apply)"
+    )
