@@ -277,3 +277,35 @@ def test_without_a_gpio_chip_the_revision_path_says_so(no_pi, clock, monkeypatch
 def test_unknown_mode_is_refused(clock):
     with pytest.raises(ValueError, match="--hardware 'gpu' is not one of auto, pi, mock"):
         open_hardware(Config(), "gpu", clock, LOG)
+
+
+# ---- the demo's keys drive the mock pin ---------------------------------------------------
+
+
+def test_demo_keys_are_edges_on_the_mock_pin_decoded_as_on_the_device(clock):
+    from breathring.demo import Hand
+
+    hand = Hand(Config(), clock)
+    seen: list[str] = []
+
+    def run(seconds: float) -> None:
+        end = clock.monotonic() + seconds
+        while True:
+            seen.extend(hand.gestures())
+            due = hand.next_due()
+            if due is None or due > end:
+                break
+            clock.advance_to(due)
+        clock.advance_to(end)
+
+    hand.key(PRESS)
+    run(1.0)
+    assert seen == [PRESS]
+    hand.key(DOUBLE)
+    run(1.0)
+    assert seen == [PRESS, PRESS, DOUBLE]
+    hand.key(HOLD)
+    run(3.0)  # button.hold_seconds = 2 by default: the hold is decoded at 2 s
+    assert seen == [PRESS, PRESS, DOUBLE, PRESS, HOLD]
+    assert not hand.button.is_pressed
+    hand.close()
