@@ -381,7 +381,10 @@ else
     mkdir -p "$(dirname "$venv_dir")"
     "$PYTHON" -m venv --system-site-packages "$venv_dir" || die "could not create the venv $VENV (is python3-venv installed?)"
 fi
-"$venv_dir/bin/pip" install --disable-pip-version-check --upgrade "${SOURCE}[${DRIVER}]" \
+extras=$DRIVER
+(( ! WEB )) || extras+=,web
+(( ! MQTT )) || extras+=,mqtt
+"$venv_dir/bin/pip" install --disable-pip-version-check --upgrade "${SOURCE}[${extras}]" \
     || die "pip could not install $APP into $VENV (above: why); without network, pip needs a wheelhouse: PIP_NO_INDEX=1 PIP_FIND_LINKS=DIR"
 [[ -x "$venv_dir/bin/$APP" ]] || die "pip did not install the $APP command into $VENV/bin"
 
@@ -464,6 +467,25 @@ add_companion() {
     fi
 }
 (( ! WEB )) || add_companion "$WEB_UNIT" --web
+
+# The web page's token: 32 random bytes as hex, readable by root and the breathring group only.
+# An existing token is kept (phones already hold it); delete the file to make a new one.
+readonly WEB_TOKEN=$CONF_DIR/web.token
+TOKEN_BYTES=32
+if (( WEB )); then
+    token_file="$(dest "$WEB_TOKEN")"
+    if [[ -s "$token_file" ]]; then
+        note "keeping the web token $WEB_TOKEN"
+    else
+        say "Web token $WEB_TOKEN (0640 root:$APP)"
+        mkdir -p "$(dirname "$token_file")"
+        (umask 077 && od -An -vtx1 -N"$TOKEN_BYTES" /dev/urandom | tr -d ' \n' >"$token_file") \
+            || problem "could not write $WEB_TOKEN; make one: head -c $TOKEN_BYTES /dev/urandom | od -An -vtx1 | tr -d ' \\n' | sudo tee $WEB_TOKEN"
+        chmod 0640 "$token_file"
+        sys chgrp "$APP" "$WEB_TOKEN" || problem "could not give $WEB_TOKEN to the $APP group: sudo chgrp $APP $WEB_TOKEN"
+    fi
+    note "open the page on your phone: $APP web --url (prints the address and a QR code)"
+fi
 (( ! MQTT )) || add_companion "$MQTT_UNIT" --mqtt
 
 # 6. The LED interface.

@@ -552,3 +552,24 @@ def test_purge_needs_uninstall(stage: Stage) -> None:
     result = stage.run("--purge")
     assert result.returncode == EXIT_USAGE
     assert "--purge goes with --uninstall" in result.stderr
+
+
+def test_web_installs_its_extra_and_a_private_token_once(stage: Stage) -> None:
+    stage.ok("--web", "--no-start")
+    pips = [c for c in stage.calls() if c.startswith("pip ")]
+    assert pips == [f"pip install --disable-pip-version-check --upgrade {stage.source}[spi,web]"]
+    token_file = stage.path("etc/breathring/web.token")
+    token = token_file.read_text()
+    assert len(token) == 64 and int(token, 16) >= 0  # 32 random bytes as hex, one line
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o640
+    # A second run keeps the token phones already hold.
+    out = stage.ok("--web", "--no-start")
+    assert token_file.read_text() == token
+    assert "keeping the web token /etc/breathring/web.token" in out
+
+
+def test_mqtt_installs_its_extra(stage: Stage) -> None:
+    stage.ok("--mqtt", "--no-start")
+    pips = [c for c in stage.calls() if c.startswith("pip ")]
+    assert pips == [f"pip install --disable-pip-version-check --upgrade {stage.source}[spi,mqtt]"]
+    assert not stage.path("etc/breathring/web.token").exists()
