@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from breathring.clock import FakeClock
 from breathring.config import Config
-from breathring.hw.mock import MockAudio, MockButton, MockRing
+from breathring.hw.mock import WireCapture, mock_button, mock_ring
 from breathring.hw.selection import Hardware
 from breathring.service import Service
 
@@ -34,9 +34,35 @@ HOUR_BREATHS = 360
 DAY = datetime(2026, 1, 15, tzinfo=UTC)
 
 
+class CueTimes:
+    """Audio that notes when each cue was asked for (monotonic), and plays nothing."""
+
+    available = True
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.played: list[tuple[str, float, float]] = []
+
+    def play(self, cue: str, volume: float) -> None:
+        self.played.append((cue, self.clock.monotonic(), volume))
+
+    def play_guide(self, kind: str, seconds: float, volume: float) -> None:
+        self.played.append(("guide:" + kind, self.clock.monotonic(), seconds))
+
+    def stop(self) -> None:
+        """Nothing plays."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
 def _service(cfg: Config, start: datetime, seed: int) -> tuple[Service, FakeClock, Hardware]:
     clock = FakeClock(start)
-    hw = Hardware(MockRing(cfg.ring.pixels, keep=1), MockButton(clock), MockAudio(clock), "mock")
+    ring = mock_ring(cfg.ring.pixels, cfg.ring.order, WireCapture(cfg.ring.order, keep=1))
+    button, pins = mock_button(
+        cfg.button.pin, cfg.button.bounce_seconds, clock
+    )
+    hw = Hardware(ring, button, CueTimes(clock), "mock", pins=pins)
     rng = random.Random(seed)
 
     def wait(timeout: float) -> object | None:
@@ -70,14 +96,16 @@ def session_lateness(hours: float = 1.0) -> list[tuple[float, float]]:
     cfg = replace(cfg, reminder=replace(cfg.reminder, enabled=False))
     cfg = replace(cfg, session=replace(cfg.session, breaths=breaths))
     service, _clock, hw = _service(cfg, DAY + timedelta(hours=12), SEED)
-    hw.button.press()
+    assert hw.pins is not None
+    hw.pins.press()
+    hw.pins.release()
     service.step()
     activity = service.engine.controller._activity
     start = activity.start
     boundaries = [s.start for s in activity.timeline.segments if s.seconds > 0.0]
     while service.engine.active:
         service.step()
-    times = [t for cue, t, _ in hw.audio.played if not cue.startswith("guide:")]
+    times = [t for cue, t, _ in hw.audio.played if not cue.startswith("guide:")]  # type: ignore[attr-defined]
     if len(times) != len(boundaries):
         raise RuntimeError(f"{len(times)} cues for {len(boundaries)} phases")
     return [(b, (t - start - b) * MS) for b, t in zip(boundaries, times, strict=True)]

@@ -20,8 +20,8 @@ from dataclasses import replace
 from breathring.clock import SystemClock
 from breathring.config import Config
 from breathring.control_socket import ControlRequest, Request
+from breathring.hw.audio import SilentAudio
 from breathring.hw.button import GpioButton
-from breathring.hw.mock import MockAudio
 from breathring.hw.selection import Hardware
 from breathring.service import Service
 
@@ -82,7 +82,7 @@ def measure(presses: int = 200) -> dict[str, float]:
     factory = MockFactory()
     ring = StampRing(cfg.ring.pixels)
     button = GpioButton(PIN, cfg.button.bounce_seconds, clock, factory)
-    hardware = Hardware(ring, button, MockAudio(clock), "mock")
+    hardware = Hardware(ring, button, SilentAudio(), "mock")
     service = Service(cfg, hardware, clock)
     controller = service.engine.controller
     controller.stop = functools.partial(controller.stop, fade_s=FADE_S)  # type: ignore[method-assign]

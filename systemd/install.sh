@@ -1,27 +1,38 @@
 #!/usr/bin/env bash
 # Install (or uninstall) breathring as a systemd service on a Raspberry Pi. Idempotent.
 #
-#   sudo systemd/install.sh [--driver spi|pwm|pi5] [--no-start] [--source DIR]
-#   sudo systemd/install.sh --uninstall
+#   sudo systemd/install.sh [--driver spi|pwm|pi5] [--no-start] [--no-boot-config] [--web] [--mqtt]
+#                           [--source DIR]
+#   sudo systemd/install.sh --uninstall [--purge]
 #   systemd/install.sh --prefix /tmp/stage ...      (staging: see below)
 #
 # On the Pi (no prefix) it: installs the Debian packages; creates the venv
 # /opt/breathring/venv (--system-site-packages, so Debian's python3-lgpio and python3-pygame are
 # used); pip-installs the project with the driver's extra; creates the system user breathring
 # (groups spi gpio audio); installs the unit as /etc/systemd/system/breathring.service; writes
-# /etc/breathring/config.toml only if there is none; enables SPI for the spi driver; enables and
-# (re)starts the service.
+# /etc/breathring/config.toml only if there is none; enables SPI for the spi driver and sets the
+# SPI clock the detected Pi model needs in config.txt / cmdline.txt (with a backup; a reboot is
+# then due); enables and (re)starts the service (and the web page / MQTT bridge with --web /
+# --mqtt).
+#
+# It never stops half-way: when something the service needs is missing (no ring yet, SPI just
+# enabled, no sound card, a package that could not be installed), it finishes the install, says
+# what is missing and how to fix it, and exits 0. It exits 1 only when nothing usable could be
+# installed (no Python, pip failed).
 #
 # With --prefix DIR (or DESTDIR=DIR) every file goes under DIR, and the commands that would
 # change the system (apt-get, groupadd, useradd, usermod, chgrp, raspi-config, systemctl) are
 # only printed as "would run: ...". The venv and pip steps do run (into DIR).
 #
-# Exit codes: 0 done, 1 failed, 2 usage.
+# Exit codes: 0 done (possibly with problems listed at the end), 1 failed, 2 usage.
 
 set -euo pipefail
 
 readonly APP=breathring
 readonly UNIT_NAME=breathring.service
+# Optional companions (their unit files come from other parts of the project): --web, --mqtt.
+readonly WEB_UNIT=breathring-web.service
+readonly MQTT_UNIT=breathring-mqtt.service
 readonly GROUPS_NEEDED=(spi gpio audio)
 readonly DRIVERS=(spi pwm pi5)
 readonly MIN_PYTHON="3.11"
@@ -31,13 +42,19 @@ readonly SCRIPT_DIR
 
 usage() {
     cat <<EOF
-usage: $(basename "$0") [--prefix DIR] [--driver spi|pwm|pi5] [--no-start] [--uninstall] [--source DIR]
+usage: $(basename "$0") [--prefix DIR] [--driver spi|pwm|pi5] [--no-start] [--no-boot-config]
+                  [--web] [--mqtt] [--uninstall [--purge]] [--source DIR]
 
-  --driver D    LED driver: spi (default, no root, every Pi), pwm (rpi_ws281x, root, Pi 1-4),
-                pi5 (Pi 5 PIO, no root)
-  --no-start    enable the service for the next boot but do not (re)start it now
-  --uninstall   stop and disable the service, remove the unit, the venv and the command;
-                keeps /etc/breathring (config) and /var/lib/breathring (state)
+  --driver D        LED driver: spi (default, no root, every Pi), pwm (rpi_ws281x, root, Pi 1-4),
+                    pi5 (Pi 5 PIO, no root)
+  --no-start        enable the service for the next boot but do not (re)start it now
+  --no-boot-config  leave config.txt and cmdline.txt alone (no SPI clock settings)
+  --web             also install and enable the web page ($WEB_UNIT)
+  --mqtt            also install and enable the Home Assistant bridge ($MQTT_UNIT)
+  --uninstall       stop and disable the services; remove the units, the venv, the command, the
+                    user and groups it created and its config.txt lines; keeps /etc/breathring
+                    (config) and /var/lib/breathring (state)
+  --purge           with --uninstall: remove /etc/breathring and /var/lib/breathring too
   --source DIR  the project to install (default: $(dirname "$SCRIPT_DIR"))
   --prefix DIR  stage every file under DIR and only print system commands (DESTDIR works too)
 EOF
@@ -63,6 +80,10 @@ PREFIX="${DESTDIR:-}"
 DRIVER=spi
 START=1
 UNINSTALL=0
+PURGE=0
+BOOT_CONFIG=1
+WEB=0
+MQTT=0
 SOURCE="$(dirname "$SCRIPT_DIR")"
 
 need_value() {
@@ -79,10 +100,15 @@ while [[ $# -gt 0 ]]; do
         --source=*) SOURCE="${1#*=}"; shift ;;
         --no-start) START=0; shift ;;
         --uninstall) UNINSTALL=1; shift ;;
+        --purge) PURGE=1; shift ;;
+        --no-boot-config) BOOT_CONFIG=0; shift ;;
+        --web) WEB=1; shift ;;
+        --mqtt) MQTT=1; shift ;;
         -h|--help) usage; exit 0 ;;
-        *) die_usage "unknown option '$1'; allowed: --prefix, --driver, --no-start, --uninstall, --source, --help" ;;
+        *) die_usage "unknown option '$1'; allowed: --prefix, --driver, --no-start, --no-boot-config, --web, --mqtt, --uninstall, --purge, --source, --help" ;;
     esac
 done
+(( ! PURGE || UNINSTALL )) || die_usage "--purge goes with --uninstall"
 
 case " ${DRIVERS[*]} " in
     *" $DRIVER "*) ;;
@@ -100,18 +126,40 @@ readonly OPT_DIR=/opt/$APP
 readonly VENV=$OPT_DIR/venv
 readonly CONF_DIR=/etc/$APP
 readonly CONF_FILE=$CONF_DIR/config.toml
-readonly UNIT_FILE=/etc/systemd/system/$UNIT_NAME
+readonly UNIT_DIR=/etc/systemd/system
+readonly UNIT_FILE=$UNIT_DIR/$UNIT_NAME
 readonly BIN_LINK=/usr/local/bin/$APP
 readonly STATE_DIR=/var/lib/$APP
+# What this installer created (groups, user), so that --uninstall removes exactly that.
+readonly MANIFEST=$OPT_DIR/installed-by-install.sh
+# Raspberry Pi OS Bookworm keeps the boot files in /boot/firmware; older releases in /boot.
+readonly BOOT_DIRS=(/boot/firmware /boot)
+# The lines we add to config.txt sit between these markers (idempotent, removable).
+readonly BOOT_BEGIN="# >>> breathring (systemd/install.sh): SPI clock for the LED ring"
+readonly BOOT_END="# <<< breathring"
+# spidev's default transfer buffer (bytes); the spi driver sends 24 bytes per pixel plus a reset.
+readonly SPIDEV_DEFAULT_BUFSIZ=4096
+readonly SPI_BYTES_PER_PIXEL=24
+readonly SPI_RESET_BYTES=100
+readonly SPIDEV_BUFSIZ=65536
 
 STAGED=0
 [[ -z "$PREFIX" ]] || STAGED=1
 readonly STAGED
 
+# What could not be done; listed at the end with how to fix it (the install still finishes).
+PROBLEMS=()
+problem() {
+    PROBLEMS+=("$1")
+    echo "    warning: $1"
+}
+REBOOT_DUE=0
+
 # dest PATH: where PATH is written (under the prefix when staging).
 dest() { echo "${PREFIX}$1"; }
 
 # sys CMD...: a command that changes the system: run it, or only print it when staging.
+# Returns the command's status (callers decide whether a failure is a problem).
 sys() {
     if (( STAGED )); then
         echo "    would run: $*"
@@ -138,36 +186,120 @@ if (( ! STAGED )) && [[ $EUID -ne 0 ]]; then
     die "installing a system service needs root; run: sudo $0 $*"
 fi
 
+# The board, from the device tree (under the prefix when staging, so tests can give one).
 pi_model() {
-    local model_file=/proc/device-tree/model
+    local model_file
+    model_file="$(dest /proc/device-tree/model)"
     if [[ -r $model_file ]]; then
         tr -d '\0' <"$model_file"
     fi
 }
 
+# The boot partition's config.txt (first of BOOT_DIRS that has one), or nothing.
+boot_config_txt() {
+    local dir
+    for dir in "${BOOT_DIRS[@]}"; do
+        if [[ -f "$(dest "$dir")/config.txt" ]]; then
+            echo "$(dest "$dir")/config.txt"
+            return
+        fi
+    done
+}
+
+# strip_boot_block FILE: FILE without our marked block (printed).
+strip_boot_block() {
+    awk -v b="$BOOT_BEGIN" -v e="$BOOT_END" '
+        $0 == b { skip = 1; next }
+        skip && $0 == e { skip = 0; next }
+        !skip { print }' "$1"
+}
+
+# replace_file FILE NEWCONTENT_FILE: back FILE up once per change and replace it atomically.
+replace_file() {
+    local file="$1" new="$2"
+    cp -p "$file" "$file.breathring-backup"
+    cat "$new" >"$file.breathring-tmp"
+    chmod --reference="$file" "$file.breathring-tmp" 2>/dev/null || true
+    mv -f "$file.breathring-tmp" "$file"
+}
+
 # ---------------------------------------------------------------------------------------------
 uninstall() {
     say "Uninstalling $APP${PREFIX:+ from $PREFIX}"
-    if (( STAGED )); then
-        sys systemctl disable --now "$UNIT_NAME"
-    elif systemctl list-unit-files "$UNIT_NAME" >/dev/null 2>&1; then
-        sys systemctl disable --now "$UNIT_NAME" || note "(the service was not running)"
-    fi
-    rm -f "$(dest "$UNIT_FILE")"
-    sys systemctl daemon-reload
+    local unit
+    for unit in "$UNIT_NAME" "$WEB_UNIT" "$MQTT_UNIT"; do
+        if (( STAGED )); then
+            [[ "$unit" == "$UNIT_NAME" || -e "$(dest "$UNIT_DIR/$unit")" ]] || continue
+            sys systemctl disable --now "$unit"
+        elif [[ -e "$UNIT_DIR/$unit" ]] || systemctl is-active --quiet "$unit" 2>/dev/null; then
+            sys systemctl disable --now "$unit" || note "($unit was not running)"
+        fi
+        rm -f "$(dest "$UNIT_DIR/$unit")"
+    done
+    sys systemctl daemon-reload || true
     if (( ! STAGED )); then
-        systemctl reset-failed "$UNIT_NAME" >/dev/null 2>&1 || true
+        for unit in "$UNIT_NAME" "$WEB_UNIT" "$MQTT_UNIT"; do
+            systemctl reset-failed "$unit" >/dev/null 2>&1 || true
+        done
     fi
     local link
     link="$(dest "$BIN_LINK")"
     if [[ -L "$link" && "$(readlink "$link")" == "$VENV/bin/$APP" ]]; then
         rm -f "$link"
     fi
+
+    # The user, and the groups this installer created (Raspberry Pi OS has spi/gpio/audio).
+    local manifest created_user=0 created_groups=()
+    manifest="$(dest "$MANIFEST")"
+    if [[ -f "$manifest" ]]; then
+        grep -qx 'user' "$manifest" && created_user=1
+        mapfile -t created_groups < <(sed -n 's/^group //p' "$manifest")
+    elif (( ! STAGED )) && id -u "$APP" >/dev/null 2>&1; then
+        created_user=1  # installed by an older install.sh, which always made the user
+    fi
+    if (( created_user )); then
+        if (( STAGED )); then
+            sys userdel "$APP"
+        elif id -u "$APP" >/dev/null 2>&1; then
+            sys userdel "$APP" || note "could not remove the user $APP (still running a process?)"
+        fi
+        if (( ! STAGED )) && getent group "$APP" >/dev/null; then
+            sys groupdel "$APP" || true
+        fi
+    fi
+    local group
+    for group in "${created_groups[@]}"; do
+        if (( STAGED )) || getent group "$group" >/dev/null; then
+            sys groupdel "$group" || note "could not remove the group $group"
+        fi
+    done
+
     rm -rf "$(dest "$VENV")" "$(dest "$OPT_DIR")/docs"
+    rm -f "$manifest"
     rmdir "$(dest "$OPT_DIR")" 2>/dev/null || true
-    say "Removed the service, $VENV and $BIN_LINK."
-    note "Kept $CONF_DIR (your configuration) and $STATE_DIR (state)."
-    note "Remove them and the user yourself if you want: sudo rm -r $CONF_DIR $STATE_DIR; sudo userdel $APP"
+
+    # Our lines in config.txt (the backup of the file stays beside it).
+    local txt stripped
+    txt="$(boot_config_txt)"
+    if [[ -n "$txt" ]] && grep -qxF "$BOOT_BEGIN" "$txt"; then
+        stripped="$(mktemp)"
+        strip_boot_block "$txt" >"$stripped"
+        replace_file "$txt" "$stripped"
+        rm -f "$stripped"
+        note "removed the SPI clock lines from ${txt#"$PREFIX"} (takes effect at the next reboot)"
+    fi
+
+    say "Removed the services, $VENV, $BIN_LINK and the user $APP."
+    if (( PURGE )); then
+        rm -rf "$(dest "$CONF_DIR")" "$(dest "$STATE_DIR")"
+        note "Removed $CONF_DIR (configuration) and $STATE_DIR (state) (--purge)."
+    else
+        note "Kept $CONF_DIR (your configuration) and $STATE_DIR (state)."
+        note "Remove them too with: sudo $0 --uninstall --purge"
+    fi
+    if [[ -d "$(dest "$UNIT_DIR/$UNIT_NAME.d")" ]]; then
+        note "Kept your drop-ins in $UNIT_DIR/$UNIT_NAME.d (remove them yourself if you want)"
+    fi
 }
 
 if (( UNINSTALL )); then
@@ -191,39 +323,53 @@ command -v "$PYTHON" >/dev/null || die "$PYTHON not found; install it: sudo apt-
 say "Installing $APP (driver: $DRIVER) from $SOURCE${PREFIX:+ into $PREFIX}"
 
 model="$(pi_model)"
-if (( ! STAGED )); then
-    if [[ -z "$model" ]]; then
-        note "warning: this does not look like a Raspberry Pi (no /proc/device-tree/model)"
-    else
-        note "board: $model"
-    fi
-    if [[ "$DRIVER" == pwm && "$model" == *"Raspberry Pi 5"* ]]; then
-        die "the pwm driver (rpi_ws281x) does not work on a Raspberry Pi 5; use --driver pi5 or spi"
-    fi
+if [[ -z "$model" ]]; then
+    (( STAGED )) || note "warning: this does not look like a Raspberry Pi (no /proc/device-tree/model)"
+else
+    note "board: $model"
+fi
+if [[ "$DRIVER" == pwm && "$model" == *"Raspberry Pi 5"* ]]; then
+    die "the pwm driver (rpi_ws281x) does not work on a Raspberry Pi 5; use --driver pi5 or spi"
 fi
 
 # 1. Debian packages. Debian's python3-lgpio and python3-pygame are prebuilt for armhf and
 #    arm64; from PyPI, lgpio is source only and pygame has no 32-bit ARM wheel.
+#    Only what is missing is installed, so a device without network that has them all is fine.
 apt_has() { apt-cache show "$1" >/dev/null 2>&1; }
+deb_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 APT_PACKAGES=(python3-venv python3-dev build-essential swig python3-pygame libsdl2-mixer-2.0-0
               python3-spidev alsa-utils)
 say "Debian packages"
 if (( STAGED )); then
     APT_PACKAGES+=(python3-lgpio)
 else
-    if apt_has python3-lgpio; then
+    if deb_installed python3-lgpio || apt_has python3-lgpio; then
         APT_PACKAGES+=(python3-lgpio)
-    elif apt_has liblgpio-dev; then
+    elif deb_installed liblgpio-dev || apt_has liblgpio-dev; then
         APT_PACKAGES+=(liblgpio-dev)
         note "python3-lgpio is not packaged here; pip will build lgpio against liblgpio-dev"
     else
-        note "warning: neither python3-lgpio nor liblgpio-dev is packaged here; pip will try to build lgpio"
+        note "neither python3-lgpio nor liblgpio-dev is packaged here; pip will use lgpio's wheel or build it"
     fi
 fi
-sys apt-get update
-sys env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${APT_PACKAGES[@]}"
+if (( STAGED )); then
+    missing_packages=("${APT_PACKAGES[@]}")
+else
+    missing_packages=()
+    for pkg in "${APT_PACKAGES[@]}"; do
+        deb_installed "$pkg" || missing_packages+=("$pkg")
+    done
+fi
+if (( ${#missing_packages[@]} == 0 )); then
+    note "all installed already"
+else
+    sys apt-get update || note "apt-get update failed (no network?); trying the package lists we have"
+    if ! sys env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing_packages[@]}"; then
+        problem "could not install ${missing_packages[*]}; connect the device to the network and run: sudo apt-get install ${missing_packages[*]}"
+    fi
+fi
 
-# 2. The venv and the project.
+# 2. The venv and the project. Without these there is nothing to run: a failure here stops.
 if ! "$PYTHON" -c "import sys; sys.exit(sys.version_info < (${MIN_PYTHON/./, }))"; then
     die "$APP needs Python >= $MIN_PYTHON ($PYTHON is older); use Raspberry Pi OS Bookworm or later"
 fi
@@ -233,9 +379,13 @@ if [[ -x "$venv_dir/bin/python" && -x "$venv_dir/bin/pip" ]]; then
     note "reusing the existing venv"
 else
     mkdir -p "$(dirname "$venv_dir")"
-    "$PYTHON" -m venv --system-site-packages "$venv_dir"
+    "$PYTHON" -m venv --system-site-packages "$venv_dir" || die "could not create the venv $VENV (is python3-venv installed?)"
 fi
-"$venv_dir/bin/pip" install --disable-pip-version-check --upgrade "${SOURCE}[${DRIVER}]"
+extras=$DRIVER
+(( ! WEB )) || extras+=,web
+(( ! MQTT )) || extras+=,mqtt
+"$venv_dir/bin/pip" install --disable-pip-version-check --upgrade "${SOURCE}[${extras}]" \
+    || die "pip could not install $APP into $VENV (above: why); without network, pip needs a wheelhouse: PIP_NO_INDEX=1 PIP_FIND_LINKS=DIR"
 [[ -x "$venv_dir/bin/$APP" ]] || die "pip did not install the $APP command into $VENV/bin"
 
 mkdir -p "$(dest "$(dirname "$BIN_LINK")")"
@@ -247,18 +397,29 @@ fi
 
 # 3. The system user: no login, no home; its group owns the control socket and the state.
 say "System user $APP"
+manifest="$(dest "$MANIFEST")"
+touch "$manifest"
+remember() { grep -qxF "$1" "$manifest" || echo "$1" >>"$manifest"; }
 # When staging we cannot know what exists on the target: print both as conditional.
 for group in "${GROUPS_NEEDED[@]}"; do
     if (( STAGED )) || ! getent group "$group" >/dev/null; then
-        sys_if_missing "group $group" groupadd --system "$group"
+        if sys_if_missing "group $group" groupadd --system "$group"; then
+            (( STAGED )) || remember "group $group"
+        else
+            problem "could not create the group $group: sudo groupadd --system $group"
+        fi
     fi
 done
 if (( STAGED )) || ! id -u "$APP" >/dev/null 2>&1; then
-    sys_if_missing "user $APP" useradd --system --user-group --no-create-home \
-        --home-dir /nonexistent --shell /usr/sbin/nologin "$APP"
+    if sys_if_missing "user $APP" useradd --system --user-group --no-create-home \
+            --home-dir /nonexistent --shell /usr/sbin/nologin "$APP"; then
+        remember "user"
+    else
+        problem "could not create the user $APP"
+    fi
 fi
 groups_csv="$(IFS=,; echo "${GROUPS_NEEDED[*]}")"
-sys usermod --append --groups "$groups_csv" "$APP"
+sys usermod --append --groups "$groups_csv" "$APP" || problem "could not add $APP to the groups $groups_csv"
 
 # 4. Configuration: never overwrite an existing (possibly edited) file.
 say "Configuration $CONF_FILE"
@@ -280,7 +441,7 @@ else
     chmod 0640 "$tmp"
     mv -f "$tmp" "$conf"
     trap - EXIT
-    sys chgrp "$APP" "$CONF_FILE"
+    sys chgrp "$APP" "$CONF_FILE" || problem "could not give $CONF_FILE to the group $APP: sudo chgrp $APP $CONF_FILE"
     note "wrote the default configuration (driver = \"$DRIVER\")"
 fi
 
@@ -290,20 +451,135 @@ if ! "$venv_dir/bin/$APP" config check --config "$conf"; then
     note "warning: $CONF_FILE has errors (above); the service would exit 78 until they are fixed"
 fi
 
-# 5. The unit.
+# 5. The units.
 say "Unit $UNIT_FILE (from $(basename "$UNIT_SOURCE"))"
-mkdir -p "$(dest "$(dirname "$UNIT_FILE")")"
+mkdir -p "$(dest "$UNIT_DIR")"
 install -m 0644 "$UNIT_SOURCE" "$(dest "$UNIT_FILE")"
+EXTRA_UNITS=()
+add_companion() {
+    local unit="$1" flag="$2"
+    if [[ -f "$SCRIPT_DIR/$unit" ]]; then
+        say "Unit $UNIT_DIR/$unit ($flag)"
+        install -m 0644 "$SCRIPT_DIR/$unit" "$(dest "$UNIT_DIR/$unit")"
+        EXTRA_UNITS+=("$unit")
+    else
+        problem "$flag: this checkout has no systemd/$unit; update it (git pull) and run the installer again"
+    fi
+}
+(( ! WEB )) || add_companion "$WEB_UNIT" --web
+
+# The web page's token: 32 random bytes as hex, readable by root and the breathring group only.
+# An existing token is kept (phones already hold it); delete the file to make a new one.
+readonly WEB_TOKEN=$CONF_DIR/web.token
+TOKEN_BYTES=32
+if (( WEB )); then
+    token_file="$(dest "$WEB_TOKEN")"
+    if [[ -s "$token_file" ]]; then
+        note "keeping the web token $WEB_TOKEN"
+    else
+        say "Web token $WEB_TOKEN (0640 root:$APP)"
+        mkdir -p "$(dirname "$token_file")"
+        (umask 077 && od -An -vtx1 -N"$TOKEN_BYTES" /dev/urandom | tr -d ' \n' >"$token_file") \
+            || problem "could not write $WEB_TOKEN; make one: head -c $TOKEN_BYTES /dev/urandom | od -An -vtx1 | tr -d ' \\n' | sudo tee $WEB_TOKEN"
+        chmod 0640 "$token_file"
+        sys chgrp "$APP" "$WEB_TOKEN" || problem "could not give $WEB_TOKEN to the $APP group: sudo chgrp $APP $WEB_TOKEN"
+    fi
+    note "open the page on your phone: $APP web --url (prints the address and a QR code)"
+fi
+(( ! MQTT )) || add_companion "$MQTT_UNIT" --mqtt
 
 # 6. The LED interface.
+# SPI clock settings for the model: on a Pi 3 / Zero / Zero 2 W (and 1, 2) the SPI clock follows
+# the VPU core clock, which changes under load (wrong colours, white flashes): core_freq=250.
+# A Pi 4's core clock varies too: core_freq=500 and core_freq_min=500. The Pi 5's SPI (RP1) has
+# its own clock. Long rings need a bigger spidev buffer (cmdline.txt: spidev.bufsiz).
+spi_clock_lines() {
+    case "$1" in
+        *"Raspberry Pi 5"*|*"Compute Module 5"*) ;;
+        *"Raspberry Pi 4"*|*"Compute Module 4"*)
+            printf '%s\n' core_freq=500 core_freq_min=500 ;;
+        *"Raspberry Pi"*) printf '%s\n' core_freq=250 ;;
+    esac
+}
+
+ring_pixels() {
+    sed -n -E '/^\[ring\]/,/^\[/ s/^[[:space:]]*pixels[[:space:]]*=[[:space:]]*([0-9]+).*/\1/p' "$conf" | head -1
+}
+
+boot_config() {
+    local txt cmdline block new lines changed=0
+    txt="$(boot_config_txt)"
+    if [[ -z "$txt" ]]; then
+        note "no config.txt in ${BOOT_DIRS[*]}: not a Raspberry Pi OS boot partition; SPI clock left alone"
+        return
+    fi
+    mapfile -t lines < <(spi_clock_lines "$model")
+    block="$(mktemp)"
+    {
+        echo "$BOOT_BEGIN"
+        echo "[all]"
+        echo "dtparam=spi=on"
+        (( ${#lines[@]} == 0 )) || printf '%s\n' "${lines[@]}"
+        echo "$BOOT_END"
+    } >"$block"
+    new="$(mktemp)"
+    strip_boot_block "$txt" >"$new"
+    # keep one blank line between the user's lines and ours
+    [[ ! -s "$new" || -z "$(tail -c1 "$new")" ]] || echo >>"$new"
+    cat "$block" >>"$new"
+    if cmp -s "$new" "$txt"; then
+        note "${txt#"$PREFIX"} already has the SPI settings for ${model:-this board}"
+    else
+        replace_file "$txt" "$new"
+        note "set dtparam=spi=on${lines[*]:+ and ${lines[*]}} in ${txt#"$PREFIX"} (for ${model:-an unknown board}); backup: ${txt#"$PREFIX"}.breathring-backup"
+        changed=1
+    fi
+    rm -f "$block" "$new"
+
+    local pixels need
+    pixels="$(ring_pixels)"
+    need=$(( ${pixels:-0} * SPI_BYTES_PER_PIXEL + SPI_RESET_BYTES ))
+    cmdline="$(dirname "$txt")/cmdline.txt"
+    if (( need > SPIDEV_DEFAULT_BUFSIZ )) && [[ -f "$cmdline" ]]; then
+        if grep -Eq "(^| )spidev\.bufsiz=" "$cmdline"; then
+            note "${cmdline#"$PREFIX"} already sets spidev.bufsiz"
+        else
+            new="$(mktemp)"
+            # cmdline.txt is one line: append to it
+            printf '%s spidev.bufsiz=%s\n' "$(head -1 "$cmdline" | sed 's/[[:space:]]*$//')" "$SPIDEV_BUFSIZ" >"$new"
+            replace_file "$cmdline" "$new"
+            rm -f "$new"
+            note "set spidev.bufsiz=$SPIDEV_BUFSIZ in ${cmdline#"$PREFIX"} ($pixels pixels need $need bytes per frame)"
+            changed=1
+        fi
+    fi
+    if (( changed )); then
+        REBOOT_DUE=1
+    fi
+}
+
 case "$DRIVER" in
     spi)
         say "SPI for the LED data (GPIO10)"
         if (( STAGED )) || command -v raspi-config >/dev/null; then
-            sys raspi-config nonint do_spi 0
-            (( STAGED )) || note "SPI is on (dtparam=spi=on); if /dev/spidev0.0 does not appear, reboot"
+            sys raspi-config nonint do_spi 0 || problem "raspi-config could not turn SPI on: sudo raspi-config (Interface Options, SPI)"
+        fi
+        if (( BOOT_CONFIG )) && (( ! STAGED )) \
+                && "$venv_dir/bin/$APP" boot-config --help >/dev/null 2>&1; then
+            # The product's own rules (breathring boot-config), where this version has them.
+            boot_rc=0
+            boot_out="$(BREATHRING_CONFIG="$conf" "$venv_dir/bin/$APP" boot-config --fix --driver "$DRIVER" 2>&1)" \
+                || boot_rc=$?
+            printf '%s\n' "$boot_out" | sed 's/^/    /'
+            if (( boot_rc == 0 )); then
+                ! grep -qi 'reboot' <<<"$boot_out" || REBOOT_DUE=1
+            else
+                note "SPI clock settings left alone (above: why)"
+            fi
+        elif (( BOOT_CONFIG )); then
+            boot_config
         else
-            note "raspi-config not found: add 'dtparam=spi=on' to /boot/firmware/config.txt and reboot"
+            note "--no-boot-config: config.txt and cmdline.txt left alone"
         fi
         ;;
     pwm)
@@ -313,24 +589,61 @@ case "$DRIVER" in
     pi5)
         say "pi5 driver: the RP1's PIO through /dev/pio0"
         if (( ! STAGED )) && [[ ! -e /dev/pio0 ]]; then
-            note "warning: /dev/pio0 is missing: update the firmware and kernel (sudo apt full-upgrade)"
+            problem "/dev/pio0 is missing: update the firmware and kernel (sudo apt full-upgrade), then reboot"
         fi
         ;;
 esac
 
+# What the service will need at its start: say now what is missing and how to fix it.
+if (( ! STAGED )); then
+    case "$DRIVER" in
+        spi)
+            if [[ ! -e /dev/spidev0.0 ]]; then
+                if (( REBOOT_DUE )); then
+                    problem "no /dev/spidev0.0 yet: SPI was just turned on; reboot (sudo reboot)"
+                else
+                    problem "no /dev/spidev0.0 (no SPI, so no ring): turn SPI on (sudo raspi-config, Interface Options, SPI) and reboot, or set [ring] driver = \"none\" in $CONF_FILE if no ring is wired"
+                fi
+            fi
+            ;;
+    esac
+    if ! compgen -G "/dev/gpiochip*" >/dev/null; then
+        problem "no /dev/gpiochip*: the button cannot be read; this kernel has no GPIO chip"
+    fi
+    if [[ ! -d /dev/snd ]] || ! grep -q '[0-9] \[' /proc/asound/cards 2>/dev/null; then
+        problem "no sound card: the cues will be silent (the service carries on); plug in a speaker or set [audio] enabled = false"
+    fi
+fi
+
 # 7. systemd.
 say "systemd"
-sys systemctl daemon-reload
-sys systemctl enable "$UNIT_NAME"
+sys systemctl daemon-reload || problem "systemctl daemon-reload failed (is systemd running?)"
+sys systemctl enable "$UNIT_NAME" "${EXTRA_UNITS[@]}" || problem "could not enable $UNIT_NAME ${EXTRA_UNITS[*]}"
 if (( START && CONFIG_OK )); then
-    sys systemctl restart "$UNIT_NAME"
+    if ! sys systemctl restart "$UNIT_NAME" "${EXTRA_UNITS[@]}"; then
+        problem "$APP did not start; why: systemctl status $APP; journalctl -u $APP -b (it retries by itself; fix what is listed here, then: sudo systemctl restart $APP)"
+        if (( ! STAGED )); then
+            journalctl -u "$UNIT_NAME" -b -n 5 --no-pager -o cat 2>/dev/null | sed 's/^/      /' || true
+        fi
+    fi
 elif (( START )); then
     note "not started: fix $CONF_FILE, then: sudo systemctl restart $APP"
 else
     note "not started (--no-start); start it with: sudo systemctl start $APP"
 fi
 
-say "Done."
+if (( ${#PROBLEMS[@]} )); then
+    say "Installed, but the service cannot work fully yet:"
+    for p in "${PROBLEMS[@]}"; do
+        note "- $p"
+    done
+else
+    say "Done."
+fi
+if (( REBOOT_DUE )); then
+    say "A reboot is due for the new boot settings: sudo reboot"
+fi
 note "Status:  systemctl status $APP      Log: journalctl -u $APP -f"
-note "Config:  $CONF_FILE (then: sudo systemctl restart $APP)"
+note "Config:  $CONF_FILE (then: sudo systemctl reload $APP)"
 note "Control without sudo: sudo usermod -aG $APP \$USER (then log in again)"
+exit 0

@@ -1,8 +1,9 @@
 """The one launcher of the real service process in the tests.
 
 `ServiceProcess` runs `breathring run --hardware mock` as systemd would
-(NOTIFY_SOCKET, RUNTIME_DIRECTORY, STATE_DIRECTORY, BREATHRING_CONFIG, and
-BREATHRING_MOCK_TRACE for the frames sent to the ring), reads its notify
+(NOTIFY_SOCKET, RUNTIME_DIRECTORY, STATE_DIRECTORY, BREATHRING_CONFIG) through
+tests/traced_run.py, which appends every frame the mock ring's bus carries to
+$BREATHRING_TEST_TRACE (a test hook, not the product's), reads its notify
 messages and talks to its control socket. Used by test_service_process.py
 (through the `service_process` fixture in conftest.py) and by the reliability tests.
 """
@@ -67,14 +68,14 @@ class ServiceProcess:
             RUNTIME_DIRECTORY=str(self.run_dir),
             STATE_DIRECTORY=str(self.state_dir),
             BREATHRING_CONFIG=str(self.config),
-            BREATHRING_MOCK_TRACE=str(self.trace),
+            BREATHRING_TEST_TRACE=str(self.trace),
             JOURNAL_STREAM="1:1",
         )
         env.update(extra_env or {})
         self.env = {k: v for k, v in env.items() if v is not None}
         self._stderr = self.stderr_path.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "breathring.cli", "run", "--hardware", "mock"],
+            [sys.executable, str(ROOT / "tests" / "traced_run.py"), "run", "--hardware", "mock"],
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=self._stderr,

@@ -168,3 +168,25 @@ def test_system_clock_wall_is_aware_and_monotonic_moves_forward():
     assert SystemClock().wall().tzinfo is not None
     first = clock.monotonic()
     assert clock.monotonic() >= first
+
+
+def test_clock_trust_follows_sync_then_the_policy():
+    from breathring.clock import clock_trust
+
+    synced = clock_trust(True, "sync", False)
+    assert (synced.synchronized, synced.trusted, synced.reason) == (True, True, "")
+    waiting = clock_trust(False, "sync", False)
+    assert (waiting.synchronized, waiting.trusted) == (False, False)
+    assert "hourly pulses wait until it is synchronised" in waiting.reason
+    assert waiting.log_line().startswith("the clock is not synchronised: no network time yet")
+    trusted = clock_trust(False, "always", True)
+    assert (trusted.synchronized, trusted.trusted) == (False, True)
+    assert trusted.reason.startswith("an RTC restored the time at boot; trusted")
+
+
+def test_rtc_present_reads_the_sysfs_node(tmp_path):
+    from breathring.clock import rtc_present
+
+    assert rtc_present(tmp_path / "rtc0") is False
+    (tmp_path / "rtc0").mkdir()
+    assert rtc_present(tmp_path / "rtc0") is True

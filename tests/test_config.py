@@ -147,6 +147,7 @@ BAD_VALUES = {
     "reminder.active_hours": '"8-22"',
     "reminder.seconds": "4.9",
     "reminder.sound": "1",
+    "reminder.trust_clock": '"never"',
     "night.hours": '"22:00-25:00"',
     "night.brightness": "1.01",
     "night.color": '"orange"',
@@ -172,6 +173,7 @@ BAD_VALUES = {
     "mqtt.topic": '"home//bedroom"',
     "mqtt.device_id": '"bed/side"',
     "mqtt.keepalive": "4",
+    "button.pi_revision": '"a0208z"',
 }
 
 

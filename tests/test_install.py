@@ -354,3 +354,222 @@ def test_shellcheck_is_clean() -> None:
         ["shellcheck", str(SCRIPT)], capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 0, result.stdout
+
+
+# --- SPI clock in config.txt / cmdline.txt (issue 13 §2) ----------------------------------------
+
+BOOT_FIXTURES = ROOT / "tests" / "data" / "boot"
+BLOCK_BEGIN = "# >>> breathring (systemd/install.sh): SPI clock for the LED ring"
+BLOCK_END = "# <<< breathring"
+REBOOT_DUE = "A reboot is due"
+
+
+def boot_stage(stage: Stage, fixture: str) -> Path:
+    """Put a model's /proc/device-tree/model and boot files under the prefix; returns its
+    config.txt (under the prefix)."""
+    src = BOOT_FIXTURES / fixture
+    model = stage.path("proc/device-tree/model")
+    model.parent.mkdir(parents=True)
+    shutil.copy(src / "model", model)
+    shutil.copytree(src / "boot", stage.path("boot"))
+    return next(
+        p
+        for p in (stage.path("boot/firmware/config.txt"), stage.path("boot/config.txt"))
+        if p.exists()
+    )
+
+
+def block_of(text: str) -> list[str]:
+    lines = text.splitlines()
+    start, end = lines.index(BLOCK_BEGIN), lines.index(BLOCK_END)
+    return lines[start + 1 : end]
+
+
+@pytest.mark.parametrize(
+    ("fixture", "settings"),
+    [
+        ("pi3b-plus-bookworm", ["core_freq=250"]),
+        ("zero2w-bookworm", ["core_freq=250"]),
+        ("pi4b-bullseye", ["core_freq=500", "core_freq_min=500"]),
+        ("pi5-bookworm", []),
+    ],
+)
+def test_spi_clock_for_the_model(stage: Stage, fixture: str, settings: list[str]) -> None:
+    txt = boot_stage(stage, fixture)
+    original = txt.read_text()
+    out = stage.ok("--no-start")
+    text = txt.read_text()
+    # The owner's lines stay as they were; ours come last, under [all], so they win.
+    assert text.startswith(original)
+    assert block_of(text) == ["[all]", "dtparam=spi=on", *settings]
+    assert text.endswith(BLOCK_END + "\n")
+    assert Path(str(txt) + ".breathring-backup").read_text() == original
+    assert REBOOT_DUE in out
+
+
+def test_spi_clock_is_idempotent(stage: Stage) -> None:
+    txt = boot_stage(stage, "pi4b-bullseye")
+    stage.ok("--no-start")
+    once = txt.read_text()
+    out = stage.ok("--no-start")
+    assert txt.read_text() == once
+    assert once.count(BLOCK_BEGIN) == 1
+    assert "already has the SPI settings" in out
+    assert REBOOT_DUE not in out
+
+
+def test_no_boot_config_leaves_the_files_alone(stage: Stage) -> None:
+    txt = boot_stage(stage, "pi3b-plus-bookworm")
+    original = txt.read_text()
+    out = stage.ok("--no-start", "--no-boot-config")
+    assert txt.read_text() == original
+    assert not Path(str(txt) + ".breathring-backup").exists()
+    assert REBOOT_DUE not in out
+
+
+def test_other_drivers_leave_the_boot_files_alone(stage: Stage) -> None:
+    txt = boot_stage(stage, "pi4b-bullseye")
+    original = txt.read_text()
+    stage.ok("--no-start", "--driver", "pwm")
+    assert txt.read_text() == original
+
+
+def test_a_long_ring_gets_a_bigger_spidev_buffer(stage: Stage) -> None:
+    boot_stage(stage, "pi3b-plus-bookworm")
+    cmdline = stage.path("boot/firmware/cmdline.txt")
+    original = cmdline.read_text()
+    stage.path("etc/breathring").mkdir(parents=True)
+    stage.path(CONFIG).write_text('[ring]\npixels = 300\ndriver = "spi"\n')
+    stage.ok("--no-start")
+    text = cmdline.read_text()
+    assert text == original.rstrip("\n") + " spidev.bufsiz=65536\n"
+    assert len(text.splitlines()) == 1  # cmdline.txt must stay one line
+    stage.ok("--no-start")
+    assert cmdline.read_text() == text
+
+
+def test_a_short_ring_keeps_cmdline_txt(stage: Stage) -> None:
+    boot_stage(stage, "pi3b-plus-bookworm")
+    cmdline = stage.path("boot/firmware/cmdline.txt")
+    original = cmdline.read_text()
+    stage.ok("--no-start")  # the default config: 24 pixels
+    assert cmdline.read_text() == original
+
+
+def test_uninstall_takes_the_spi_lines_out_again(stage: Stage) -> None:
+    txt = boot_stage(stage, "zero2w-bookworm")
+    original = txt.read_text()
+    stage.ok("--no-start")
+    assert txt.read_text() != original
+    stage.ok("--uninstall")
+    assert txt.read_text() == original
+
+
+# --- never half-way; companions; purge -------------------------------------------------------
+
+
+def test_a_missing_companion_unit_is_reported_and_the_install_finishes(stage: Stage) -> None:
+    missing = [
+        u
+        for u in ("breathring-web.service", "breathring-mqtt.service")
+        if not (ROOT / "systemd" / u).exists()
+    ]
+    if not missing:
+        pytest.skip("both companion units exist in this checkout")
+    flag = "--web" if missing[0] == "breathring-web.service" else "--mqtt"
+    result = stage.run(flag)
+    assert result.returncode == 0, result.stderr
+    assert f"has no systemd/{missing[0]}" in result.stdout
+    assert "Installed, but the service cannot work fully yet" in result.stdout
+    assert stage.path(UNIT).is_file()
+    assert "would run: systemctl restart breathring.service" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("flag", "unit"), [("--web", "breathring-web.service"), ("--mqtt", "breathring-mqtt.service")]
+)
+def test_companion_units_are_installed_enabled_and_removed(
+    stage: Stage, tmp_path: Path, flag: str, unit: str
+) -> None:
+    # A copy of the installer beside a stand-in companion unit (the real one may not exist yet).
+    systemd_dir = tmp_path / "systemd"
+    systemd_dir.mkdir()
+    for name in ("install.sh", "breathring.service", "breathring-root.service"):
+        shutil.copy(ROOT / "systemd" / name, systemd_dir / name)
+    companion = "[Unit]\nDescription=stand-in\n[Service]\nExecStart=/bin/true\n"
+    (systemd_dir / unit).write_text(companion)
+    argv = [
+        str(BASH),
+        str(systemd_dir / "install.sh"),
+        "--prefix",
+        str(stage.prefix),
+        "--source",
+        str(stage.source),
+        flag,
+    ]
+    env = {
+        "PATH": f"{stage.stubs}:/usr/bin:/bin",
+        "STUB_LOG": str(stage.log),
+        "STUB_DIR": str(stage.stubs),
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+    }
+    result = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert stage.path(f"etc/systemd/system/{unit}").read_text() == companion
+    assert f"would run: systemctl enable breathring.service {unit}" in result.stdout
+    assert f"would run: systemctl restart breathring.service {unit}" in result.stdout
+    result = subprocess.run(
+        [*argv[:-1], "--uninstall"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert not stage.path(f"etc/systemd/system/{unit}").exists()
+    assert f"would run: systemctl disable --now {unit}" in result.stdout
+
+
+def test_uninstall_removes_the_user_it_created(stage: Stage) -> None:
+    stage.ok("--no-start")
+    out = stage.ok("--uninstall")
+    assert "would run: userdel breathring" in out
+
+
+def test_uninstall_purge_removes_config_and_state(stage: Stage) -> None:
+    stage.ok("--no-start")
+    stage.path("var/lib/breathring").mkdir(parents=True)
+    (stage.path("var/lib/breathring") / "state.json").write_text("{}")
+    out = stage.ok("--uninstall", "--purge")
+    assert not stage.path("etc/breathring").exists()
+    assert not stage.path("var/lib/breathring").exists()
+    assert "(--purge)" in out
+
+
+def test_purge_needs_uninstall(stage: Stage) -> None:
+    result = stage.run("--purge")
+    assert result.returncode == EXIT_USAGE
+    assert "--purge goes with --uninstall" in result.stderr
+
+
+def test_web_installs_its_extra_and_a_private_token_once(stage: Stage) -> None:
+    stage.ok("--web", "--no-start")
+    pips = [c for c in stage.calls() if c.startswith("pip ")]
+    assert pips == [f"pip install --disable-pip-version-check --upgrade {stage.source}[spi,web]"]
+    token_file = stage.path("etc/breathring/web.token")
+    token = token_file.read_text()
+    assert len(token) == 64 and int(token, 16) >= 0  # 32 random bytes as hex, one line
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o640
+    # A second run keeps the token phones already hold.
+    out = stage.ok("--web", "--no-start")
+    assert token_file.read_text() == token
+    assert "keeping the web token /etc/breathring/web.token" in out
+
+
+def test_mqtt_installs_its_extra(stage: Stage) -> None:
+    stage.ok("--mqtt", "--no-start")
+    pips = [c for c in stage.calls() if c.startswith("pip ")]
+    assert pips == [f"pip install --disable-pip-version-check --upgrade {stage.source}[spi,mqtt]"]
+    assert not stage.path("etc/breathring/web.token").exists()

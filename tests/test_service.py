@@ -10,13 +10,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from mock_hw import RecordingAudio, make_bench
 
 from breathring.clock import FakeClock
 from breathring.config import Config, parse_config
 from breathring.control_socket import ControlRequest, Request
-from breathring.hw.mock import MockAudio, MockButton, MockRing
 from breathring.hw.ring import channel_offsets
-from breathring.hw.selection import Hardware
 from breathring.service import Service
 from breathring.simulate import SimOptions, parse_at, simulate
 from breathring.state import StateStore
@@ -28,17 +27,17 @@ def make(cfg: Config | None = None, at="12:10", order="GRB", tmp_path=None, sync
     cfg = cfg or Config()
     h, m = map(int, at.split(":"))
     clock = FakeClock(datetime(2026, 1, 15, h, m, tzinfo=UTC), synced=synced)
-    hw = Hardware(MockRing(cfg.ring.pixels, order), MockButton(clock), MockAudio(clock), "mock")
+    hw = make_bench(cfg, clock, order=order)
 
     def wait(timeout: float):
         try:
-            return hw.button.events.get_nowait()
+            return hw.events.get_nowait()
         except queue.Empty:
             clock.advance(timeout)
             return None
 
     store = StateStore(Path(tmp_path)) if tmp_path else None
-    service = Service(cfg, hw, clock, state=store, wait=wait)
+    service = Service(cfg, hw.hardware, clock, state=store, wait=wait)
     service.start()
     return service, clock, hw
 
@@ -218,8 +217,8 @@ def test_start_custom_is_refused_unless_configured():
     assert reply["ok"] and reply["pattern"] == "custom"
 
 
-class GuideAudio(MockAudio):
-    """MockAudio that also records which guide tones were prepared ahead."""
+class GuideAudio(RecordingAudio):
+    """RecordingAudio that also records which guide tones were prepared ahead."""
 
     def __init__(self, clock):
         super().__init__(clock)
@@ -232,7 +231,7 @@ class GuideAudio(MockAudio):
 def test_guide_tones_play_per_phase_and_are_prepared_ahead():
     cfg = parse_config('[audio]\nguide_tone = true\n[session]\npattern = "box"\nbreaths = 1\n')
     service, clock, hw = make(cfg)
-    hw.audio = GuideAudio(clock)
+    hw.audio = hw.hardware.audio = GuideAudio(clock)
     hw.button.press()
     run_for(service, clock, 25)
     guides = [(c, round(s, 6)) for c, _, s in hw.audio.played if c.startswith("guide:")]
@@ -256,3 +255,39 @@ def test_ring_write_errors_are_logged_without_a_traceback(caplog):
     records = [r for r in caplog.records if "ring failed" in r.getMessage()]
     assert len(records) == 1 and records[0].exc_info is None
     assert "injected ring write failure" in records[0].getMessage()
+
+
+def test_an_unsynchronised_clock_is_said_in_status_and_logged_once(caplog):
+    caplog.set_level(logging.INFO, "breathring.service")
+    service, clock, hw = make(at="09:50", synced=False)
+    run_for(service, clock, 1800)  # 10:00 passes: no pulse, and why is said
+    assert hw.ring.writes == 1  # only the clear at start
+    status = control(service, cmd="status")
+    assert status["clock_synchronized"] is False and status["clock_trusted"] is False
+    assert status["clock_reason"] == (
+        "no network time yet and no RTC; the time is what fake-hwclock (if any) restored; "
+        "hourly pulses wait until it is synchronised: connect the network, or set "
+        'reminder.trust_clock = "always" to trust the restored time'
+    )
+    lines = [r.getMessage() for r in caplog.records if "clock" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].startswith("the clock is not synchronised: no network")
+    assert [r.levelname for r in caplog.records if "clock" in r.getMessage()] == ["WARNING"]
+    clock.set_synced(True)
+    run_for(service, clock, 60)
+    lines = [r.getMessage() for r in caplog.records if "clock" in r.getMessage()]
+    assert lines[1:] == ["the clock is synchronised; hourly pulses follow it"]
+    status = control(service, cmd="status")
+    assert status["clock_synchronized"] is True and status["clock_reason"] is None
+
+
+def test_trust_clock_always_pulses_on_the_restored_time():
+    cfg = parse_config('[reminder]\ntrust_clock = "always"\n')
+    service, clock, hw = make(cfg, at="09:50", synced=False)
+    clock.rtc = True
+    run_for(service, clock, 700)  # past 10:00
+    assert hw.ring.writes > 1000  # the 10:00 pulse was drawn
+    status = control(service, cmd="status")
+    assert status["clock_synchronized"] is False and status["clock_trusted"] is True
+    assert status["clock_reason"] == (
+        'an RTC restored the time at boot; trusted (reminder.trust_clock = "always")'
+    )

@@ -39,7 +39,7 @@ class Device:
             RUNTIME_DIRECTORY=str(self.run_dir),
             STATE_DIRECTORY=str(self.state),
             BREATHRING_CONFIG=str(self.config),
-            BREATHRING_MOCK_TRACE=str(self.trace),
+            BREATHRING_TEST_TRACE=str(self.trace),
             JOURNAL_STREAM="1:1",
         )
         self.env.pop("NOTIFY_SOCKET", None)
@@ -47,7 +47,7 @@ class Device:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "breathring.cli", "run", "--hardware", "mock"],
+            [sys.executable, str(ROOT / "tests" / "traced_run.py"), "run", "--hardware", "mock"],
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

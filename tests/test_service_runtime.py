@@ -11,13 +11,13 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from mock_hw import make_bench
+
 from breathring.clock import FakeClock
 from breathring.config import Config, parse_config
 from breathring.control_socket import ControlRequest, Request
 from breathring.history import History
 from breathring.history_recorder import HistoryWorker
-from breathring.hw.mock import MockAudio, MockButton, MockRing
-from breathring.hw.selection import Hardware
 from breathring.service import Service
 from breathring.settings import Settings, SettingsFile
 from breathring.status_feed import Watcher
@@ -31,11 +31,11 @@ SESSION_S = 6.5
 def make(tmp_path: Path, config: str = SHORT, at=(2026, 3, 10, 12, 10)):
     cfg = parse_config(config)
     clock = FakeClock(datetime(*at, tzinfo=BERLIN))
-    hw = Hardware(MockRing(cfg.ring.pixels), MockButton(clock), MockAudio(clock), "mock")
+    hw = make_bench(cfg, clock)
 
     def wait(timeout: float):
         try:
-            return hw.button.events.get_nowait()
+            return hw.events.get_nowait()
         except queue.Empty:
             clock.advance(timeout)
             return None
@@ -43,7 +43,9 @@ def make(tmp_path: Path, config: str = SHORT, at=(2026, 3, 10, 12, 10)):
     settings = Settings(cfg, SettingsFile(tmp_path))
     settings.load()
     history = HistoryWorker(lambda: History.open(tmp_path / "history.sqlite3"))
-    service = Service(settings.cfg, hw, clock, wait=wait, settings=settings, history=history)
+    service = Service(
+        settings.cfg, hw.hardware, clock, wait=wait, settings=settings, history=history
+    )
     service.start()
     return service, clock, hw
 
@@ -154,6 +156,8 @@ def test_status_always_has_every_protocol_key(tmp_path):
         "next_pattern",
         "reminders",
         "clock_synchronized",
+        "clock_trusted",
+        "clock_reason",
         "next_pulse",
         "elapsed",
         "remaining",

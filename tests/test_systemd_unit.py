@@ -130,6 +130,17 @@ def test_service_lifecycle(path: Path) -> None:
     assert one(unit, "Install", "WantedBy") == "multi-user.target"
 
 
+#: Every unit we ship: the LED service's two variants and the web / MQTT companions (when present).
+ALL_UNITS = sorted(UNIT_DIR.glob("*.service"))
+RELOAD = "/bin/kill -HUP $MAINPID"
+
+
+@pytest.mark.parametrize("path", ALL_UNITS, ids=lambda p: p.name)
+def test_every_unit_reloads_with_sighup(path: Path) -> None:
+    """`systemctl reload` must work (issue 10, bug 13): SIGHUP to the main process."""
+    assert one(parse_unit(path), "Service", "ExecReload") == RELOAD
+
+
 @pytest.mark.parametrize("path", VARIANTS, ids=lambda p: p.name)
 def test_restart_policy_for_exit_codes(path: Path) -> None:
     """78 (bad config) is final; 69 (hardware unavailable) is retried, but not forever."""
@@ -267,6 +278,10 @@ def _fake_root(tmp_path: Path, unit: Path, with_exec: bool) -> Path:
         exe.parent.mkdir(parents=True)
         exe.write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
         exe.chmod(0o755)
+        kill = root / "bin" / "kill"  # ExecReload's command, as on every Debian system
+        kill.parent.mkdir(parents=True)
+        kill.write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
+        kill.chmod(0o755)
     return root
 
 

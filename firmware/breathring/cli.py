@@ -182,6 +182,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser(
+        "boot-config",
+        help="check (or --fix) the Pi's boot files for the ring's SPI timing",
+        description="Names what /boot/firmware/config.txt and cmdline.txt lack for the ring "
+        "on SPI (core_freq for the model, dtparam=spi=on, spidev.bufsiz for long rings); "
+        "--fix writes it (a backup first, idempotent) and says a reboot is due. "
+        "Exit 0 all set or fixed, 1 something missing, 69 not a Pi / no such file.",
+    )
+    _add_config(p)
+    from .hw.boot_config import add_arguments as add_boot_config_arguments
+
+    add_boot_config_arguments(p)
+
+    p = sub.add_parser(
         "bench",
         help="benchmarks against the Adafruit LED Animation peer (source checkout, no Pi)",
         description="Run the benchmarks in benchmarks/ and write docs/benchmarks.md "
@@ -394,6 +407,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         hardware.close()
 
 
+def cmd_boot_config(args: argparse.Namespace) -> int:
+    from .hw.boot_config import run as run_boot_config
+
+    return run_boot_config(args, _load(args).ring)
+
+
 def cmd_client(args: argparse.Namespace) -> int:
     import json
 
@@ -588,6 +607,7 @@ COMMANDS = {
     "bench": cmd_bench,
     "web": _cmd_web,
     "mqtt": _cmd_mqtt,
+    "boot-config": cmd_boot_config,
 }
 
 

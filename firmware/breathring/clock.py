@@ -41,6 +41,10 @@ class Clock(Protocol):
         """True once the wall clock is known to be right (NTP has synchronised it)."""
         ...
 
+    def has_rtc(self) -> bool:
+        """Whether a real-time clock keeps the time while the power is off."""
+        ...
+
 
 @dataclass(frozen=True)
 class Now:
@@ -128,6 +132,9 @@ class SystemClock:
     def monotonic(self) -> float:
         return time.monotonic()
 
+    def has_rtc(self) -> bool:
+        return rtc_present()
+
     def wall(self) -> datetime:
         if self._tz is not None:
             return datetime.now(self._tz)
@@ -158,9 +165,14 @@ class FakeClock:
         self._utc = wall.astimezone(UTC)
         self._mono = mono
         self.synced = synced
+        #: What has_rtc() answers (most Pis have no RTC).
+        self.rtc = False
 
     def synchronized(self) -> bool:
         return self.synced
+
+    def has_rtc(self) -> bool:
+        return self.rtc
 
     def set_synced(self, synced: bool) -> None:
         """Say whether the wall clock counts as synchronised (as NTP would)."""
@@ -193,3 +205,53 @@ class FakeClock:
     def jump_wall(self, delta: timedelta) -> None:
         """Move the wall clock by `delta` (either way); monotonic time stays."""
         self._utc += delta
+
+
+# ------------------------------------------------------------------- trusting the wall clock
+
+#: reminder.trust_clock values: wait for synchronisation, or trust the restored time.
+TRUST_SYNC = "sync"
+TRUST_ALWAYS = "always"
+#: A real-time clock module registers here (most Pis have none; the Pi 5 has one).
+RTC_PATH = Path("/sys/class/rtc/rtc0")
+
+
+def rtc_present(path: Path = RTC_PATH) -> bool:
+    """Whether the kernel knows a real-time clock (RTC) on this machine."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class ClockTrust:
+    """Whether the wall clock may pace the hourly pulse, and why (for status, check, the log)."""
+
+    synchronized: bool
+    trusted: bool
+    reason: str
+
+    def log_line(self) -> str:
+        if self.synchronized:
+            return "the clock is synchronised; hourly pulses follow it"
+        return f"the clock is not synchronised: {self.reason}"
+
+
+def clock_trust(synchronized: bool, policy: str, rtc: bool) -> ClockTrust:
+    """Decide from the facts and reminder.trust_clock; pure."""
+    if synchronized:
+        return ClockTrust(True, True, "")
+    source = (
+        "an RTC restored the time at boot"
+        if rtc
+        else "no network time yet and no RTC; the time is what fake-hwclock (if any) restored"
+    )
+    if policy == TRUST_ALWAYS:
+        return ClockTrust(False, True, f'{source}; trusted (reminder.trust_clock = "always")')
+    return ClockTrust(
+        False,
+        False,
+        f"{source}; hourly pulses wait until it is synchronised: connect the network, or set "
+        'reminder.trust_clock = "always" to trust the restored time',
+    )

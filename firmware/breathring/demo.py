@@ -3,6 +3,11 @@
 A session starts at once. Keys: space = press, d = double press,
 h = hold (reminders on/off), q or Ctrl-C = quit (the terminal is restored).
 When stdout is not a terminal, plain text lines describe what happens.
+
+The keys do what a hand does: they drive the button's mock pin under the real
+GpioButton (gpiozero's MockFactory), whose edges go through the same gesture
+decoder as on the device; every frame goes through the real NeoPixelRing and
+the neopixel library into a captured transmit, and that is what is drawn.
 """
 
 from __future__ import annotations
@@ -15,14 +20,21 @@ import tty
 from contextlib import contextmanager
 from typing import TextIO
 
-from .clock import SystemClock, read
+from .clock import Clock, SystemClock, read
 from .config import Config
 from .engine import Engine
 from .exitcodes import EXIT_OK
-from .gestures import DOUBLE, HOLD, PRESS
+from .gestures import DOUBLE, HOLD, PRESS, GestureDecoder
+from .hw.mock import WireCapture, mock_button, mock_ring
 from .hw.terminal import CSI, TerminalRing
 
 KEYS = {" ": PRESS, "d": DOUBLE, "h": HOLD}
+#: The mock pin the keys drive when the config has no button (button.pin = "none").
+DEMO_PIN = "GPIO17"
+#: A double press as a hand makes it: down, up, down, up (seconds from the key).
+DOUBLE_EDGES = ((0.0, True), (0.05, False), (0.1, True), (0.15, False))
+#: A hold lasts this much longer than button.hold_seconds.
+HOLD_MARGIN_S = 0.2
 QUIT_KEYS = {"q", "Q", "\x03", "\x1b"}
 #: While idle, wake this often to notice keys and the end of `--seconds`.
 IDLE_WAIT_S = 0.25
@@ -73,26 +85,104 @@ def caption(phase: str, breath: int, breaths: int, reminders: bool) -> str:
     return text
 
 
+class Hand:
+    """Turns keys into edges on the button's mock pin, in real time, and edges into gestures."""
+
+    def __init__(self, cfg: Config, clock: Clock) -> None:
+        pin = cfg.button.pin if cfg.button.pin != "none" else DEMO_PIN
+        self.clock = clock
+        self.button, self.pins = mock_button(pin, cfg.button.bounce_seconds, clock)
+        self.decoder = GestureDecoder(
+            cfg.button.hold_seconds, cfg.button.double_seconds, cfg.button.bounce_seconds
+        )
+        self.hold_edges = ((0.0, True), (cfg.button.hold_seconds + HOLD_MARGIN_S, False))
+        self._script: list[tuple[float, bool]] = []
+
+    def key(self, gesture: str) -> None:
+        """Start the edges of `gesture` on the pin (the first one at once)."""
+        now = self.clock.monotonic()
+        edges = {PRESS: ((0.0, True), (0.0, False)), DOUBLE: DOUBLE_EDGES}.get(
+            gesture, self.hold_edges
+        )
+        edges_due = [(now + at, down) for at, down in edges]
+        self._script = sorted(self._script + edges_due, key=lambda edge: edge[0])
+
+    def next_due(self) -> float | None:
+        """When the next edge or hold decision is due (monotonic), if any."""
+        dues = [t for t, _ in self._script[:1]]
+        deadline = self.decoder.next_deadline()
+        return min(dues + ([deadline] if deadline is not None else []), default=None)
+
+    def gestures(self) -> list[str]:
+        """Drive the edges that are due, decode what the button saw, return the gestures."""
+        now = self.clock.monotonic()
+        while self._script and self._script[0][0] <= now:
+            _, down = self._script.pop(0)
+            (self.pins.press if down else self.pins.release)()
+        out: list[str] = []
+        while not self.button.events.empty():
+            out += self.decoder.feed(self.button.events.get_nowait())
+        return out + self.decoder.poll(now)
+
+    def close(self) -> None:
+        self.button.close()
+
+
+class WiredTerminal:
+    """The real NeoPixelRing into a captured transmit, drawn on the terminal ring."""
+
+    def __init__(self, cfg: Config, screen: TerminalRing) -> None:
+        self.screen = screen
+        self.wire = WireCapture(cfg.ring.order, keep=1)
+        self.device = mock_ring(cfg.ring.pixels, cfg.ring.order, self.wire)
+        self.pixels = screen.pixels
+        self.out = screen.out
+
+    @property
+    def caption(self) -> str:
+        return self.screen.caption
+
+    @caption.setter
+    def caption(self, text: str) -> None:
+        self.screen.caption = text
+
+    def show(self, rgb: bytes) -> None:
+        self.device.show(rgb)
+        last = self.wire.last
+        self.screen.show(self.wire.rgb(last) if last is not None else bytes(rgb))
+
+    def clear(self) -> None:
+        self.show(bytes(3 * self.pixels))
+
+
 def run_demo(cfg: Config, seconds: float | None = None, out: TextIO | None = None) -> int:
     """Run until q (or `seconds`); returns the exit code."""
     out = out or sys.stdout
     interactive = out.isatty() and sys.stdin.isatty()
     clock = SystemClock()
     engine = Engine(cfg)
-    ring = TerminalRing(cfg.ring.pixels, out, cfg.ring.start_pixel)
+    ring = WiredTerminal(cfg, TerminalRing(cfg.ring.pixels, out, cfg.ring.start_pixel))
+    hand = Hand(cfg, clock)
     start = clock.monotonic()
-    engine.gesture(PRESS, read(clock))
-    if interactive:
-        with _raw_terminal(sys.stdin.fileno()):
-            _loop(engine, ring, clock, start, seconds, sys.stdin.fileno())
-    else:
-        _loop(engine, ring, clock, start, seconds, None)
+    try:
+        hand.key(PRESS)
+        for gesture in hand.gestures():
+            engine.gesture(gesture, read(clock))
+        if interactive:
+            with _raw_terminal(sys.stdin.fileno()):
+                _loop(engine, ring, hand, clock, start, seconds, sys.stdin.fileno())
+        else:
+            _loop(engine, ring, hand, clock, start, seconds, None)
+    finally:
+        hand.close()
+        ring.device.close()
     return EXIT_OK
 
 
 def _loop(
     engine: Engine,
-    ring: TerminalRing,
+    ring: WiredTerminal,
+    hand: Hand,
     clock: SystemClock,
     start: float,
     seconds: float | None,
@@ -105,6 +195,10 @@ def _loop(
     try:
         while seconds is None or clock.monotonic() - start < seconds:
             now = read(clock)
+            for gesture in hand.gestures():
+                engine.gesture(gesture, now)
+                last_line = ""
+                next_frame = now.mono
             if engine.active:
                 rendered = engine.render(now)
                 tick = rendered.tick
@@ -133,6 +227,9 @@ def _loop(
                     ring.show(bytes(3 * ring.pixels))
                     last_line = "idle"
                 timeout = IDLE_WAIT_S
+            due = hand.next_due()
+            if due is not None:
+                timeout = min(timeout, due - clock.monotonic())
             if fd is None:
                 _wait(clock, timeout)
                 continue
@@ -140,9 +237,7 @@ def _loop(
             if key in QUIT_KEYS:
                 return
             if key in KEYS:
-                engine.gesture(KEYS[key], read(clock))
-                last_line = ""
-                next_frame = clock.monotonic()
+                hand.key(KEYS[key])
     except KeyboardInterrupt:
         return
     finally:

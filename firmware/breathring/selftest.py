@@ -18,10 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
-from .clock import Clock
+from .clock import Clock, clock_trust
 from .config import Config
+from .config.values import NO_BUTTON, NO_RING
 from .exitcodes import EXIT_FAILURE, EXIT_OK
 from .gestures import ButtonEvent, GestureDecoder
+from .hw.boot_config import check_spi_timing
 from .hw.selection import Hardware
 from .sounds import CUE_NAMES
 
@@ -162,6 +164,21 @@ def check_button(
     return results
 
 
+def check_boot_and_clock(cfg: Config, hw: Hardware, clock: Clock) -> list[Result]:
+    """SPI timing in the boot files (a ring on SPI), and whether pulses can follow the clock."""
+    results = []
+    spi = check_spi_timing(hw.model, cfg.ring)
+    if spi is not None:
+        results.append(Result("spi timing", *spi))
+    trust = clock_trust(clock.synchronized(), cfg.reminder.trust_clock, clock.has_rtc())
+    if trust.synchronized:
+        results.append(Result("clock", True, "synchronised"))
+    else:
+        pulses_wait = cfg.reminder.enabled and not trust.trusted
+        results.append(Result("clock", not pulses_wait, f"not synchronised: {trust.reason}"))
+    return results
+
+
 def run_check(
     cfg: Config, hw: Hardware, clock: Clock, out: TextIO, button_timeout: float = BUTTON_WAIT_S
 ) -> int:
@@ -169,10 +186,17 @@ def run_check(
     mock = hw.kind == "mock"
     print(f"breathring check on {hw.model or hw.kind} hardware", file=out)
     print(f"  ring: {cfg.ring.pixels} pixels, red, green, blue in turn…", file=out, flush=True)
-    results = [check_ring(hw, cfg.ring.pixels, 0.0 if mock else PIXEL_STEP_S)]
+    if cfg.ring.driver == NO_RING:
+        results = [Result("ring", True, 'not wired (ring.driver = "none"): skipped')]
+    else:
+        results = [check_ring(hw, cfg.ring.pixels, 0.0 if mock else PIXEL_STEP_S)]
     print("  audio: every cue once…", file=out, flush=True)
     results.append(check_audio(hw, cfg.audio.volume, 0.0 if mock else CUE_GAP_S))
-    results += check_button(hw, cfg, clock, out, button_timeout)
+    if cfg.button.pin == NO_BUTTON:
+        results.append(Result("button", True, 'not wired (button.pin = "none"): skipped'))
+    else:
+        results += check_button(hw, cfg, clock, out, button_timeout)
+    results += check_boot_and_clock(cfg, hw, clock)
     width = max(len(r.item) for r in results)
     print("", file=out)
     for r in results:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .clock import Clock, Now, SystemClock, read
+from .clock import Clock, ClockTrust, Now, SystemClock, clock_trust, read
 from .config import Config, ConfigError, config_path_from, load_config, session_pattern
 from .control_socket import (
     ControlError,
@@ -186,6 +186,7 @@ class Service:
         self._ring_failed = False
         self._last_wire: bytes | None = None
         self._status = ""
+        self._clock_trust: ClockTrust | None = None
         self.frames = 0
         #: Watchers of the `watch` stream; history rows written off the loop.
         self.feed = StatusFeed()
@@ -214,6 +215,25 @@ class Service:
             "on" if self.engine.controller.reminders_enabled else "off",
         )
         self._update_status(read(self.clock))
+        self.clock_trust()
+
+    def clock_trust(self, synced: bool | None = None) -> ClockTrust:
+        """Whether the wall clock may pace the pulses; one log line at start and on each change.
+
+        `synced` saves asking the clock again.
+        """
+        if synced is None:
+            synced = self.clock.synchronized()
+        trust = clock_trust(synced, self.cfg.reminder.trust_clock, self.clock.has_rtc())
+        previous = self._clock_trust
+        if previous is None or (previous.synchronized, previous.trusted) != (
+            trust.synchronized,
+            trust.trusted,
+        ):
+            level = logging.INFO if trust.trusted else logging.WARNING
+            log.log(level, trust.log_line())
+        self._clock_trust = trust
+        return trust
 
     def request_stop(self, signum: int = signal.SIGTERM) -> None:
         """Safe from a signal handler: the loop picks it up at once."""
@@ -447,13 +467,14 @@ class Service:
     def _check_reminder(self, now: Now) -> bool:
         was_active = self.engine.active
         try:
-            changed = self.engine.check_reminder(now, self.clock.synchronized())
+            trust = self.clock_trust()
+            self._synced = trust.synchronized
+            changed = self.engine.check_reminder(now, trust.trusted)
         except Exception:
             self.report("reminder", now.mono, "checking the reminder schedule failed")
             changed = False
         if changed:
             self._save()
-        self._synced = self.clock.synchronized()
         try:
             wait = self.engine.seconds_to_next_check(now)
         except Exception:  # e.g. a wall clock near year 9999: look again later, never crash
@@ -496,7 +517,10 @@ class Service:
                 ).isoformat(timespec="minutes")
             except Exception:  # e.g. a wall clock near year 9999: no next pulse to tell
                 out["next_pulse"] = None
-        out["clock_synchronized"] = self.clock.synchronized() if synced is None else synced
+        trust = self.clock_trust(synced)
+        out["clock_synchronized"] = trust.synchronized
+        out["clock_trusted"] = trust.trusted
+        out["clock_reason"] = trust.reason or None
         out["hardware"] = self.hw.kind
         return out
 

@@ -52,6 +52,7 @@ RESTART_REASONS: dict[str, str] = {
     "ring.pin": "the ring's data pin is claimed when the service starts",
     "ring.driver": "the LED driver is chosen when the service starts",
     "button.pin": "the button's pin is claimed when the service starts",
+    "button.pi_revision": "the button's pin factory is made when the service starts",
     "audio.driver": "the sound device is opened when the service starts",
     "audio.device": "the sound device is opened when the service starts",
     "audio.cues_dir": "the cue sounds are loaded when the service starts",

@@ -1,215 +1,39 @@
-"""The mocks (MockRing, MockButton, MockAudio) and hardware selection."""
+"""`--hardware mock` (real classes over a mock bus and pin), per-part hardware, selection."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pytest
 
 from breathring.clock import FakeClock
-from breathring.gestures import DOUBLE, HOLD, PRESS, ButtonEvent, GestureDecoder
+from breathring.config import Config, parse_config
+from breathring.gestures import DOUBLE, HOLD, PRESS, GestureDecoder
 from breathring.hw import Audio, Button, HardwareUnavailable, Ring
-from breathring.hw.mock import MockAudio, MockButton, MockRing
-from breathring.hw.selection import NOT_A_PI, Hardware, detect_pi, open_hardware
+from breathring.hw.audio import PygameAudio, SilentAudio
+from breathring.hw.button import GpioButton, NoButton
+from breathring.hw.mock import WireCapture, mock_button, mock_ring
+from breathring.hw.ring import NeoPixelRing, NoRing
+from breathring.hw.selection import detect_pi, open_hardware
+
+#: R, G, B of pixel i are 10i+1, 10i+2, 10i+3.
+FRAME3 = bytes([1, 2, 3, 11, 12, 13, 21, 22, 23])
+PI4 = b"Raspberry Pi 4 Model B Rev 1.5\x00"
+LOG = logging.getLogger("test.hw")
+#: Exit codes, written down: hardware unavailable, bad configuration.
+EX_UNAVAILABLE = 69
+EX_CONFIG = 78
 
 
 @pytest.fixture
 def clock():
-    return FakeClock(datetime(2024, 5, 1, 12, 0, tzinfo=UTC), mono=50.0)
+    return FakeClock(datetime(2026, 1, 15, 12, 0, tzinfo=UTC))
 
 
-# ---- MockRing -------------------------------------------------------------------------
-
-
-def test_mock_ring_records_wire_frames_in_its_colour_order():
-    ring = MockRing(2, "GRB")
-    ring.show(bytes([1, 2, 3, 4, 5, 6]))
-    assert ring.frames == [bytes([2, 1, 3, 5, 4, 6])]
-    assert ring.last == [(1, 2, 3), (4, 5, 6)]
-    assert ring.writes == 1
-    assert ring.lit == 2
-
-
-def test_mock_ring_rgbw_has_white_zero():
-    ring = MockRing(1, "rgbw")
-    ring.show(bytes([9, 9, 9]))
-    assert ring.frames[-1] == bytes([9, 9, 9, 0])
-
-
-def test_mock_ring_starts_dark_and_clear_and_close_go_dark():
-    ring = MockRing(3)
-    assert ring.last == [(0, 0, 0)] * 3 and ring.lit == 0
-    ring.show(bytes(range(9)))
-    ring.clear()
-    assert ring.lit == 0
-    ring.show(bytes(range(9)))
-    ring.close()
-    assert ring.closed and ring.lit == 0 and ring.writes == 4
-    ring.close()
-    with pytest.raises(OSError, match="closed"):
-        ring.show(bytes(9))
-
-
-def test_mock_ring_refuses_a_frame_of_the_wrong_length():
-    ring = MockRing(3)
-    with pytest.raises(ValueError, match="frame has 8 bytes; the ring needs 9"):
-        ring.show(bytes(8))
-    assert ring.writes == 0
-
-
-def test_mock_ring_fail_next_and_fail_every():
-    ring = MockRing(1, fail_every=3)
-    ring.fail_next(1)
-    with pytest.raises(OSError, match="injected"):
-        ring.show(bytes(3))  # attempt 1: fail_next
-    ring.show(bytes([1, 1, 1]))  # attempt 2
-    with pytest.raises(OSError, match="injected"):
-        ring.show(bytes([2, 2, 2]))  # attempt 3: every third
-    ring.show(bytes([3, 3, 3]))
-    assert ring.writes == 2 and ring.attempts == 4
-    assert ring.last == [(3, 3, 3)]
-    assert ring.frames == [bytes([1, 1, 1]), bytes([3, 3, 3])]
-
-
-def test_mock_ring_keeps_a_bounded_history_but_counts_everything():
-    ring = MockRing(1, keep=2)
-    for value in range(5):
-        ring.show(bytes([value, 0, 0]))
-    assert ring.writes == 5
-    assert ring.frames == [bytes([0, 3, 0]), bytes([0, 4, 0])]
-
-
-def test_mock_ring_validates_its_arguments():
-    with pytest.raises(ValueError, match=r"ring\.pixels = 0"):
-        MockRing(0)
-    with pytest.raises(ValueError, match="colour order 'RGBX'"):
-        MockRing(1, "RGBX")
-    with pytest.raises(ValueError, match="fail_every = 0"):
-        MockRing(1, fail_every=0)
-
-
-# ---- MockButton -----------------------------------------------------------------------
-
-
-def decode(button: MockButton, dec: GestureDecoder, until: float | None = None) -> list[str]:
-    out: list[str] = []
-    for event in button.drain():
-        out += dec.poll(event.mono) + dec.feed(event)
-    if until is not None:
-        out += dec.poll(until)
-    return out
-
-
-def test_mock_button_edges_use_the_callers_clock(clock):
-    button = MockButton(clock)
-    button.down()
-    clock.advance(0.3)
-    button.up()
-    assert button.drain() == [ButtonEvent("down", 50.0), ButtonEvent("up", 50.3)]
-
-
-def test_mock_button_gestures_decode(clock):
-    button = MockButton(clock)
-    dec = GestureDecoder()
-    button.press()
-    assert decode(button, dec) == [PRESS]
-    clock.advance(5)
-    button.double()
-    assert decode(button, dec) == [PRESS, DOUBLE]
-    clock.advance(5)
-    button.hold(2.5)
-    assert decode(button, dec) == [PRESS, HOLD]  # from the late up
-
-
-def test_mock_button_hold_in_real_order(clock):
-    button = MockButton(clock)
-    dec = GestureDecoder(hold_seconds=2.0)
-    button.down()
-    assert decode(button, dec) == [PRESS]
-    clock.advance(2.0)
-    assert dec.poll(clock.monotonic()) == [HOLD]
-    button.up()
-    assert decode(button, dec) == []
-
-
-def test_mock_button_double_stamps(clock):
-    button = MockButton(clock)
-    button.double()
-    assert [(e.kind, round(e.mono - 50.0, 3)) for e in button.drain()] == [
-        ("down", 0.0),
-        ("up", 0.05),
-        ("down", 0.1),
-        ("up", 0.15),
-    ]
-
-
-def test_mock_button_closed_refuses_presses(clock):
-    button = MockButton(clock)
-    button.close()
-    with pytest.raises(RuntimeError, match="closed"):
-        button.press()
-    with pytest.raises(ValueError, match="hold seconds = -1"):
-        MockButton(clock).hold(-1)
-
-
-# ---- MockAudio ------------------------------------------------------------------------
-
-
-def test_mock_audio_records_cues_and_guides(clock):
-    audio = MockAudio(clock)
-    audio.play("start", 0.6)
-    clock.advance(1.5)
-    audio.play_guide("inhale", 4.0, 0.3)
-    audio.stop()
-    assert audio.played == [("start", 50.0, 0.6), ("guide:inhale", 51.5, 4.0)]
-    assert audio.cues == ["start", "guide:inhale"]
-    assert audio.stops == 1
-    audio.close()
-    assert not audio.available
-
-
-def test_mock_audio_without_a_speaker_records_nothing(clock):
-    audio = MockAudio(clock, available=False)
-    audio.play("start", 1.0)
-    assert audio.played == [] and not audio.available
-    audio.available = True
-    audio.play("end", 1.0)
-    assert audio.cues == ["end"]
-
-
-def test_mocks_match_the_protocols(clock):
-    assert isinstance(MockRing(1), Ring)
-    assert isinstance(MockButton(clock), Button)
-    assert isinstance(MockAudio(clock), Audio)
-
-
-# ---- selection ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Ring:
-    pixels: int = 12
-    order: str = "RGB"
-    pin: str = "GPIO10"
-    driver: str = "spi"
-
-
-@dataclass(frozen=True)
-class _Button:
-    pin: str = "GPIO17"
-    hold_seconds: float = 2.0
-    bounce_seconds: float = 0.03
-
-
-@dataclass(frozen=True)
-class _Cfg:
-    """The few config fields selection reads (config.Config has the same names)."""
-
-    ring: _Ring = field(default_factory=_Ring)
-    button: _Button = field(default_factory=_Button)
-    audio: object = None
+@pytest.fixture
+def no_pi(tmp_path):
+    return tmp_path / "no-model"
 
 
 def model_file(tmp_path, text: bytes):
@@ -218,102 +42,270 @@ def model_file(tmp_path, text: bytes):
     return path
 
 
+# ---- the mock bus under the real NeoPixelRing ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("order", "wire"),
+    [
+        ("GRB", [2, 1, 3, 12, 11, 13, 22, 21, 23]),
+        ("RGB", [1, 2, 3, 11, 12, 13, 21, 22, 23]),
+        ("BRG", [3, 1, 2, 13, 11, 12, 23, 21, 22]),
+        ("GRBW", [2, 1, 3, 0, 12, 11, 13, 0, 22, 21, 23, 0]),
+    ],
+)
+def test_the_real_ring_transmits_into_the_capture_in_its_colour_order(order, wire):
+    capture = WireCapture(order)
+    ring = mock_ring(3, order, capture)
+    assert isinstance(ring, NeoPixelRing)
+    ring.show(FRAME3)
+    assert capture.last == bytes(wire)
+    assert capture.rgb(capture.last) == FRAME3
+    assert capture.writes == 1
+
+
+def test_the_capture_keeps_a_bounded_history_and_calls_its_listener():
+    heard: list[bytes] = []
+    capture = WireCapture("RGB", keep=2, listener=heard.append)
+    ring = mock_ring(1, "RGB", capture)
+    for value in (1, 2, 3):
+        ring.show(bytes([value, 0, 0]))
+    assert capture.frames == [bytes([2, 0, 0]), bytes([3, 0, 0])]
+    assert capture.writes == 3 and len(heard) == 3
+    ring.close()
+    assert capture.last == bytes(3) and ring.closed
+
+
+def test_a_failing_bus_is_an_oserror_from_the_ring():
+    class Broken(WireCapture):
+        def transmit(self, buffer):
+            raise OSError("bus gone")
+
+    ring = mock_ring(2, "GRB", Broken())
+    with pytest.raises(OSError, match="bus gone"):
+        ring.show(bytes(6))
+
+
+# ---- the mock pin under the real GpioButton ---------------------------------------------
+
+
+def test_driving_the_mock_pin_gives_stamped_edges_that_decode(clock):
+    button, pins = mock_button("GPIO17", 0.03, clock)
+    assert isinstance(button, GpioButton)
+    decoder = GestureDecoder(2.0, 0.4, 0.03)
+    got: list[str] = []
+
+    def feed() -> None:
+        while not button.events.empty():
+            got.extend(decoder.feed(button.events.get_nowait()))
+
+    pins.press()
+    assert button.is_pressed
+    clock.advance(0.05)
+    pins.release()
+    clock.advance(0.1)
+    pins.press()
+    clock.advance(0.05)
+    pins.release()
+    feed()
+    assert got == [PRESS, DOUBLE]
+    clock.advance(1.0)
+    pins.press()
+    feed()
+    clock.advance(2.5)
+    got.extend(decoder.poll(clock.monotonic()))
+    pins.release()
+    feed()
+    assert got == [PRESS, DOUBLE, PRESS, HOLD]
+    button.close()
+
+
+# ---- selection --------------------------------------------------------------------------
+
+
 def test_detect_pi_reads_the_device_tree_model(tmp_path):
-    pi = model_file(tmp_path, b"Raspberry Pi 4 Model B Rev 1.5\x00")
-    assert detect_pi(pi) == "Raspberry Pi 4 Model B Rev 1.5"
+    assert detect_pi(model_file(tmp_path, PI4)) == "Raspberry Pi 4 Model B Rev 1.5"
     other = tmp_path / "other"
     other.write_bytes(b"Pine64 RockPro64\x00")
     assert detect_pi(other) is None
     assert detect_pi(tmp_path / "missing") is None
 
 
-def test_auto_off_a_pi_is_mock_with_one_warning(tmp_path, clock, caplog):
-    log = logging.getLogger("test.select")
-    with caplog.at_level(logging.WARNING, logger="test.select"):
-        hw = open_hardware(_Cfg(), "auto", clock, log, model_path=tmp_path / "missing")
-    assert hw.kind == "mock" and hw.model is None
-    assert isinstance(hw.ring, MockRing) and hw.ring.pixels == 12 and hw.ring.order == "RGB"
-    assert isinstance(hw.button, MockButton) and isinstance(hw.audio, MockAudio)
+def test_mock_runs_the_real_classes_over_mock_buses(clock, tmp_path, caplog):
+    cfg = parse_config('[ring]\npixels = 3\norder = "RGB"\n')
+    pi = model_file(tmp_path, PI4)
+    with caplog.at_level(logging.WARNING):
+        hw = open_hardware(cfg, "mock", clock, LOG, model_path=pi)
+    try:
+        assert caplog.records == []  # mock never looks for a Pi
+        assert hw.kind == "mock" and hw.model is None
+        assert isinstance(hw.ring, NeoPixelRing) and isinstance(hw.button, GpioButton)
+        assert isinstance(hw.audio, PygameAudio)  # the real mixer, SDL's dummy driver
+        assert isinstance(hw.ring, Ring) and isinstance(hw.button, Button)
+        assert isinstance(hw.audio, Audio)
+        hw.ring.show(FRAME3)
+        assert hw.wire is not None and hw.wire.last == FRAME3
+        assert hw.pins is not None
+        hw.pins.press()
+        assert hw.button.events.get_nowait().kind == "down"
+    finally:
+        hw.close()
+    assert hw.wire.last == bytes(9)  # closed dark
+
+
+def test_auto_off_a_pi_is_mock_with_one_warning(no_pi, clock, caplog):
+    with caplog.at_level(logging.WARNING, logger="test.hw"):
+        hw = open_hardware(Config(), "auto", clock, LOG, model_path=no_pi)
+    hw.close()
+    assert hw.kind == "mock"
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "simulated hardware" in warnings[0].getMessage()
 
 
-def test_mock_mode_never_looks_for_a_pi(tmp_path, clock, caplog):
-    pi = model_file(tmp_path, b"Raspberry Pi 5 Model B Rev 1.0\x00")
-    with caplog.at_level(logging.WARNING):
-        hw = open_hardware(_Cfg(), "mock", clock, logging.getLogger("t"), model_path=pi)
-    assert hw.kind == "mock"
-    assert caplog.records == []
+def test_parts_left_out_by_the_config_are_not_opened(clock):
+    cfg = parse_config(
+        '[ring]\ndriver = "none"\n[button]\npin = "none"\n[audio]\nenabled = false\n'
+    )
+    hw = open_hardware(cfg, "mock", clock, LOG)
+    assert isinstance(hw.ring, NoRing) and hw.wire is None
+    assert isinstance(hw.button, NoButton) and hw.pins is None
+    assert isinstance(hw.audio, SilentAudio)
+    hw.ring.show(bytes(72))  # frames computed, nothing sent
+    with pytest.raises(ValueError, match="frame has 3 bytes"):
+        hw.ring.show(bytes(3))
+    assert hw.button.events.empty()
+    hw.close()
 
 
-def test_pi_mode_off_a_pi_names_the_fix(tmp_path, clock):
+def test_pi_off_a_pi_with_no_ring_needs_a_revision_for_the_button(no_pi, clock):
+    cfg = parse_config('[ring]\ndriver = "none"\n[audio]\nenabled = false\n')
     with pytest.raises(HardwareUnavailable) as info:
-        open_hardware(_Cfg(), "pi", clock, logging.getLogger("t"), model_path=tmp_path / "x")
-    assert str(info.value) == NOT_A_PI
-    assert "--hardware mock" in str(info.value)
+        open_hardware(cfg, "pi", clock, LOG, model_path=no_pi, env={})
+    message = str(info.value)
+    assert info.value.exit_code == EX_UNAVAILABLE and "\n" not in message
+    assert message.startswith(
+        "button.pin = GPIO17 needs a Raspberry Pi revision to map pin names, "
+        "and this is not a Raspberry Pi"
+    )
+    assert "BREATHRING_PI_REVISION=a02082" in message
+    assert 'button.pi_revision = "a02082"' in message
+
+
+def test_pi_off_a_pi_with_a_ring_names_the_fix(no_pi, clock):
+    with pytest.raises(HardwareUnavailable) as info:
+        open_hardware(Config(), "pi", clock, LOG, model_path=no_pi, env={})
+    assert "not a Raspberry Pi" in str(info.value)
+    assert "--hardware mock" in str(info.value) and 'ring.driver = "none"' in str(info.value)
+
+
+def test_pi_with_nothing_wired_but_audio_runs_anywhere(no_pi, clock):
+    cfg = parse_config('[ring]\ndriver = "none"\n[button]\npin = "none"\n[audio]\ndriver = "dummy"')
+    hw = open_hardware(cfg, "pi", clock, LOG, model_path=no_pi, env={})
+    assert hw.kind == "pi" and isinstance(hw.audio, PygameAudio) and hw.audio.available
+    hw.close()
+
+
+@pytest.mark.parametrize(
+    ("env", "config", "source"),
+    [
+        ({"BREATHRING_PI_REVISION": "zz"}, "", "BREATHRING_PI_REVISION = 'zz'"),
+        ({}, 'pi_revision = "ffff"', "button.pi_revision = 'ffff'"),
+    ],
+)
+def test_a_revision_gpiozero_does_not_know_is_a_config_error(no_pi, clock, env, config, source):
+    cfg = parse_config(f'[ring]\ndriver = "none"\n[button]\n{config}\n[audio]\nenabled = false\n')
+    with pytest.raises(HardwareUnavailable) as info:
+        open_hardware(cfg, "pi", clock, LOG, model_path=no_pi, env=env)
+    assert info.value.exit_code == EX_CONFIG
+    assert str(info.value).startswith(f"{source} is not a Raspberry Pi revision code")
+
+
+def test_the_lgpio_factory_maps_pins_with_the_revision_given(monkeypatch):
+    from gpiozero.pins import lgpio as gpiozero_lgpio
+
+    from breathring.hw.button import lgpio_factory
+
+    opened: list[int] = []
+    monkeypatch.setattr(gpiozero_lgpio.lgpio, "gpiochip_open", lambda chip: opened.append(chip))
+    monkeypatch.setattr(gpiozero_lgpio.lgpio, "gpiochip_close", lambda handle: None)
+    factory = lgpio_factory(0xC03114)
+    assert factory.board_info.revision == "c03114" and factory.board_info.model == "4B"
+    assert opened == [0]  # a Pi 4B: chip 0 (only a Pi 5 with /dev/gpiochip4 uses chip 4)
+    factory.close()
+
+
+def test_a_revision_given_reaches_the_button_off_a_pi(no_pi, clock, monkeypatch):
+    from gpiozero.pins.mock import MockFactory
+
+    from breathring.hw import button as button_module
+
+    given: list[int] = []
+
+    def factory(revision: int):
+        given.append(revision)
+        return MockFactory(revision=f"{revision:x}")
+
+    monkeypatch.setattr(button_module, "lgpio_factory", factory)
+    cfg = parse_config(
+        '[ring]\ndriver = "none"\n[button]\npi_revision = "c03114"\n[audio]\nenabled = false\n'
+    )
+    env = {"BREATHRING_PI_REVISION": "A02082"}  # the environment wins over the config
+    hw = open_hardware(cfg, "pi", clock, LOG, model_path=no_pi, env=env)
+    assert given == [0xA02082] and isinstance(hw.button, GpioButton)
+    hw.close()
+    hw = open_hardware(cfg, "pi", clock, LOG, model_path=no_pi, env={})
+    assert given == [0xA02082, 0xC03114]
+    hw.close()
+
+
+def test_without_a_gpio_chip_the_revision_path_says_so(no_pi, clock, monkeypatch):
+    from gpiozero.pins import lgpio as gpiozero_lgpio
+
+    def no_chip(chip):
+        raise gpiozero_lgpio.lgpio.error("can not open gpiochip")
+
+    monkeypatch.setattr(gpiozero_lgpio.lgpio, "gpiochip_open", no_chip)
+    cfg = parse_config('[ring]\ndriver = "none"\n[audio]\nenabled = false\n')
+    env = {"BREATHRING_PI_REVISION": "a02082"}
+    with pytest.raises(HardwareUnavailable) as info:
+        open_hardware(cfg, "pi", clock, LOG, model_path=no_pi, env=env)
+    assert info.value.exit_code == EX_UNAVAILABLE
+    assert str(info.value).startswith("cannot open /dev/gpiochip0 for the button: ")
+    assert "can not open gpiochip" in str(info.value)
 
 
 def test_unknown_mode_is_refused(clock):
     with pytest.raises(ValueError, match="--hardware 'gpu' is not one of auto, pi, mock"):
-        open_hardware(_Cfg(), "gpu", clock, logging.getLogger("t"))
+        open_hardware(Config(), "gpu", clock, LOG)
 
 
-def test_on_a_pi_a_failing_button_closes_the_ring(tmp_path, clock, monkeypatch):
-    from breathring.hw import button as button_module
-    from breathring.hw import ring as ring_module
-
-    rings: list[MockRing] = []
-
-    def fake_ring(pixels, order, pin, driver, model=None):
-        rings.append(MockRing(pixels, order))
-        return rings[-1]
-
-    def broken_button(*args, **kwargs):
-        raise HardwareUnavailable("cannot open button.pin = GPIO17: busy")
-
-    monkeypatch.setattr(ring_module, "NeoPixelRing", fake_ring)
-    monkeypatch.setattr(button_module, "GpioButton", broken_button)
-    pi = model_file(tmp_path, b"Raspberry Pi 3 Model B Rev 1.2\x00")
-    with pytest.raises(HardwareUnavailable, match="busy"):
-        open_hardware(_Cfg(), "auto", clock, logging.getLogger("t"), model_path=pi)
-    assert rings[0].closed
+# ---- the demo's keys drive the mock pin ---------------------------------------------------
 
 
-def test_hardware_close_reaches_every_part_even_if_one_fails(clock):
-    class Broken(MockAudio):
-        def close(self):
-            raise RuntimeError("boom")
+def test_demo_keys_are_edges_on_the_mock_pin_decoded_as_on_the_device(clock):
+    from breathring.demo import Hand
 
-    ring = MockRing(2)
-    ring.show(bytes([9] * 6))
-    button = MockButton(clock)
-    hw = Hardware(ring=ring, button=button, audio=Broken(clock), kind="mock")
-    hw.close()
-    assert button.closed and ring.closed and ring.lit == 0
+    hand = Hand(Config(), clock)
+    seen: list[str] = []
 
+    def run(seconds: float) -> None:
+        end = clock.monotonic() + seconds
+        while True:
+            seen.extend(hand.gestures())
+            due = hand.next_due()
+            if due is None or due > end:
+                break
+            clock.advance_to(due)
+        clock.advance_to(end)
 
-def test_on_a_pi_the_real_parts_are_built_from_the_config(tmp_path, clock, monkeypatch):
-    from breathring.hw import button as button_module
-    from breathring.hw import ring as ring_module
-
-    calls: dict[str, tuple] = {}
-
-    def fake_ring(pixels, order, pin, driver, model=None):
-        calls["ring"] = (pixels, order, pin, driver, model)
-        return MockRing(pixels, order)
-
-    def fake_button(pin, bounce_seconds, clock_):
-        calls["button"] = (pin, bounce_seconds, clock_)
-        return MockButton(clock_)
-
-    audio = MockAudio(clock)
-    audio_module = pytest.importorskip("breathring.hw.audio")
-    monkeypatch.setattr(ring_module, "NeoPixelRing", fake_ring)
-    monkeypatch.setattr(button_module, "GpioButton", fake_button)
-    monkeypatch.setattr(audio_module, "open_audio", lambda cfg, clock_, log: audio)
-    pi = model_file(tmp_path, b"Raspberry Pi Zero 2 W Rev 1.0\x00")
-    hw = open_hardware(_Cfg(), "pi", clock, logging.getLogger("t"), model_path=pi)
-    assert hw.kind == "pi" and hw.model == "Raspberry Pi Zero 2 W Rev 1.0"
-    assert calls["ring"] == (12, "RGB", "GPIO10", "spi", "Raspberry Pi Zero 2 W Rev 1.0")
-    assert calls["button"] == ("GPIO17", 0.03, clock)
-    assert hw.audio is audio
+    hand.key(PRESS)
+    run(1.0)
+    assert seen == [PRESS]
+    hand.key(DOUBLE)
+    run(1.0)
+    assert seen == [PRESS, PRESS, DOUBLE]
+    hand.key(HOLD)
+    run(3.0)  # button.hold_seconds = 2 by default: the hold is decoded at 2 s
+    assert seen == [PRESS, PRESS, DOUBLE, PRESS, HOLD]
+    assert not hand.button.is_pressed
+    hand.close()

@@ -1,9 +1,11 @@
 """Shared helpers for the reliability tests: the service in virtual time, and as a process.
 
-`Rig` runs `Service` on a FakeClock with mock hardware and records every frame
-the engine renders (phase, cues, estimated current). `Proc` (from
+`Rig` runs `Service` on a FakeClock with mock hardware (the real NeoPixelRing and
+GpioButton over a captured transmit and gpiozero's MockFactory) and records every
+frame the engine renders (phase, cues, estimated current). `Proc` (from
 tests/service_process.py, shared with test_service_process.py) runs
-`breathring run --hardware mock` as systemd would and talks to its control socket.
+`breathring run --hardware mock` as systemd would, through tests/traced_run.py (which
+appends every frame the mock bus carries to a trace file), and talks to its control socket.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from mock_hw import Hand, RecordingAudio, RingProbe, make_bench
 from service_process import ROOT, ServiceProcess, short_tmp
 
 from breathring.clock import FakeClock, Now
 from breathring.config import Config
 from breathring.control_socket import ControlRequest, Request
-from breathring.hw.mock import MockAudio, MockButton, MockRing
 from breathring.hw.selection import Hardware
 from breathring.service import Service
 from breathring.state import StateStore
@@ -53,22 +55,13 @@ class Rig:
     service: Service
     clock: FakeClock
     hw: Hardware
+    ring: RingProbe
+    audio: RecordingAudio
+    button: Hand
     frames: list[FrameRecord] = field(default_factory=list)
     keep_frames: bool = True
     #: The loop's waits never go past this monotonic time (run_for stops exactly on time).
     horizon: float = float("inf")
-
-    @property
-    def ring(self) -> MockRing:
-        return self.hw.ring  # type: ignore[return-value]
-
-    @property
-    def audio(self) -> MockAudio:
-        return self.hw.audio  # type: ignore[return-value]
-
-    @property
-    def button(self) -> MockButton:
-        return self.hw.button  # type: ignore[return-value]
 
     def run_for(self, seconds: float) -> int:
         """Step the loop until `seconds` of virtual time have passed; returns the steps."""
@@ -117,12 +110,9 @@ def make_rig(
     """A started service; `wait` takes queued items at once, else lets the timeout pass."""
     cfg = cfg or Config()
     clock = FakeClock(wall or datetime(2026, 1, 15, 12, 10, tzinfo=UTC))
-    hw = Hardware(
-        MockRing(cfg.ring.pixels, order, keep=keep),
-        MockButton(clock),
-        MockAudio(clock, keep=keep),
-        "mock",
-    )
+    rig: Rig
+    bench = make_bench(cfg, clock, order=order, keep=keep, advance=lambda s: rig.run_for(s))
+    hw = bench.hardware
 
     def wait(timeout: float) -> object | None:
         try:
@@ -133,7 +123,7 @@ def make_rig(
 
     store = StateStore(state_dir) if state_dir is not None else None
     service = Service(cfg, hw, clock, config_path=config_path, state=store, wait=wait)
-    rig = Rig(service, clock, hw, keep_frames=keep_frames)
+    rig = Rig(service, clock, hw, bench.ring, bench.audio, bench.button, keep_frames=keep_frames)
     _record_frames(rig)
     service.start()
     return rig

@@ -79,7 +79,7 @@ def test_ring_dead_for_minutes_then_back(caplog):
     errors = [m for m in _messages(caplog, logging.ERROR) if "ring failed" in m]
     assert len(errors) <= (365.0 / ERROR_LOG_INTERVAL_S) + 1
     assert "more since the last report" in errors[-1]
-    rig.ring._fail_next = 0  # plugged back in
+    rig.ring.heal()  # plugged back in
     rig.run_for(RING_RETRY_S + 0.1)
     assert rig.ring.lit == 0 and rig.ring.last == [(0, 0, 0)] * rig.ring.pixels
     assert "the ring works again" in _messages(caplog, logging.INFO)

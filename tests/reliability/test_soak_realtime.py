@@ -75,7 +75,12 @@ def soak(base, seconds: float) -> dict:
         rss1 = _rss_kb(proc.pid)
         assert proc.stop() == 0
         log = proc.stderr()
-        bad = [line for line in log.splitlines() if not line.startswith("INFO ")]
+        # The one clock line is a warning on a host whose clock is not synchronised (no NTP).
+        bad = [
+            line
+            for line in log.splitlines()
+            if not line.startswith("INFO ") and "the clock is not synchronised" not in line
+        ]
         assert not bad, bad[:20]
         assert set(proc.trace_lines()[-1]) == {"0"}
         assert busy_samples, "no session was measured"

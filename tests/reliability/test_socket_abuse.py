@@ -2,7 +2,7 @@
 
 While a session runs: random bytes, a 1 MB line, clients that connect and never
 write, 100 clients at once, clients that vanish before the reply. The service
-keeps its frame rate (lines per second in BREATHRING_MOCK_TRACE), answers the next
+keeps its frame rate (lines per second in BREATHRING_TEST_TRACE), answers the next
 good request, and ends with as many file descriptors and threads as it began with.
 """
 
@@ -181,7 +181,7 @@ def test_two_services_on_one_socket(proc, tmp_path):
     second_base.mkdir(exist_ok=True)
     other = Proc(
         second_base,
-        extra_env={"RUNTIME_DIRECTORY": str(proc.run_dir), "BREATHRING_MOCK_TRACE": None},
+        extra_env={"RUNTIME_DIRECTORY": str(proc.run_dir), "BREATHRING_TEST_TRACE": None},
     )
     try:
         code = other.proc.wait(timeout=20)

@@ -21,6 +21,7 @@ from .validation import (
     IntSpec,
     OptionalSecondsSpec,
     PinSpec,
+    PiRevisionSpec,
     PowerOfTwoSpec,
     Spec,
     TextSpec,
@@ -38,6 +39,7 @@ from .values import (
     REMINDER_PERIODS,
     RING_DRIVERS,
     SPI_MOSI_GPIO,
+    TRUST_CLOCK_CHOICES,
     HourRange,
 )
 
@@ -101,7 +103,7 @@ class RingConfig:
         default="spi",
         metadata=_meta(
             ChoiceSpec(RING_DRIVERS, "a known LED driver", fold="lower"),
-            "spi (no root), pwm (root; Pi 1-4), pi5 (Pi 5 PIO)",
+            "spi (no root), pwm (root; Pi 1-4), pi5 (Pi 5 PIO), none (no ring wired)",
         ),
     )
 
@@ -183,6 +185,13 @@ class ReminderConfig:
     sound: bool = field(
         default=False, metadata=_meta(BoolSpec(), "play the reminder cue with the pulse")
     )
+    trust_clock: str = field(
+        default="sync",
+        metadata=_meta(
+            ChoiceSpec(TRUST_CLOCK_CHOICES, "a clock policy", fold="lower"),
+            "sync: pulses wait for NTP; always: trust the restored time (RTC, fake-hwclock)",
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -251,7 +260,10 @@ class AudioConfig:
 class ButtonConfig:
     """[button]: the bedside push button (to ground; internal pull-up)."""
 
-    pin: str = field(default="GPIO17", metadata=_meta(PinSpec(), "GPIO pin of the button"))
+    pin: str = field(
+        default="GPIO17",
+        metadata=_meta(PinSpec(optional=True), 'GPIO pin of the button; "none": no button'),
+    )
     hold_seconds: float = field(
         default=DEFAULT_HOLD_SECONDS,
         metadata=_meta(FloatSpec(0.5, 10.0), "press this long to toggle reminders (s)"),
@@ -263,6 +275,13 @@ class ButtonConfig:
     bounce_seconds: float = field(
         default=DEFAULT_BOUNCE_SECONDS,
         metadata=_meta(FloatSpec(0.0, 0.5), "contact-bounce filter (s)"),
+    )
+    pi_revision: str = field(
+        default="",
+        metadata=_meta(
+            PiRevisionSpec(),
+            "Pi revision for gpiozero off a Pi (e.g. a VM); $BREATHRING_PI_REVISION wins",
+        ),
     )
 
 

@@ -22,6 +22,9 @@ from .values import (
     GPIO_MIN,
     HOST_MAX_CHARS,
     HOST_RE,
+    NO_BUTTON,
+    NO_RING,
+    PI_REVISION_RE,
     PIN_RE,
     SECONDS_PER_MINUTE,
     SPI0_GPIOS,
@@ -225,7 +228,12 @@ class ColorSpec(Spec):
 
 @dataclass(frozen=True)
 class PinSpec(Spec):
+    #: Also accept "none" (no such part wired).
+    optional: bool = False
+
     def parse(self, name: str, value: object) -> str:
+        if self.optional and isinstance(value, str) and value.strip().lower() == NO_BUTTON:
+            return NO_BUTTON
         number: int | None = None
         if is_int(value):
             number = value  # type: ignore[assignment]
@@ -236,7 +244,21 @@ class PinSpec(Spec):
         return f"GPIO{number}"
 
     def allowed(self, name: str) -> str:
-        return f'"GPIO{GPIO_MIN}"-"GPIO{GPIO_MAX}" (BCM numbers; "D17" or 17 also accepted)'
+        none = ', or "none"' if self.optional else ""
+        return f'"GPIO{GPIO_MIN}"-"GPIO{GPIO_MAX}" (BCM numbers; "D17" or 17 also accepted){none}'
+
+
+@dataclass(frozen=True)
+class PiRevisionSpec(Spec):
+    """Empty, or a Raspberry Pi revision code in hex."""
+
+    def parse(self, name: str, value: object) -> str:
+        if not isinstance(value, str) or not (value == "" or PI_REVISION_RE.match(value)):
+            raise BadValue(f"is not a Pi revision code; allowed {self.allowed(name)}")
+        return value.lower()
+
+    def allowed(self, name: str) -> str:
+        return '"" (read it from the Pi) or 4-8 hex digits, e.g. "a02082" (Pi 3B)'
 
 
 @dataclass(frozen=True)
@@ -390,12 +412,12 @@ def check_together(cfg: Config, given: dict[str, dict[str, Any]], ctx: ErrorCont
             f"raise ring.max_milliamps or lower ring.idle_milliamps",
             key="ring.max_milliamps",
         )
-    if button.pin == ring.pin:
+    if button.pin == ring.pin and ring.driver != NO_RING:
         raise ctx.error(
             f'button.pin = "{button.pin}" is also ring.pin; the button needs a pin of its own',
             key="button.pin",
         )
-    if ring.driver == "spi" and gpio_number(button.pin) in SPI0_GPIOS:
+    if ring.driver == "spi" and button.pin != NO_BUTTON and gpio_number(button.pin) in SPI0_GPIOS:
         raise ctx.error(
             f'button.pin = "{button.pin}" is held by the SPI bus that ring.driver = "spi" uses '
             f'(GPIO{SPI0_GPIOS[0]}-{SPI0_GPIOS[-1]}); choose another pin, e.g. "GPIO17"',

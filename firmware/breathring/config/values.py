@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from breathring.clock import TRUST_ALWAYS, TRUST_SYNC
+
 from ..reminder import MINUTES_PER_DAY, MINUTES_PER_HOUR, REMINDER_PERIODS
 
 __all__ = ["MINUTES_PER_DAY", "MINUTES_PER_HOUR", "REMINDER_PERIODS"]
@@ -16,7 +18,10 @@ GPIO_MIN = 0
 GPIO_MAX = 27
 #: LED drivers and the pins each can drive (None = any GPIO: the Pi 5's PIO).
 #: The config check and the hardware preflight (hw/ring.py) both use these tables.
-RING_DRIVERS = ("spi", "pwm", "pi5")
+LED_DRIVERS = ("spi", "pwm", "pi5")
+#: ring.driver = "none": no ring wired (frames are computed, nothing is sent).
+NO_RING = "none"
+RING_DRIVERS = (*LED_DRIVERS, NO_RING)
 #: spi: SPI0 MOSI is GPIO10 (header pin 19) on every model.
 SPI_MOSI_GPIO = 10
 #: rpi_ws281x: PWM0 on 12/18, PWM1 on 13/19, PCM on 21, SPI on 10.
@@ -25,6 +30,7 @@ DRIVER_GPIOS: dict[str, tuple[int, ...] | None] = {
     "spi": (SPI_MOSI_GPIO,),
     "pwm": PWM_GPIOS,
     "pi5": None,
+    NO_RING: None,
 }
 #: GPIOs held by SPI0 (CE1, CE0, MISO, MOSI, SCLK) once the spi driver is in use.
 SPI0_GPIOS = (7, 8, 9, 10, 11)
@@ -124,6 +130,13 @@ def parse_color(text: str) -> tuple[int, int, int]:
     value = int(m.group(1), 16)
     return (value >> 16) & BYTE_MAX, (value >> 8) & BYTE_MAX, value & BYTE_MAX
 
+
+#: button.pin = "none": no button wired (the control socket still works).
+NO_BUTTON = "none"
+#: button.pi_revision / $BREATHRING_PI_REVISION: a Pi revision code in hex (e.g. "a02082").
+PI_REVISION_RE = re.compile(r"^[0-9a-fA-F]{4,8}$")
+#: reminder.trust_clock: count the clock as right only once synchronised, or always.
+TRUST_CLOCK_CHOICES = (TRUST_SYNC, TRUST_ALWAYS)
 
 PIN_RE = re.compile(r"^(?:GPIO|D)(\d{1,2})$", re.IGNORECASE)
 

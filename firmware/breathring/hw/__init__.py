@@ -3,8 +3,8 @@
 Only modules inside this package may import hardware libraries, and they
 do so lazily (inside functions), so importing this package is always cheap
 and works on any machine. Real implementations: ring.NeoPixelRing,
-button.GpioButton, audio.PygameAudio; stand-ins: mock.MockRing,
-mock.MockButton, mock.MockAudio; selection.open_hardware picks a set.
+button.GpioButton, audio.PygameAudio, over the real buses or, for
+`--hardware mock`, over mock ones (mock.py); selection.open_hardware picks.
 """
 
 from __future__ import annotations

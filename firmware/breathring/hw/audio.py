@@ -86,8 +86,15 @@ def _clamp_volume(volume: float) -> float:
     return min(1.0, max(0.0, float(volume)))
 
 
+#: SDL hint: SDL must not install its own SIGINT/SIGTERM handlers when the mixer opens.
+#: They only post an SDL_QUIT event nobody reads, so a SIGTERM caught by them is lost
+#: and the service never stops; the service's own handlers must be the only ones.
+SDL_NO_SIGNAL_HANDLERS = "SDL_NO_SIGNAL_HANDLERS"
+
+
 def _import_pygame() -> Any:
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    os.environ[SDL_NO_SIGNAL_HANDLERS] = "1"
     import pygame  # lazy: heavy, and hardware
 
     return pygame

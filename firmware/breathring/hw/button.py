@@ -47,6 +47,75 @@ class GpioButton:
         self._button.close()
 
 
+class NoButton:
+    """button.pin = "none": no button is wired; `events` only ever stays empty.
+
+    The service's inbox is the button's queue, so the control socket keeps working.
+    """
+
+    def __init__(self) -> None:
+        self.events: queue.SimpleQueue[ButtonEvent] = queue.SimpleQueue()
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+#: Off a Pi, the revision code gpiozero needs to map pin names (e.g. "a02082").
+PI_REVISION_ENV = "BREATHRING_PI_REVISION"
+
+NO_REVISION = (
+    "button.pin = {pin} needs a Raspberry Pi revision to map pin names, and this is not a "
+    "Raspberry Pi (no 'Raspberry Pi' in /proc/device-tree/model): set "
+    f"{PI_REVISION_ENV}=a02082 (a Pi 3B; any code of a 40-pin Pi) in the environment "
+    'or button.pi_revision = "a02082" in the config, or set button.pin = "none"'
+)
+
+
+def parse_revision(text: str, source: str) -> int:
+    """'a02082' -> 0xA02082, checked against gpiozero's table; HardwareMisconfigured if unknown."""
+    try:
+        value = int(text, 16)
+        from gpiozero.pins.pi import PiBoardInfo
+
+        PiBoardInfo.from_revision(value)
+    except ImportError:
+        return value
+    except Exception as error:  # ValueError or gpiozero's PinUnknownPi
+        raise HardwareMisconfigured(
+            f"{source} = {text!r} is not a Raspberry Pi revision code gpiozero knows; "
+            "use the hex code of a 40-pin Pi, e.g. a02082 (Pi 3B) or c03114 (Pi 4B)"
+        ) from error
+    return value
+
+
+def lgpio_factory(revision: int) -> Any:
+    """gpiozero's lgpio pin factory with the board revision given, not read from the board.
+
+    gpiozero reads the revision through the factory's `_get_revision()` (its
+    MockFactory and PiGPIOFactory override it the same way); lgpio itself only
+    needs /dev/gpiochip0 (any kernel GPIO chip, e.g. gpio-sim in a VM).
+    """
+    try:
+        from gpiozero.pins.lgpio import LGPIOFactory
+    except ImportError as error:
+        raise HardwareUnavailable(
+            f"lgpio is not installed ({error}); install python3-lgpio or pip install lgpio"
+        ) from error
+
+    class RevisionLGPIOFactory(LGPIOFactory):  # type: ignore[misc]
+        def _get_revision(self) -> int:
+            return revision
+
+    try:
+        return RevisionLGPIOFactory()
+    except Exception as error:  # lgpio.error: no gpiochip, or no access to it
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise HardwareUnavailable(
+            f"cannot open /dev/gpiochip0 for the button: {reason}; check that a GPIO chip "
+            "exists and that the user is in group gpio"
+        ) from error
+
+
 def _open_button(pin: str | int, bounce: float | None, pin_factory: Any) -> Any:
     try:
         from gpiozero import Button

@@ -1,220 +1,146 @@
-"""Stand-ins for the ring, the button and the speaker: they record, never touch hardware.
+"""`--hardware mock`: the real device classes over a mock bus and a mock pin.
 
-Used by `--hardware mock`, `simulate`, the terminal demo and the tests. The
-clock is always the caller's; the mocks only read it.
+The mock is the bus, not the device (as gpiozero's MockFactory does for pins):
+
+- ring: the real `NeoPixelRing` over the real neopixel library on Blinka's
+  OS-agnostic board (BLINKA_OS_AGNOSTIC=1); the library's one transmit call
+  hands its wire buffer to a `WireCapture` instead of a GPIO;
+- button: the real `GpioButton` over gpiozero's `MockFactory`; whoever plays
+  the hand drives the pin (`MockPins.press`/`release`: drive_low/drive_high,
+  the pin is pulled up);
+- audio: the real pygame mixer on SDL's "dummy" driver (see selection.py).
+
+So the service, `demo` and the tests run exactly the code a Pi runs, down to
+the library call that would touch hardware.
 """
 
 from __future__ import annotations
 
-import queue
+import os
 from collections import deque
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from breathring.clock import Clock
-from breathring.gestures import DOWN, UP, ButtonEvent
-from breathring.hw.ring import RGB_BYTES, channel_offsets, check_frame, pack_into
+from breathring.hw.button import GpioButton
+from breathring.hw.ring import RGB_BYTES, NeoPixelRing, StripFactory, channel_offsets
 
-#: How many frames / sounds a mock keeps (older ones are dropped; counts stay exact).
-DEFAULT_KEEP = 10_000
-#: Time between the two presses of `MockButton.double()`, in event time stamps.
-DOUBLE_GAP_SECONDS = 0.1
-#: How long each press of `MockButton.double()` stays down.
-DOUBLE_PRESS_SECONDS = 0.05
+#: Wire frames a WireCapture keeps (older ones are dropped; `writes` stays exact).
+DEFAULT_KEEP = 64
+#: Revision gpiozero's MockFactory pretends to be (a Pi 3B, 40-pin header).
+MOCK_REVISION = "a02082"
+#: SDL audio driver of `--hardware mock`: the real mixer, no sound card.
+MOCK_AUDIO_DRIVER = "dummy"
+#: SDL drivers that are already simulated (kept when the config names one).
+SIMULATED_AUDIO_DRIVERS = ("dummy", "disk")
 
-RGB = tuple[int, int, int]
 
+class WireCapture:
+    """The mock bus under a NeoPixelRing: keeps each buffer the library transmits.
 
-class MockRing:
-    """Records what would go on the wire, in the configured colour order.
-
-    `frames`: the wire frames (bytes, `order`, W = 0 for RGBW); `last`: the
-    last frame as RGB tuples; `writes`: successful shows. Fault injection:
-    `fail_every=n` makes every n-th show raise OSError; `fail_next(n)` the
-    next n shows. A failed show records nothing.
+    `frames`: wire frames (bytes in the ring's colour order), oldest first, at
+    most `keep`; `writes`: how many were transmitted; `listener` (optional) is
+    called with each frame as it is transmitted.
     """
 
     def __init__(
         self,
-        pixels: int,
         order: str = "GRB",
         *,
-        fail_every: int | None = None,
         keep: int = DEFAULT_KEEP,
-        trace: Path | None = None,
+        listener: Callable[[bytes], None] | None = None,
     ) -> None:
-        if pixels < 1:
-            raise ValueError(f"ring.pixels = {pixels} must be at least 1")
-        order = order.upper()
-        channel_offsets(order)
-        if fail_every is not None and fail_every < 1:
-            raise ValueError(f"fail_every = {fail_every} must be at least 1")
-        self._pixels = pixels
-        self.order = order
-        self.fail_every = fail_every
-        self._fail_next = 0
+        self.order = order.upper()
+        self._offsets = channel_offsets(self.order)
         self._frames: deque[bytes] = deque(maxlen=keep)
-        self._last: list[RGB] = [(0, 0, 0)] * pixels
         self.writes = 0
-        self.attempts = 0
-        self.closed = False
-        self._trace = trace.open("a", encoding="ascii") if trace is not None else None
+        self.listener = listener
 
-    @property
-    def pixels(self) -> int:
-        return self._pixels
+    def transmit(self, buffer: bytes | bytearray) -> None:
+        """What the neopixel library would send on the data pin."""
+        frame = bytes(buffer)
+        self._frames.append(frame)
+        self.writes += 1
+        if self.listener is not None:
+            self.listener(frame)
 
     @property
     def frames(self) -> list[bytes]:
-        """The recorded wire frames, oldest first (at most `keep`)."""
         return list(self._frames)
 
     @property
-    def last(self) -> list[RGB]:
-        """The last frame shown, as (r, g, b) per pixel; all off before any show."""
-        return list(self._last)
+    def last(self) -> bytes | None:
+        """The last wire frame, or None before the first."""
+        return self._frames[-1] if self._frames else None
 
-    @property
-    def lit(self) -> int:
-        """How many pixels of the last frame are not fully off."""
-        return sum(1 for pixel in self._last if any(pixel))
-
-    def fail_next(self, n: int = 1) -> None:
-        """Make the next `n` shows raise OSError."""
-        self._fail_next += n
-
-    def show(self, rgb: bytes | bytearray) -> None:
-        if self.closed:
-            raise OSError("the ring is closed")
-        check_frame(rgb, self._pixels)
-        self.attempts += 1
-        if self._fail_next > 0:
-            self._fail_next -= 1
-            raise OSError("injected ring write failure")
-        if self.fail_every is not None and self.attempts % self.fail_every == 0:
-            raise OSError("injected ring write failure")
-        wire = bytearray(len(self.order) * self._pixels)
-        pack_into(wire, 0, rgb, self.order)
-        self._frames.append(bytes(wire))
-        data = bytes(rgb)
-        self._last = [(data[i], data[i + 1], data[i + 2]) for i in range(0, len(data), RGB_BYTES)]
-        self.writes += 1
-        if self._trace is not None:
-            self._trace.write(data.hex() + "\n")
-            self._trace.flush()
-
-    def clear(self) -> None:
-        self.show(bytes(RGB_BYTES * self._pixels))
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        try:
-            self.clear()
-        finally:
-            self.closed = True
-            if self._trace is not None:
-                self._trace.close()
+    def rgb(self, wire: bytes) -> bytes:
+        """A wire frame back in RGB order, pixel 0 first (W dropped)."""
+        width = len(self.order)
+        out = bytearray(len(wire) // width * RGB_BYTES)
+        for channel, position in enumerate(self._offsets):
+            out[channel::RGB_BYTES] = wire[position::width]
+        return bytes(out)
 
 
-class MockButton:
-    """A button pressed by code: edges go to `events`, stamped by the caller's clock.
+def captured_strip(capture: WireCapture) -> StripFactory:
+    """A strip factory for NeoPixelRing: the neopixel library, its transmit into `capture`."""
 
-    `down()`/`up()` are single edges at the clock's now. `press()` is a down and
-    an up at now; `double()` two presses DOUBLE_GAP_SECONDS apart; `hold(s)` a
-    down at now and an up at now + s. The later stamps lie ahead of the clock:
-    the decoder copes (a late up still reports the hold), but to see a hold as
-    the service does, call down(), advance the clock, then up().
-    """
+    def make_strip(driver: str, gpio: int, pixels: int, order: str) -> Any:
+        # Blinka picks its board when first imported; the OS-agnostic one has no real pins.
+        os.environ["BLINKA_OS_AGNOSTIC"] = "1"
+        os.environ.setdefault("BLINKA_SKIP_DEPENDENCY_CHECK", "1")
+        import board
+        import neopixel
 
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
-        self.events: queue.SimpleQueue[ButtonEvent] = queue.SimpleQueue()
-        self.closed = False
+        class CapturedNeoPixel(neopixel.NeoPixel):  # type: ignore[misc]
+            def _transmit(self, buffer: bytearray) -> None:
+                capture.transmit(buffer)
 
-    def _put(self, kind: str, mono: float) -> None:
-        if self.closed:
-            raise RuntimeError("the button is closed")
-        self.events.put(ButtonEvent(kind, mono))  # type: ignore[arg-type]
+        return CapturedNeoPixel(
+            board.NEOPIXEL, pixels, pixel_order=order, brightness=1.0, auto_write=False
+        )
 
-    def down(self) -> None:
-        self._put(DOWN, self.clock.monotonic())
+    return make_strip
 
-    def up(self) -> None:
-        self._put(UP, self.clock.monotonic())
+
+def mock_ring(
+    pixels: int, order: str, capture: WireCapture, pin: str = "GPIO10", driver: str = "spi"
+) -> NeoPixelRing:
+    """The real NeoPixelRing, transmitting into `capture`."""
+    return NeoPixelRing(pixels, order, pin, driver, make_strip=captured_strip(capture))
+
+
+@dataclass
+class MockPins:
+    """gpiozero's MockFactory under the button, and the button's pin name."""
+
+    factory: Any
+    button_pin: str
+
+    def pin(self) -> Any:
+        """The button's MockPin (gpiozero's own; drive_low/drive_high move it)."""
+        return self.factory.pin(self.button_pin)
 
     def press(self) -> None:
-        now = self.clock.monotonic()
-        self._put(DOWN, now)
-        self._put(UP, now)
+        """Close the switch: the pulled-up pin goes low."""
+        self.pin().drive_low()
 
-    def double(self) -> None:
-        now = self.clock.monotonic()
-        for start in (now, now + DOUBLE_GAP_SECONDS):
-            self._put(DOWN, start)
-            self._put(UP, start + DOUBLE_PRESS_SECONDS)
-
-    def hold(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError(f"hold seconds = {seconds} must be >= 0")
-        now = self.clock.monotonic()
-        self._put(DOWN, now)
-        self._put(UP, now + seconds)
-
-    def drain(self) -> list[ButtonEvent]:
-        """Take every queued event (for tests and simple loops)."""
-        out: list[ButtonEvent] = []
-        while True:
-            try:
-                out.append(self.events.get_nowait())
-            except queue.Empty:
-                return out
-
-    def close(self) -> None:
-        self.closed = True
+    def release(self) -> None:
+        """Open the switch: the pin goes back high."""
+        self.pin().drive_high()
 
 
-class MockAudio:
-    """Records sounds instead of playing them.
+def mock_pin_factory() -> Any:
+    from gpiozero.pins.mock import MockFactory
 
-    `played`: (cue, mono, volume) per play, and ("guide:" + kind, mono, seconds)
-    per guide tone, oldest first (at most `keep`). `available=False` behaves
-    like a missing speaker: nothing is recorded.
-    """
+    return MockFactory(revision=MOCK_REVISION)
 
-    def __init__(self, clock: Clock, *, available: bool = True, keep: int = DEFAULT_KEEP) -> None:
-        self.clock = clock
-        self._available = available
-        self._played: deque[tuple[str, float, float]] = deque(maxlen=keep)
-        self.stops = 0
-        self.closed = False
 
-    @property
-    def available(self) -> bool:
-        return self._available and not self.closed
-
-    @available.setter
-    def available(self, value: bool) -> None:
-        self._available = value
-
-    @property
-    def played(self) -> list[tuple[str, float, float]]:
-        return list(self._played)
-
-    @property
-    def cues(self) -> list[str]:
-        """Just the names, in order (guide tones as "guide:<kind>")."""
-        return [name for name, _, _ in self._played]
-
-    def play(self, cue: str, volume: float) -> None:
-        if self.available:
-            self._played.append((cue, self.clock.monotonic(), volume))
-
-    def play_guide(self, kind: str, seconds: float, volume: float) -> None:
-        if self.available:
-            self._played.append(("guide:" + kind, self.clock.monotonic(), seconds))
-
-    def stop(self) -> None:
-        self.stops += 1
-
-    def close(self) -> None:
-        self.closed = True
+def mock_button(
+    pin: str, bounce_seconds: float | None, clock: Clock
+) -> tuple[GpioButton, MockPins]:
+    """The real GpioButton on a mock pin, and the handle that drives that pin."""
+    factory = mock_pin_factory()
+    button = GpioButton(pin, bounce_seconds, clock, pin_factory=factory)
+    return button, MockPins(factory, pin)

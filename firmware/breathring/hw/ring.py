@@ -30,7 +30,7 @@ from typing import Any
 
 from breathring.config.values import COLOR_ORDERS as ORDERS
 from breathring.config.values import DRIVER_GPIOS, GPIO_MAX, GPIO_MIN
-from breathring.config.values import RING_DRIVERS as DRIVERS
+from breathring.config.values import LED_DRIVERS as DRIVERS
 from breathring.hw import HardwareMisconfigured, HardwareUnavailable
 
 RGB_BYTES = 3
@@ -132,7 +132,8 @@ def preflight(
     if model is None:
         raise HardwareUnavailable(
             "this is not a Raspberry Pi (no 'Raspberry Pi' in /proc/device-tree/model); "
-            "use --hardware mock to run with simulated hardware"
+            "use --hardware mock to run with simulated hardware, "
+            'or ring.driver = "none" to run without a ring'
         )
     _check_pin(driver, gpio, model)
     if find_spec(DRIVER_MODULES[driver]) is None:
@@ -302,6 +303,11 @@ class NeoPixelRing:
     def driver(self) -> str:
         return self._driver
 
+    @property
+    def closed(self) -> bool:
+        """Whether close() has run (the ring is dark and released)."""
+        return self._closed
+
     def show(self, rgb: bytes | bytearray) -> None:
         """Send one RGB frame (3*pixels bytes, pixel 0 first) to the ring."""
         if self._closed:
@@ -336,3 +342,29 @@ class NeoPixelRing:
                 # Already dark (cleared above) or the device is gone: nothing to add.
                 with contextlib.suppress(OSError, RuntimeError, ValueError):
                     deinit()
+
+
+class NoRing:
+    """ring.driver = "none": no ring is wired. Frames are checked, then dropped."""
+
+    def __init__(self, pixels: int) -> None:
+        if pixels < 1:
+            raise ValueError(f"ring.pixels = {pixels} must be at least 1")
+        self._pixels = pixels
+        self.closed = False
+
+    @property
+    def pixels(self) -> int:
+        return self._pixels
+
+    def show(self, rgb: bytes | bytearray) -> None:
+        """Check the frame's length and send nothing."""
+        if self.closed:
+            raise OSError("the ring is closed")
+        check_frame(rgb, self._pixels)
+
+    def clear(self) -> None:
+        """Nothing to turn off."""
+
+    def close(self) -> None:
+        self.closed = True

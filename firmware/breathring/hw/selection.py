@@ -1,7 +1,23 @@
-"""Choose real or simulated hardware: `--hardware auto|pi|mock`."""
+"""Choose the hardware: `--hardware auto|pi|mock`, then each part by the configuration.
+
+The device classes are always the real ones; what changes is what lies under them:
+
+- pi: the ring on its driver (SPI, PWM or the Pi 5's PIO), the button on
+  gpiozero's default pin factory (on a Pi) or on lgpio with the revision given
+  by $BREATHRING_PI_REVISION / button.pi_revision (off a Pi, e.g. a VM with a
+  simulated GPIO chip), the sound on the configured SDL driver (ALSA).
+- mock: the same classes over a captured transmit, gpiozero's MockFactory and
+  SDL's dummy audio driver (hw/mock.py).
+- auto: pi on a Raspberry Pi, else mock (with one warning).
+
+Per part: ring.driver = "none" (no ring: frames computed, nothing sent),
+button.pin = "none" (no button; the control socket still works),
+audio.enabled = false (silent).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Mapping
@@ -10,8 +26,16 @@ from pathlib import Path
 from typing import Any
 
 from breathring.clock import Clock
+from breathring.config.values import NO_BUTTON, NO_RING
 from breathring.hw import Audio, Button, HardwareUnavailable, Ring
-from breathring.hw.mock import MockAudio, MockButton, MockRing
+from breathring.hw.mock import (
+    MOCK_AUDIO_DRIVER,
+    SIMULATED_AUDIO_DRIVERS,
+    MockPins,
+    WireCapture,
+    mock_button,
+    mock_ring,
+)
 
 MODEL_PATH = "/proc/device-tree/model"
 PI_MARKER = "Raspberry Pi"
@@ -37,13 +61,19 @@ def detect_pi(model_path: str | Path = MODEL_PATH) -> str | None:
 
 @dataclass
 class Hardware:
-    """The hardware the service drives, and which kind it is ("pi" or "mock")."""
+    """The hardware the service drives, and which kind it is ("pi" or "mock").
+
+    With mock hardware, `wire` is the ring's captured bus (None without a
+    ring) and `pins` drives the button's mock pin (None without a button).
+    """
 
     ring: Ring
     button: Button
     audio: Audio
     kind: str
     model: str | None = None
+    wire: WireCapture | None = None
+    pins: MockPins | None = None
 
     def close(self) -> None:
         """Close audio, button and ring (ring last: it goes dark); never raises."""
@@ -61,61 +91,135 @@ def open_hardware(
     log: logging.Logger,
     *,
     model_path: str | Path = MODEL_PATH,
+    env: Mapping[str, str] = os.environ,
 ) -> Hardware:
-    """Open the ring, button and audio for `mode`.
+    """Open the ring, button and audio for `mode` and the configuration.
 
     auto: the Pi when /proc/device-tree/model says Raspberry Pi, else mock
-    (with one warning). pi: the Pi or HardwareUnavailable. mock: simulated.
+    (with one warning). pi: the real buses, or HardwareUnavailable naming
+    what is missing. mock: the real classes over mock buses.
     """
     if mode not in MODES:
         raise ValueError(f"--hardware {mode!r} is not one of {', '.join(MODES)}")
     model = detect_pi(model_path) if mode != MOCK else None
-    if mode == PI and model is None:
-        raise HardwareUnavailable(NOT_A_PI)
     if mode == "auto" and model is None:
         log.warning("no Raspberry Pi found (%s); running with simulated hardware", model_path)
-    if model is None:
-        return open_mock(cfg, clock)
-    return _open_pi(cfg, clock, log, model)
+    if mode == MOCK or (model is None and mode == "auto"):
+        return open_mock(cfg, clock, log)
+    return open_pi(cfg, clock, log, model, env)
 
 
-#: `--hardware mock`: if set, every frame the mock ring shows is appended to this
-#: file as one hex line (RGB, pixel 0 first), so tests of the real process can see it.
-MOCK_TRACE_ENV = "BREATHRING_MOCK_TRACE"
+def open_mock(
+    cfg: Any, clock: Clock, log: logging.Logger, *, wire: WireCapture | None = None
+) -> Hardware:
+    """The real device classes over a captured transmit, a mock pin and SDL's dummy driver.
 
-
-def open_mock(cfg: Any, clock: Clock, env: Mapping[str, str] = os.environ) -> Hardware:
-    """Simulated hardware shaped by the configuration."""
-    trace = env.get(MOCK_TRACE_ENV)
-    return Hardware(
-        ring=MockRing(cfg.ring.pixels, cfg.ring.order, trace=Path(trace) if trace else None),
-        button=MockButton(clock),
-        audio=MockAudio(clock),
-        kind=MOCK,
-    )
-
-
-def _open_pi(cfg: Any, clock: Clock, log: logging.Logger, model: str) -> Hardware:
-    from breathring.hw.button import GpioButton
-    from breathring.hw.ring import NeoPixelRing
-
-    ring = NeoPixelRing(cfg.ring.pixels, cfg.ring.order, cfg.ring.pin, cfg.ring.driver, model=model)
+    `wire` lets a caller (the demo, a test harness) bring its own capture.
+    """
+    ring_cfg, button_cfg = cfg.ring, cfg.button
+    if ring_cfg.driver == NO_RING:
+        ring: Ring = _no_ring(ring_cfg.pixels)
+        wire = None
+    else:
+        wire = wire if wire is not None else WireCapture(ring_cfg.order)
+        ring = mock_ring(ring_cfg.pixels, ring_cfg.order, wire, ring_cfg.pin, ring_cfg.driver)
+    pins = None
     try:
-        button = GpioButton(cfg.button.pin, cfg.button.bounce_seconds, clock)
+        if button_cfg.pin == NO_BUTTON:
+            button: Button = _no_button()
+        else:
+            button, pins = mock_button(
+                button_cfg.pin, button_cfg.bounce_seconds, clock
+            )
+        audio_cfg = cfg.audio
+        if audio_cfg.driver not in SIMULATED_AUDIO_DRIVERS:
+            audio_cfg = dataclasses.replace(audio_cfg, driver=MOCK_AUDIO_DRIVER)
+        audio = _open_audio(audio_cfg, clock, log)
     except BaseException:
         ring.close()
         raise
-    audio = _open_audio(cfg, clock, log)
-    log.info("hardware: %s, %d pixels via %s", model, cfg.ring.pixels, cfg.ring.driver)
+    return Hardware(ring, button, audio, MOCK, wire=wire, pins=pins)
+
+
+def pi_revision(cfg: Any, env: Mapping[str, str]) -> tuple[str, str] | None:
+    """The Pi revision given for gpiozero, and where it came from; None if not given."""
+    from breathring.hw.button import PI_REVISION_ENV
+
+    text = env.get(PI_REVISION_ENV, "").strip()
+    if text:
+        return text, PI_REVISION_ENV
+    if cfg.button.pi_revision:
+        return cfg.button.pi_revision, "button.pi_revision"
+    return None
+
+
+def open_pi(
+    cfg: Any, clock: Clock, log: logging.Logger, model: str | None, env: Mapping[str, str]
+) -> Hardware:
+    """The real buses, each part as the configuration says; `model` None: not a Pi."""
+    ring_cfg, button_cfg = cfg.ring, cfg.button
+    if ring_cfg.driver == NO_RING:
+        ring: Ring = _no_ring(ring_cfg.pixels)
+    else:
+        from breathring.hw.ring import NeoPixelRing
+
+        ring = NeoPixelRing(
+            ring_cfg.pixels, ring_cfg.order, ring_cfg.pin, ring_cfg.driver, model=model
+        )
+    try:
+        button = _open_pi_button(cfg, clock, model, env)
+        audio = _open_audio(cfg.audio, clock, log)
+    except BaseException:
+        ring.close()
+        raise
+    parts = [
+        f"{ring_cfg.pixels} pixels via {ring_cfg.driver}"
+        if ring_cfg.driver != NO_RING
+        else 'no ring (ring.driver = "none")',
+        f"button on {button_cfg.pin}"
+        if button_cfg.pin != NO_BUTTON
+        else 'no button (button.pin = "none")',
+        "audio" if cfg.audio.enabled else "no audio (audio.enabled = false)",
+    ]
+    log.info("hardware: %s; %s", model or "not a Raspberry Pi", ", ".join(parts))
     return Hardware(ring=ring, button=button, audio=audio, kind=PI, model=model)
 
 
-def _open_audio(cfg: Any, clock: Clock, log: logging.Logger) -> Audio:
+def _open_pi_button(cfg: Any, clock: Clock, model: str | None, env: Mapping[str, str]) -> Button:
+    from breathring.hw.button import NO_REVISION, GpioButton, lgpio_factory, parse_revision
+
+    button_cfg = cfg.button
+    if button_cfg.pin == NO_BUTTON:
+        return _no_button()
+    given = pi_revision(cfg, env)
+    factory = None
+    if given is not None:
+        factory = lgpio_factory(parse_revision(*given))
+    elif model is None:
+        raise HardwareUnavailable(NO_REVISION.format(pin=button_cfg.pin))
     try:
-        from breathring.hw import audio as audio_module
-    except ModuleNotFoundError as error:
-        if error.name != "breathring.hw.audio":
-            raise
-        log.warning("breathring.hw.audio is missing; sounds are recorded, not played")
-        return MockAudio(clock)
-    return audio_module.open_audio(cfg.audio, clock, log)
+        return GpioButton(
+            button_cfg.pin, button_cfg.bounce_seconds, clock, factory
+        )
+    except BaseException:
+        if factory is not None:
+            factory.close()
+        raise
+
+
+def _no_ring(pixels: int) -> Ring:
+    from breathring.hw.ring import NoRing
+
+    return NoRing(pixels)
+
+
+def _no_button() -> Button:
+    from breathring.hw.button import NoButton
+
+    return NoButton()
+
+
+def _open_audio(settings: Any, clock: Clock, log: logging.Logger) -> Audio:
+    from breathring.hw.audio import open_audio
+
+    return open_audio(settings, clock, log)

@@ -1,0 +1,33 @@
+"""Drive the simulated button with exact timing (the shell's forks are slow under emulation).
+
+    python3 press.py PULL_ATTR STEP...      STEP = down:SECONDS | up:SECONDS
+
+Writes pull-down (pressed: the button shorts GPIO17 to ground) or pull-up (released) to the
+gpio-sim line's `pull` attribute, waits SECONDS after each, and prints the wall-clock time of
+the first write in microseconds.
+"""
+
+import sys
+import time
+
+PULLS = {"down": "pull-down", "up": "pull-up"}
+
+
+def main(argv: list[str]) -> int:
+    path, steps = argv[0], argv[1:]
+    first_us = None
+    with open(path, "w") as attr:
+        for step in steps:
+            what, _, seconds = step.partition(":")
+            attr.seek(0)
+            attr.write(PULLS[what])
+            attr.flush()
+            if first_us is None:
+                first_us = time.time_ns() // 1000
+            time.sleep(float(seconds or 0))
+    print(first_us)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

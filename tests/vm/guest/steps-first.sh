@@ -1,0 +1,308 @@
+# First boot: the machine made Pi-like, then steps 1-7 and 9 of issue 13 §3 (sourced by boot.sh).
+# shellcheck shell=bash
+
+# --------------------------------------------------------------------------------------------
+# Step 0: what Raspberry Pi OS has before our installer runs: the gpio and spi groups, a udev
+# rule giving /dev/gpiochip* to the gpio group, a GPIO chip (gpio-sim, 54 lines like the Pi's
+# gpiochip0) and a sound card (snd-aloop). Both come up at every boot, before the service.
+step0_fake_pi() {
+    say "step 0: the Pi-like machine (groups, udev rule, gpio-sim chip, loopback sound card)"
+    getent group gpio >/dev/null || groupadd --system gpio
+    getent group spi >/dev/null || groupadd --system spi
+    cat >/etc/udev/rules.d/60-breathring-vm-gpio.rules <<'RULE'
+SUBSYSTEM=="gpio", KERNEL=="gpiochip*", GROUP="gpio", MODE="0660"
+RULE
+    udevadm control --reload
+    install -m 0755 "$GUEST/fake-pi" /usr/local/sbin/breathring-vm-fake-pi
+    cat >/etc/systemd/system/breathring-vm-fake-pi.service <<'UNIT'
+[Unit]
+Description=Pi-like hardware for the breathring VM test (gpio-sim chip, snd-aloop)
+DefaultDependencies=no
+After=systemd-udevd.service sys-kernel-config.mount
+Before=sound.target breathring.service
+Wants=sys-kernel-config.mount
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/local/sbin/breathring-vm-fake-pi
+
+[Install]
+WantedBy=sysinit.target
+UNIT
+    systemctl daemon-reload
+    systemctl enable --now breathring-vm-fake-pi.service
+    ls -l /dev/gpiochip* /dev/snd/ >>"$OUT/scenario.log" 2>&1
+    cat /proc/asound/cards >>"$OUT/scenario.log" 2>&1
+}
+
+# --------------------------------------------------------------------------------------------
+# Step 1: the installer as docs/on-the-pi.md says (a clone in the home directory, sudo install.sh).
+step1_install() {
+    say "step 1: systemd/install.sh"
+    rm -rf /root/breathring
+    cp -a "$SHARE/breathring" /root/breathring
+    local t0 t1 rc
+    t0=$(now_us)
+    (cd /root/breathring && PIP_NO_INDEX=1 PIP_FIND_LINKS="$SHARE/wheels" \
+        systemd/install.sh) >"$OUT/install.log" 2>&1
+    rc=$?
+    t1=$(now_us)
+    result install_rc "$rc"
+    result install_s "$(s_between "$t0" "$t1")"
+    tail -25 "$OUT/install.log" | sed 's/^/    install: /' >>"$OUT/scenario.log"
+
+    # The ring is not wired (there is none): per-part hardware when the product has it.
+    MODE=mock
+    if [[ -x "$VENV_BIN/$APP" ]]; then
+        local probe=/tmp/vm-config-probe.toml
+        sed -E 's/^([[:space:]]*driver[[:space:]]*=[[:space:]]*)"spi"/\1"none"/' "$CONF" >"$probe"
+        if BREATHRING_PI_REVISION="$PI_REVISION" "$VENV_BIN/$APP" config check --config "$probe" \
+                >/dev/null 2>&1 && grep -q '"none"' "$probe"; then
+            MODE=pi
+        fi
+    fi
+    mkdir -p "$DROPIN_DIR"
+    if [[ "$MODE" == pi ]]; then
+        sed -i -E 's/^([[:space:]]*driver[[:space:]]*=[[:space:]]*)"spi"/\1"none"/' "$CONF"
+        cat >"$DROPIN_DIR/10-vm.conf" <<CONFD
+# The VM is no Pi: tell gpiozero which Pi it stands for (a Pi 3 B, gpiochip0).
+[Service]
+Environment=BREATHRING_PI_REVISION=$PI_REVISION
+CONFD
+    else
+        cat >"$DROPIN_DIR/10-vm.conf" <<'CONFD'
+# The product cannot yet run the real button and audio without a ring: mock hardware.
+[Service]
+ExecStart=
+ExecStart=/opt/breathring/venv/bin/breathring run --hardware mock
+CONFD
+    fi
+    echo "$MODE" >"$OUT/mode"
+    result hardware_mode "\"$MODE\""
+    systemctl daemon-reload
+    local t2 t3
+    t2=$(now_us)
+    systemctl restart "$UNIT" >>"$OUT/scenario.log" 2>&1
+    if wait_until 30 is_active; then
+        t3=$(now_us)
+        result active_s "$(s_between "$t2" "$t3")"
+    else
+        result active_s null
+        systemctl status "$UNIT" --no-pager >>"$OUT/scenario.log" 2>&1
+    fi
+}
+
+# --------------------------------------------------------------------------------------------
+# The button on gpio-sim: a press pulls GPIO17 down (the button shorts it to ground), then up.
+pull_attr() { cat "$OUT/gpio17-pull-path" 2>/dev/null; }
+# buttons STEP...: exact timing in one process (see press.py); prints the first write's time (us).
+buttons() { python3 "$GUEST/press.py" "$(pull_attr)" "$@"; }
+
+# CPU ticks (user + system) of a process.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# Steps 2, 3 and 9: a press, the whole session recorded from the loopback, double press, hold.
+step2_button_audio() {
+    say "step 2/3/9: button presses, recorded session, late frames, CPU share"
+    local pid tick_hz t_press t_lit t0 t1 c0 c1 duration
+    pid="$(main_pid)"
+    tick_hz="$(getconf CLK_TCK)"
+    if [[ "$MODE" != pi ]]; then
+        for key in press_to_light_ms double_ok hold_toggles cue_onset_err_ms_max clicks underrun_gaps; do
+            result "$key" null
+        done
+        say "  mock hardware: the button and audio steps need ring.driver = \"none\" (not yet in the product)"
+        # CPU share of a session started over the socket.
+        t0=$(now_us); c0=$(cpu_ticks "$pid")
+        "$VENV_BIN/$APP" start >/dev/null 2>&1
+        wait_until 120 sh -c "! $VENV_BIN/$APP status --json | grep -q '\"session\"'"
+        t1=$(now_us); c1=$(cpu_ticks "$pid")
+        result session_cpu_pct "$(awk -v c=$(( c1 - c0 )) -v hz="$tick_hz" -v a="$t0" -v b="$t1" \
+            'BEGIN { printf "%.1f", 100 * (c / hz) / ((b - a) / 1e6) }')"
+        result late_frames_pct "$(status_field late_frames_pct)"
+        "$VENV_BIN/$APP" reminders off >/dev/null 2>&1
+        echo false >"$OUT/reminders-before-reboot"
+        return
+    fi
+
+    # Record from before the press until the session is over (its length from `status`).
+    # plughw: the capture side takes the format the service's playback side chose (S32_LE).
+    arecord -q -D plughw:Loopback,1,0 -f S16_LE -r 44100 -c 2 -t wav "$OUT/session.wav" &
+    local rec=$!
+    local rec_start
+    rec_start=$(now_us)
+    sleep 1
+    c0=$(cpu_ticks "$pid"); t0=$(now_us)
+    t_press="$(buttons down:0.15 up:0)"
+    if t_lit="$(wait_journal 10 "$t_press" "session started")"; then
+        result press_to_light_ms "$(ms_between "$t_press" "$t_lit")"
+    else
+        result press_to_light_ms null
+    fi
+    duration="$(status_json | python3 -c 'import json,sys; print(json.load(sys.stdin).get("remaining", 60))')"
+    sleep "$(awk -v d="${duration:-60}" 'BEGIN { print d + 3 }')"
+    wait_until 60 sh -c "! $VENV_BIN/$APP status --json | grep -q '\"session\"'"
+    t1=$(now_us); c1=$(cpu_ticks "$pid")
+    sleep 2   # silence while idle, recorded too
+    kill -INT "$rec"; wait "$rec"
+    # ALSA's own word for a late buffer, in the service's log while it played the session.
+    result alsa_underruns_session "$(journalctl -u "$UNIT" --since "@$(( rec_start / 1000000 ))" \
+        --no-pager -o cat | grep -c 'underrun occurred' || true)"
+    result session_cpu_pct "$(awk -v c=$(( c1 - c0 )) -v hz="$tick_hz" -v a="$t0" -v b="$t1" \
+        'BEGIN { printf "%.1f", 100 * (c / hz) / ((b - a) / 1e6) }')"
+    result late_frames_pct "$(status_field late_frames_pct)"
+    printf '{"record_start_us": %s, "press_us": %s, "session_started_us": %s, "session_end_us": %s}\n' \
+        "$rec_start" "$t_press" "${t_lit:-null}" "$t1" >"$OUT/session-times.json"
+    cp "$CONF" "$OUT/config.toml"
+
+    # Double press: the long session; then a press fades it out.
+    local t_double
+    t_double="$(buttons down:0.1 up:0.12 down:0.1 up:0)"
+    if wait_journal 10 "$t_double" "double press" >/dev/null; then
+        result double_ok true
+    else
+        result double_ok false
+    fi
+    sleep 1; buttons down:0.1 up:0 >/dev/null
+    wait_until 30 sh -c "! $VENV_BIN/$APP status --json | grep -q '\"session\"'"
+
+    # Hold 2.5 s: reminders on -> off (the default is on).
+    local before after t_hold toggles
+    before="$(status_field reminders)"
+    t_hold=$(now_us)
+    buttons down:2.5 up:0 >/dev/null
+    sleep 2
+    toggles="$(journalctl -u "$UNIT" --since "@$(( t_hold / 1000000 ))" --no-pager -o cat \
+        | grep -c 'reminders turned' || true)"
+    after="$(status_field reminders)"
+    result hold_toggles "$toggles"
+    say "  reminders: $before -> $after"
+    echo "$after" >"$OUT/reminders-before-reboot"
+}
+
+# --------------------------------------------------------------------------------------------
+# Step 4: the hardening by behaviour, as the service: the unit's own [Service] settings given to
+# systemd-run (all but those that start/stop/name the running service's directories).
+step4_hardening() {
+    say "step 4: hardening by behaviour"
+    local props=() key line
+    while IFS= read -r line; do
+        key="${line%%=*}"
+        case "$key" in
+            Type|NotifyAccess|ExecStart|ExecReload|WatchdogSec|TimeoutStartSec|TimeoutStopSec|\
+            KillSignal|Restart|RestartSec|RestartPreventExitStatus|StateDirectory|StateDirectoryMode|\
+            RuntimeDirectory|RuntimeDirectoryMode|ConfigurationDirectory|WorkingDirectory) continue ;;
+        esac
+        props+=(-p "$line")
+    done < <(awk '/^\[Service\]/ { s = 1; next } /^\[/ { s = 0 } s && /^[A-Za-z]+=/ { print }' \
+        "/etc/systemd/system/$UNIT")
+    install -m 0644 "$GUEST/probe.py" /usr/local/lib/breathring-vm-probe.py
+    systemd-run --quiet --wait --pipe --collect "${props[@]}" \
+        "$VENV_BIN/python" /usr/local/lib/breathring-vm-probe.py >"$OUT/hardening.json" \
+        2>>"$OUT/scenario.log"
+    cat "$OUT/hardening.json" >>"$OUT/scenario.log"
+    result hardening_ok "$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["ok"]))' \
+        "$OUT/hardening.json" 2>/dev/null || echo false)"
+}
+
+# --------------------------------------------------------------------------------------------
+# Step 5: the watchdog. WatchdogSec lowered by a drop-in, the process frozen with SIGSTOP.
+readonly VM_WATCHDOG_S=6
+step5_watchdog() {
+    say "step 5: watchdog (WatchdogSec=$VM_WATCHDOG_S, SIGSTOP)"
+    printf '[Service]\nWatchdogSec=%s\n' "$VM_WATCHDOG_S" >"$DROPIN_DIR/20-watchdog.conf"
+    systemctl daemon-reload
+    systemctl restart "$UNIT"
+    wait_until 30 is_active
+    local pid t0 t1 newpid
+    pid="$(main_pid)"
+    sleep 1
+    t0=$(now_us)
+    kill -STOP "$pid"
+    # Restarted: a new main process (systemd forked it); then ready again (Type=notify).
+    # shellcheck disable=SC2016
+    if wait_until 60 sh -c 'p=$(systemctl show -p MainPID --value breathring); [ "$p" != 0 ] && [ "$p" != "$1" ]' _ "$pid"; then
+        t1=$(now_us)
+        newpid="$(main_pid)"
+        result watchdog_restart_s "$(s_between "$t0" "$t1")"
+        say "  restarted: pid $pid -> $newpid"
+        if wait_until 60 is_active; then
+            result watchdog_active_again_s "$(s_between "$t0" "$(now_us)")"
+        fi
+    else
+        result watchdog_restart_s null
+    fi
+    local says
+    says=false
+    journalctl -u "$UNIT" --since "@$(( t0 / 1000000 ))" --no-pager -o cat | grep -qi 'watchdog timeout' \
+        && says=true
+    result watchdog_journal_ok "$says"
+    rm -f "$DROPIN_DIR/20-watchdog.conf"
+    systemctl daemon-reload
+    systemctl restart "$UNIT"
+    wait_until 30 is_active
+}
+
+# --------------------------------------------------------------------------------------------
+# Step 6: systemctl reload applies a changed config; a broken one keeps the old, one log line.
+step6_reload() {
+    say "step 6: reload"
+    cp "$CONF" /tmp/config.orig
+    local t0 ok=true n
+    sed -i -E 's/^([[:space:]]*brightness[[:space:]]*=[[:space:]]*)0\.5/\10.3/' "$CONF"
+    t0=$(now_us)
+    systemctl reload "$UNIT" >>"$OUT/scenario.log" 2>&1 || ok=false
+    wait_journal 10 "$t0" "configuration reloaded" >/dev/null || ok=false
+    sed -i -E 's/^([[:space:]]*pixels[[:space:]]*=[[:space:]]*)[0-9]+/\1-5/' "$CONF"
+    t0=$(now_us)
+    systemctl reload "$UNIT" >>"$OUT/scenario.log" 2>&1 || ok=false
+    wait_journal 10 "$t0" "reload failed, keeping the old configuration" >/dev/null || ok=false
+    n="$(journalctl -u "$UNIT" --since "@$(( t0 / 1000000 ))" --no-pager -o cat | grep -c 'reload failed' || true)"
+    [[ "$n" == 1 ]] || ok=false
+    is_active || ok=false
+    cp /tmp/config.orig "$CONF"
+    systemctl reload "$UNIT" >/dev/null 2>&1
+    result reload_ok "$ok"
+}
+
+# --------------------------------------------------------------------------------------------
+# Step 7: systemctl stop within 1 s; then started again for the reboot.
+step7_stop() {
+    say "step 7: stop"
+    local t0 t1 rc t_stopping t_stopped
+    t0=$(now_us)
+    systemctl stop "$UNIT"
+    rc=$?
+    t1=$(now_us)
+    # The service's own stop time, from systemd's journal lines (without systemctl's start-up).
+    t_stopping="$(journal_first_us "$t0" "Stopping ")"
+    t_stopped="$(journal_first_us "$t0" "Stopped ")"
+    if [[ -n "$t_stopping" && -n "$t_stopped" ]]; then
+        result stop_s "$(s_between "$t_stopping" "$t_stopped")"
+    else
+        result stop_s "$(s_between "$t0" "$t1")"
+    fi
+    result stop_systemctl_s "$(s_between "$t0" "$t1")"
+    result stop_rc "$rc"
+    result stop_result "\"$(systemctl show -p Result --value "$UNIT")\""
+    systemctl start "$UNIT"
+    wait_until 30 is_active
+}
+
+readonly PI_REVISION=a02082
+MODE=mock
+step0_fake_pi
+step1_install
+if is_active; then
+    step2_button_audio
+    step4_hardening
+    step5_watchdog
+    step6_reload
+    step7_stop
+else
+    say "the service is not active: steps 2-7 skipped"
+fi
+count_tracebacks >"$OUT/tracebacks-boot1"
+journalctl -b --no-pager >"$OUT/journal-boot1.txt" 2>&1
+journalctl -u "$UNIT" -b --no-pager -o short-precise >"$OUT/service-boot1.txt" 2>&1

@@ -1,0 +1,305 @@
+"""Host side of the VM test: analyse what the guest left on the share and write the JSON report.
+
+    python3 tests/vm/report.py --out-dir SHARE/out --arch amd64 --elapsed S [--report FILE]
+
+The guest writes one JSON value per key to out/r/<key>.json and, when it recorded the session,
+out/session.wav (the loopback's capture side), out/session-times.json and out/config.toml.
+The recording is analysed here, on the host, where it is fast: cue onsets against the
+session's timeline (from `breathring simulate` with the guest's configuration), clicks, gaps.
+
+Exit 0 only if every check of issue 13 holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import array
+import json
+import os
+import subprocess
+import sys
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+REPORT_KEYS = (
+    "arch",
+    "install_rc",
+    "active_s",
+    "press_to_light_ms",
+    "double_ok",
+    "hold_toggles",
+    "cue_onset_err_ms_max",
+    "clicks",
+    "underrun_gaps",
+    "hardening_ok",
+    "watchdog_restart_s",
+    "reload_ok",
+    "stop_s",
+    "tracebacks",
+    "reminders_after_reboot_ok",
+    "late_frames_pct",
+    "session_cpu_pct",
+    "uninstall_clean",
+    "elapsed_s",
+)
+
+# Limits from issue 13 ("Done when").
+MAX_ACTIVE_S = 10.0
+MAX_PRESS_TO_LIGHT_MS = 100.0
+MAX_CUE_ONSET_ERR_MS = 50.0
+MAX_STOP_S = 1.0
+VM_WATCHDOG_S = 6.0  # the guest's drop-in (steps-first.sh)
+UNIT_RESTART_S = 2.0  # RestartSec in systemd/breathring.service
+WATCHDOG_SLACK_S = 2.0
+
+# Audio analysis.
+FULL_SCALE = 32768.0
+ONSET_WINDOW_S = 0.002  # RMS window for onset detection
+ONSET_LEVEL = 0.01  # fraction of full scale that counts as sound
+SILENCE_BEFORE_ONSET_S = 0.05  # quiet needed before a new onset
+MATCH_WINDOW_S = 0.5  # an expected cue matches a detected onset within this
+CLICK_MARGIN = 1.5  # a step this many times the cues' own steepest step is a click
+CLICK_FLOOR = 0.05  # ... and never less than this fraction of full scale
+GAP_MIN_S = 0.005  # a run of exact zeros this long inside a cue is an underrun gap
+IDLE_TAIL_S = 1.5  # the end of the recording, after the session: must be silent
+
+
+@dataclass(frozen=True)
+class Recording:
+    rate: int
+    channels: int
+    left: array.array  # the first channel, as signed 16-bit samples
+
+
+def read_results(out_dir: Path) -> dict[str, object]:
+    results: dict[str, object] = {}
+    for path in sorted((out_dir / "r").glob("*.json")):
+        try:
+            results[path.stem] = json.loads(path.read_text() or "null")
+        except json.JSONDecodeError:
+            results[path.stem] = None
+    return results
+
+
+def read_wav(path: Path) -> Recording:
+    with wave.open(str(path), "rb") as w:
+        if w.getsampwidth() != 2:
+            raise ValueError(f"{path}: expected 16-bit samples")
+        frames = w.readframes(w.getnframes())
+        rate, channels = w.getframerate(), w.getnchannels()
+    samples = array.array("h")
+    samples.frombytes(frames)
+    if sys.byteorder == "big":
+        samples.byteswap()
+    return Recording(rate, channels, samples[0::channels])
+
+
+def onsets(rec: Recording) -> list[float]:
+    """Times (s) where sound starts after at least SILENCE_BEFORE_ONSET_S of quiet."""
+    win = max(1, int(rec.rate * ONSET_WINDOW_S))
+    level = ONSET_LEVEL * FULL_SCALE
+    found: list[float] = []
+    quiet_s = SILENCE_BEFORE_ONSET_S
+    x = rec.left
+    for start in range(0, len(x) - win, win):
+        peak = max(abs(v) for v in x[start : start + win])
+        if peak >= level:
+            if quiet_s >= SILENCE_BEFORE_ONSET_S:
+                # refine to the first sample over the level
+                first = next(i for i in range(start, start + win) if abs(x[i]) >= level)
+                found.append(first / rec.rate)
+            quiet_s = 0.0
+        else:
+            quiet_s += win / rec.rate
+    return found
+
+
+def steepest_cue_step() -> float:
+    """The largest sample-to-sample step in the cue WAVs we ship (their own envelope)."""
+    steepest = 0
+    for path in sorted((REPO / "assets").glob("*.wav")):
+        rec = read_wav(path)
+        x = rec.left
+        steepest = max(steepest, max((abs(x[i] - x[i - 1]) for i in range(1, len(x))), default=0))
+    return float(steepest)
+
+
+def clicks(rec: Recording, limit: float) -> int:
+    x = rec.left
+    count, i, n = 0, 1, len(x)
+    skip = int(rec.rate * 0.001)
+    while i < n:
+        if abs(x[i] - x[i - 1]) > limit:
+            count += 1
+            i += skip  # one click, not every sample of it
+        i += 1
+    return count
+
+
+def zero_gaps(rec: Recording, spans: list[tuple[float, float]]) -> int:
+    """Runs of exact digital zero of at least GAP_MIN_S inside the sounding spans."""
+    need = int(rec.rate * GAP_MIN_S)
+    gaps = 0
+    for a, b in spans:
+        run = 0
+        for v in rec.left[int(a * rec.rate) : int(b * rec.rate)]:
+            if v == 0:
+                run += 1
+                if run == need:
+                    gaps += 1
+            else:
+                run = 0
+    return gaps
+
+
+def expected_cues(config: Path, pattern_seconds: float) -> list[tuple[float, list[str]]]:
+    """(t, cues) of a session pressed at t = 0, from `breathring simulate`."""
+    env = dict(os.environ, PYTHONPATH=str(REPO / "firmware"))
+    python = REPO / ".venv" / "bin" / "python"
+    cmd = [
+        str(python if python.exists() else sys.executable),
+        "-c",
+        "from breathring.cli import main; raise SystemExit(main())",
+        "simulate",
+        "--config",
+        str(config),
+        "--seconds",
+        f"{pattern_seconds:.1f}",
+        "--press",
+        "0",
+        "--out",
+        "-",
+    ]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+    cues: list[tuple[float, list[str]]] = []
+    for line in out.splitlines()[1:]:
+        frame = json.loads(line)
+        if frame.get("cues"):
+            cues.append((float(frame["t"]), list(frame["cues"])))
+    return cues
+
+
+def analyse_audio(out_dir: Path) -> dict[str, object]:
+    wav, times_file, config = (
+        out_dir / "session.wav",
+        out_dir / "session-times.json",
+        out_dir / "config.toml",
+    )
+    if not (wav.exists() and times_file.exists() and config.exists()):
+        return {}
+    rec = read_wav(wav)
+    times = json.loads(times_file.read_text())
+    found = onsets(rec)
+    duration_s = len(rec.left) / rec.rate
+    result: dict[str, object] = {"audio_onsets": len(found), "audio_seconds": round(duration_s, 1)}
+    if times.get("session_started_us") is None:
+        return result
+    session_at = (times["session_started_us"] - times["record_start_us"]) / 1e6
+    session_s = (times["session_end_us"] - times["session_started_us"]) / 1e6
+    expected = [session_at + t for t, _ in expected_cues(config, session_s)]
+    errors: list[float] = []
+    for t in expected:
+        near = [o for o in found if abs(o - t) <= MATCH_WINDOW_S]
+        if near:
+            errors.append(min(near, key=lambda o: abs(o - t)) - t)
+    if errors:
+        # The recording's own start is known only to arecord's start-up latency: align on the
+        # first cue, then every other cue's onset is measured against the service's timeline.
+        first = errors[0]
+        result["cue_onset_err_ms_max"] = round(max(abs(e - first) for e in errors) * 1000, 1)
+        result["first_cue_offset_ms"] = round(first * 1000, 1)
+        result["cue_onset_errors_ms"] = [round((e - first) * 1000, 1) for e in errors]
+    else:
+        result["cue_onset_err_ms_max"] = None
+    result["cues_expected"] = len(expected)
+    result["cues_matched"] = len(errors)
+    limit = max(CLICK_MARGIN * steepest_cue_step(), CLICK_FLOOR * FULL_SCALE)
+    result["clicks"] = clicks(rec, limit)
+    spans = [(o, o + 0.2) for o in found]  # the first 200 ms after every onset sounds
+    result["underrun_gaps"] = zero_gaps(rec, spans)
+    tail = rec.left[-int(IDLE_TAIL_S * rec.rate) :]
+    result["idle_silent"] = max((abs(v) for v in tail), default=0) < ONSET_LEVEL * FULL_SCALE
+    return result
+
+
+def checks(report: dict[str, object]) -> dict[str, bool]:
+    def num(key: str) -> float | None:
+        value = report.get(key)
+        return float(value) if isinstance(value, int | float) and value is not True else None
+
+    def at_most(key: str, limit: float) -> bool:
+        value = num(key)
+        return value is not None and value <= limit
+
+    return {
+        "install_rc": report.get("install_rc") == 0,
+        "active_s": at_most("active_s", MAX_ACTIVE_S),
+        "press_to_light_ms": at_most("press_to_light_ms", MAX_PRESS_TO_LIGHT_MS),
+        "double_ok": report.get("double_ok") is True,
+        "hold_toggles": report.get("hold_toggles") == 1,
+        "cue_onset_err_ms_max": at_most("cue_onset_err_ms_max", MAX_CUE_ONSET_ERR_MS),
+        "clicks": report.get("clicks") == 0,
+        "underrun_gaps": report.get("underrun_gaps") == 0,
+        "hardening_ok": report.get("hardening_ok") is True,
+        "watchdog_restart_s": at_most(
+            "watchdog_restart_s", VM_WATCHDOG_S + UNIT_RESTART_S + WATCHDOG_SLACK_S
+        ),
+        "reload_ok": report.get("reload_ok") is True,
+        "stop_s": at_most("stop_s", MAX_STOP_S),
+        "tracebacks": report.get("tracebacks") == 0,
+        "reminders_after_reboot_ok": report.get("reminders_after_reboot_ok") is True,
+        "uninstall_clean": report.get("uninstall_clean") is True,
+    }
+
+
+def build_report(out_dir: Path, arch: str, elapsed_s: float) -> dict[str, object]:
+    results = read_results(out_dir)
+    try:
+        results.update(analyse_audio(out_dir))
+    except Exception as exc:  # a broken recording is a failed check, not a crash
+        results["audio_error"] = str(exc)
+    # An underrun is a gap whether or not it left exact zeros in the recording: add the ones
+    # ALSA reported in the service's log while the session was recorded.
+    alsa = results.get("alsa_underruns_session")
+    if isinstance(results.get("underrun_gaps"), int) and isinstance(alsa, int):
+        results["recorded_zero_gaps"] = results["underrun_gaps"]
+        results["underrun_gaps"] = results["underrun_gaps"] + alsa
+    tracebacks = 0
+    for name in ("tracebacks-boot1", "tracebacks-boot2"):
+        path = out_dir / name
+        if path.exists():
+            tracebacks += int(path.read_text().strip() or 0)
+    results["tracebacks"] = tracebacks if (out_dir / "tracebacks-boot1").exists() else None
+    report: dict[str, object] = {key: results.get(key) for key in REPORT_KEYS}
+    report["arch"] = arch
+    report["elapsed_s"] = round(elapsed_s)
+    extra = {k: v for k, v in results.items() if k not in report}
+    report["details"] = extra
+    report["checks"] = checks(report)
+    report["ok"] = all(report["checks"].values())
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out-dir", required=True, type=Path)
+    p.add_argument("--arch", required=True)
+    p.add_argument("--elapsed", type=float, default=0.0)
+    p.add_argument("--report", type=Path)
+    args = p.parse_args(argv)
+    report = build_report(args.out_dir, args.arch, args.elapsed)
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.report:
+        args.report.write_text(text + "\n")
+    failed = [k for k, ok in report["checks"].items() if not ok]
+    if failed:
+        print(f"vm: failed checks: {', '.join(failed)}", file=sys.stderr)
+    return 0 if report["ok"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
