@@ -48,6 +48,8 @@ class FakeService:
             "next_pattern": "three-breath",
             "reminders": True,
             "clock_synchronized": True,
+            "clock_trusted": True,
+            "clock_reason": None,
             "next_pulse": None,
             "elapsed": None,
             "remaining": None,

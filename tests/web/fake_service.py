@@ -67,6 +67,8 @@ IDLE_STATUS: dict[str, Any] = {
     "next_pattern": "three-breath",
     "reminders": True,
     "clock_synchronized": True,
+    "clock_trusted": True,
+    "clock_reason": None,  # the real service: null when synchronised, else why not
     "next_pulse": "2025-03-14T15:00:00+01:00",
     "elapsed": None,
     "remaining": None,
