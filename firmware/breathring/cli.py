@@ -1,21 +1,31 @@
 """`breathring` command line: subcommands and exit codes.
 
-Exit codes: 0 done, 2 usage, 78 bad configuration (EX_CONFIG),
-69 hardware unavailable (EX_UNAVAILABLE).
+Each exit code means one thing (see EPILOG): 0 done, 1 refused (the service
+refused the request, or a self-test item failed), 2 usage (a bad command-line
+value), 69 unavailable (hardware, or the service is not running), 73 cannot
+create an output file (EX_CANTCREAT), 78 bad configuration (EX_CONFIG),
+130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 from collections.abc import Sequence
 
 EXIT_OK = 0
+#: The request was understood but refused (by the service), or a self-test item failed.
+EXIT_REFUSED = 1
 EXIT_USAGE = 2
-EXIT_CONFIG = 78
 EXIT_UNAVAILABLE = 69
+#: An output file could not be created (sysexits EX_CANTCREAT).
+EXIT_CANTCREAT = 73
+EXIT_CONFIG = 78
+#: Ctrl-C (128 + SIGINT).
+EXIT_INTERRUPTED = 130
 
 log = logging.getLogger("breathring")
 
@@ -25,7 +35,10 @@ and shrinks as you breathe out; a button starts a three-breath session.
 """
 
 EPILOG = """\
-exit codes: 0 done, 2 usage, 69 hardware unavailable, 78 bad configuration.
+exit codes: 0 done; 1 refused (the service refused the request, or a self-test
+item failed); 2 usage (a bad command-line value); 69 unavailable (no hardware,
+or the service is not running); 73 cannot create an output file; 78 bad
+configuration; 130 interrupted (Ctrl-C).
 Configuration: --config FILE, else $BREATHRING_CONFIG, else /etc/breathring/config.toml
 (if it exists), else the defaults (see `breathring config defaults`).
 """
@@ -35,17 +48,29 @@ class UsageError(Exception):
     """A bad command-line value: exit 2 with the message."""
 
 
+class CannotCreate(Exception):
+    """An output file cannot be written: exit 73 with the message."""
+
+
+def _open_output(path: str, mode: str = "w"):
+    """Open `path` for writing, or CannotCreate naming the path and why."""
+    try:
+        if "b" in mode:
+            return open(path, mode)
+        return open(path, mode, encoding="utf-8")
+    except OSError as exc:
+        raise CannotCreate(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
 def _add_config(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
 
 
-def _add_hardware(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--hardware",
-        choices=("auto", "pi", "mock"),
-        default="auto",
-        help="auto: the Pi's hardware on a Raspberry Pi, otherwise mocks (default: auto)",
-    )
+def _add_hardware(
+    p: argparse.ArgumentParser,
+    text: str = "auto: the Pi's hardware on a Raspberry Pi, otherwise mocks (default: auto)",
+) -> None:
+    p.add_argument("--hardware", choices=("auto", "pi", "mock"), default="auto", help=text)
 
 
 def _time_arg(text: str) -> float:
@@ -53,6 +78,10 @@ def _time_arg(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a finite number of seconds; allowed: seconds >= 0, e.g. 60"
+        )
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text!r} is negative; allowed: seconds >= 0")
     return value
@@ -69,6 +98,7 @@ def _fps_arg(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
     from .patterns import PATTERN_NAMES
 
     parser = argparse.ArgumentParser(
@@ -78,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action="version", version=f"breathring {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -151,7 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
         "Prints a pass/fail table; exit 0 only if everything passed.",
     )
     _add_config(p)
-    _add_hardware(p)
+    _add_hardware(
+        p,
+        "auto (default) and pi: the Pi's hardware, else exit 69; mock: the self-test on "
+        "simulated hardware (it presses its own button, so it proves nothing about wiring)",
+    )
     p.add_argument(
         "--button-timeout",
         type=_time_arg,
@@ -214,12 +249,26 @@ def _load(args: argparse.Namespace):
 
 
 def _with_pattern(cfg, pattern: str | None):
-    """The config with session.pattern replaced (and checked) by --pattern."""
-    from .config import with_values
+    """The config with session.pattern replaced (and checked) by --pattern.
+
+    A --pattern the configuration cannot serve (custom without its durations)
+    is a command-line mistake: UsageError (2), not a bad file (78).
+    """
+    from .config import ConfigError, with_values
+    from .patterns import CUSTOM, PRESETS
 
     if pattern is None or pattern == cfg.session.pattern:
         return cfg
-    return with_values(cfg, {"session.pattern": pattern}, source="--pattern")
+    try:
+        return with_values(cfg, {"session.pattern": pattern}, source="--pattern")
+    except ConfigError as exc:
+        hint = ""
+        if pattern == CUSTOM:
+            hint = (
+                '; it needs session.pattern = "custom" with session.inhale and session.exhale '
+                f"in the configuration; allowed without them: {', '.join(PRESETS)}"
+            )
+        raise UsageError(f"--pattern {pattern}: {exc}{hint}") from None
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -257,7 +306,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.out == "-":
         write_jsonl(cfg, opts, sys.stdout)
     else:
-        with open(args.out, "w", encoding="utf-8") as out:
+        with _open_output(args.out) as out:
             count = write_jsonl(cfg, opts, out)
         print(f"wrote {count} frames to {args.out}", file=sys.stderr)
     return EXIT_OK
@@ -274,7 +323,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     from .render import render_png
 
     cfg = _with_pattern(_load(args), args.pattern)
-    render_png(cfg, args.out)
+    with _open_output(args.out, "wb") as out:
+        render_png(cfg, out)
     print(f"wrote {args.out}", file=sys.stderr)
     return EXIT_OK
 
@@ -313,8 +363,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     cfg = _load(args)
     clock = SystemClock()
+    # A self-test of the wiring never passes on mocks unless they were asked for.
+    mode = "pi" if args.hardware == "auto" else args.hardware
     try:
-        hardware = open_hardware(cfg, args.hardware, clock, log)
+        hardware = open_hardware(cfg, mode, clock, log)
     except HardwareUnavailable as exc:
         print(f"breathring: {exc}", file=sys.stderr)
         return getattr(exc, "exit_code", EXIT_UNAVAILABLE)
@@ -344,7 +396,7 @@ def cmd_client(args: argparse.Namespace) -> int:
         return EXIT_UNAVAILABLE
     if not reply.get("ok"):
         print(f"breathring: {reply.get('error', 'the service refused')}", file=sys.stderr)
-        return 1
+        return EXIT_REFUSED
     if getattr(args, "json", False):
         print(json.dumps(reply, sort_keys=True))
     else:
@@ -416,8 +468,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"breathring: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except CannotCreate as exc:
+        print(f"breathring: {exc}", file=sys.stderr)
+        return EXIT_CANTCREAT
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # Output piped into `head`: not an error of ours.
         sys.stderr.close()

@@ -8,7 +8,7 @@ marked. The frames are exactly those `simulate` produces.
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from typing import BinaryIO
 
 from .config import Config
 from .hw.terminal import linear_to_srgb8
@@ -53,8 +53,8 @@ def _frames(cfg: Config):
     return list(simulate(cfg, opts))
 
 
-def render_png(cfg: Config, out: str | os.PathLike[str]) -> Path:
-    """Draw the default session of `cfg` into a PNG file."""
+def render_png(cfg: Config, out: str | os.PathLike[str] | BinaryIO) -> None:
+    """Draw the default session of `cfg` into a PNG file (a path or a binary file)."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     import pygame
@@ -71,10 +71,11 @@ def render_png(cfg: Config, out: str | os.PathLike[str]) -> Path:
 
     _draw_rings(surface, font, frames, cfg.ring.pixels, cfg.ring.start_pixel)
     _draw_plot(surface, font, frames)
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pygame.image.save(surface, str(path))
-    return path
+    if isinstance(out, str | os.PathLike):
+        with open(out, "wb") as file:
+            pygame.image.save(surface, file, "session.png")
+    else:
+        pygame.image.save(surface, out, "session.png")
 
 
 def _moment_frame(frames, phase: str, share: float):
