@@ -90,15 +90,17 @@ def test_double_press_when_idle_starts_the_long_session():
 def test_hold_toggles_reminders_with_blinks():
     clock = FakeClock(NOON)
     controller = Controller(Config(), reminders_enabled=True)
-    controller.handle("press", read(clock))
+    controller.handle("press", read(clock), held=True)  # the button goes down...
     clock.advance(2.0)
-    controller.handle("hold", read(clock))
+    controller.handle("hold", read(clock))  # ...and stays down: a hold, not a session
     assert controller.reminders_enabled is False
-    ticks = [controller.tick(read(clock)), *run(controller, clock, 2)]
-    assert ticks[0].cues == ["confirm-off"] and "reminders-off" in ticks[0].events
-    assert ticks[0].phase == CONFIRM
+    ticks = [controller.tick(read(clock)), *run(controller, clock, 3)]
+    assert "reminders-off" in ticks[0].events
+    assert [c for t in ticks for c in t.cues] == ["confirm-off"]  # no start, no end
+    confirm = [t for t in ticks if t.phase == CONFIRM]
+    assert confirm[0].cues == ["confirm-off"]
     # One blink: the light rises and falls once.
-    lit = [t.frame.intensity > 0.01 for t in ticks]
+    lit = [t.frame.intensity > 0.01 for t in confirm]
     rises = sum(1 for a, b in pairwise(lit) if b and not a)
     assert rises + (1 if lit[0] else 0) == 1
     controller.handle("hold", read(clock))

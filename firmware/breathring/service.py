@@ -31,7 +31,7 @@ from .control import (
 )
 from .controller import HOLD, PRESS, Tick
 from .engine import WALL_RECHECK_S, Engine
-from .gestures import ButtonEvent, GestureDecoder
+from .gestures import DOWN, UP, ButtonEvent, GestureDecoder
 from .hw import HardwareUnavailable
 from .hw.select import Hardware, open_hardware
 from .patterns import CUSTOM, PRESETS
@@ -278,8 +278,12 @@ class Service:
     def _handle(self, item: object, now: Now) -> bool:
         if isinstance(item, ButtonEvent):
             restart = False
+            # A press from the button is "held" until its release: if it becomes a
+            # hold, its session never plays `start`.
             for gesture in self.decoder.feed(item):
-                restart |= self._gesture(gesture, now)
+                restart |= self._gesture(gesture, now, held=item.kind == DOWN)
+            if item.kind == UP and self._stopping_at is None:
+                self.engine.release(now)
             return restart
         if isinstance(item, ControlRequest):
             return self._control(item, now)
@@ -288,11 +292,11 @@ class Service:
         log.warning("ignored an unknown item in the queue: %r", item)
         return False
 
-    def _gesture(self, gesture: str, now: Now) -> bool:
+    def _gesture(self, gesture: str, now: Now, held: bool = False) -> bool:
         if self._stopping_at is not None:
             return False
         log.debug("gesture: %s", gesture)
-        self.engine.gesture(gesture, now)
+        self.engine.gesture(gesture, now, held)
         return True
 
     def _signal(self, signum: int, now: Now) -> bool:
