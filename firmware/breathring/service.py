@@ -14,7 +14,7 @@ import queue
 import signal
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from .control import (
 from .controller import HOLD, PRESS, Tick
 from .engine import WALL_RECHECK_S, Engine
 from .gestures import DOWN, UP, ButtonEvent, GestureDecoder
-from .hw import HardwareUnavailable
+from .hw import Audio, HardwareUnavailable
 from .hw.select import Hardware, open_hardware
 from .patterns import CUSTOM, PRESETS
 from .session import CUE_FOR_PHASE
@@ -50,6 +50,12 @@ ERROR_LOG_INTERVAL_S = 30.0
 RING_RETRY_S = 1.0
 #: Keys that need the hardware re-opened: a reload keeps their old values.
 RESTART_KEYS = (("ring", ("pixels", "order", "pin", "driver")), ("button", ("pin",)))
+#: [audio] keys a reload applies by closing and reopening the audio (the mixer);
+#: the others (volume, guide_tone) are read at every cue and apply at once.
+AUDIO_REOPEN_KEYS = ("enabled", "driver", "device", "cues_dir", "buffer_samples")
+#: [button] keys of the gesture decoder: a reload keeps the decoder (and a press
+#: or hold in progress) unless one of these changes.
+DECODER_KEYS = ("hold_seconds", "double_seconds", "bounce_seconds")
 #: Stray signals whose default action would end the process without turning the LEDs off.
 IGNORED_SIGNALS = (signal.SIGUSR1, signal.SIGUSR2)
 #: Guide tones of this many phases ahead are rendered in the background.
@@ -102,6 +108,7 @@ class Service:
         notifier: Notifier | None = None,
         socket_path: Path | None = None,
         wait: Callable[[float], object | None] | None = None,
+        audio_opener: Callable[[Any], Audio] | None = None,
     ) -> None:
         self.cfg = cfg
         self.hw = hardware
@@ -115,6 +122,8 @@ class Service:
         self.inbox: queue.SimpleQueue[Any] = hardware.button.events
         #: Blocks until an item arrives or `timeout` seconds pass (tests inject virtual time).
         self.wait = wait or self._wait_on_queue
+        #: Opens the audio for an [audio] section (a reload that changes it).
+        self.open_audio = audio_opener or _audio_opener(hardware.kind, clock)
         self.server = ControlServer(socket_path, self.inbox) if socket_path else None
         self.report = RateLimitedLog()
         self._stopping_at: float | None = None
@@ -437,10 +446,54 @@ class Service:
         except ConfigError as exc:
             log.error("reload failed, keeping the old configuration: %s", exc)
             return False
+        old = self.cfg
         self.cfg = new
-        self.decoder = _decoder(new)
+        if any(getattr(old.button, k) != getattr(new.button, k) for k in DECODER_KEYS):
+            self.decoder = _decoder(new)  # else: keep a press or hold in progress
+        self._apply_audio(old, new)
         log.info("configuration reloaded from %s", self.config_path or "defaults")
         return True
+
+    def _apply_audio(self, old: Config, new: Config) -> None:
+        """Log what changed in [audio]; reopen the audio when the device settings changed."""
+        changed = [
+            f.name
+            for f in fields(new.audio)
+            if getattr(old.audio, f.name) != getattr(new.audio, f.name)
+        ]
+        if not changed:
+            return
+        log.info(
+            "audio: %s",
+            ", ".join(
+                f"audio.{k} {getattr(old.audio, k)!r} -> {getattr(new.audio, k)!r}" for k in changed
+            ),
+        )
+        if not any(k in AUDIO_REOPEN_KEYS for k in changed):
+            return
+        try:
+            self.hw.audio.stop()
+            self.hw.audio.close()
+        except Exception:  # the old device may be gone already
+            log.exception("closing the audio failed")
+        self.hw.audio = self.open_audio(new.audio)
+        log.info("audio reopened: %s", "on" if self.hw.audio.available else "off (silent)")
+
+
+def _audio_opener(kind: str, clock: Clock) -> Callable[[Any], Audio]:
+    """How this kind of hardware opens its audio for an [audio] section."""
+
+    def open_pi_audio(settings: Any) -> Audio:
+        from .hw.audio import open_audio
+
+        return open_audio(settings, clock, log)
+
+    def open_mock_audio(settings: Any) -> Audio:
+        from .hw.mock import MockAudio
+
+        return MockAudio(clock, available=settings.enabled)
+
+    return open_pi_audio if kind == "pi" else open_mock_audio
 
 
 def _decoder(cfg: Config) -> GestureDecoder:
