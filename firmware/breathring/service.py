@@ -194,8 +194,9 @@ class Service:
             restart |= self._gesture(gesture, now)
         if now.mono >= self._next_check:
             restart |= self._check_reminder(now)
+        # The same sum as the deadline in _next_deadline, so reaching it always stops.
         if self._stopping_at is not None and (
-            not self.engine.active or now.mono - self._stopping_at >= SHUTDOWN_LIMIT_S
+            not self.engine.active or now.mono >= self._stopping_at + SHUTDOWN_LIMIT_S
         ):
             return True
         if self.engine.active and (restart or now.mono >= self._next_frame):
