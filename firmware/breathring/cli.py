@@ -146,14 +146,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "demo",
-        help="the device in your terminal (mock hardware, real time)",
-        description="A session at once, with the ring drawn in the terminal. Keys: space = press, "
+        help="the device in your terminal and speaker (real time)",
+        description="A session at once, with the ring drawn in the terminal and the cues and "
+        "guide tones played through the speaker (--mute: silent). Keys: space = press, "
         "d = double press, h = hold (reminders on/off), q or Ctrl-C = quit. "
         "Not a terminal: plain text lines instead.",
     )
     _add_config(p)
     p.add_argument("--pattern", choices=PATTERN_NAMES, help="breath pattern (default: config)")
     p.add_argument("--seconds", type=_time_arg, default=None, help="quit after this long")
+    p.add_argument(
+        "--mute", action="store_true", help="no sound (default: cues through the speaker)"
+    )
 
     p = sub.add_parser(
         "render",
@@ -316,7 +320,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     cfg = _with_pattern(_load(args), args.pattern)
-    return run_demo(cfg, seconds=args.seconds)
+    return run_demo(cfg, seconds=args.seconds, mute=args.mute)
 
 
 def cmd_render(args: argparse.Namespace) -> int:

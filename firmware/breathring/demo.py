@@ -1,12 +1,18 @@
-"""`breathring demo`: the device in a terminal, on the real clock, mock hardware.
+"""`breathring demo`: the device in a terminal, on the real clock.
 
 A session starts at once. Keys: space = press, d = double press,
 h = hold (reminders on/off), q or Ctrl-C = quit (the terminal is restored).
 When stdout is not a terminal, plain text lines describe what happens.
+
+The ring is drawn in the terminal; the cues and guide tones play through the
+computer's speaker with the device's own audio (the pygame mixer, [audio]
+settings), so the eyes-closed guidance can be tried too. `--mute` (or
+audio.enabled = false) silences it; no speaker: one warning, and on it goes.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import select
 import sys
@@ -19,7 +25,11 @@ from .clock import SystemClock, read
 from .config import Config
 from .controller import DOUBLE, HOLD, PRESS
 from .engine import Engine
+from .hw import Audio
 from .hw.terminal import CSI, TerminalRing
+from .service import play_tick
+
+log = logging.getLogger("breathring.demo")
 
 KEYS = {" ": PRESS, "d": DOUBLE, "h": HOLD}
 QUIT_KEYS = {"q", "Q", "\x03", "\x1b"}
@@ -72,26 +82,52 @@ def caption(phase: str, breath: int, breaths: int, reminders: bool) -> str:
     return text
 
 
-def run_demo(cfg: Config, seconds: float | None = None, out: TextIO | None = None) -> int:
-    """Run until q (or `seconds`); returns the exit code."""
+def open_demo_audio(cfg: Config, clock: SystemClock, mute: bool) -> Audio:
+    """The device's audio path on this computer's speaker; silent when muted."""
+    from .hw.audio import SilentAudio, open_audio
+
+    if mute:
+        log.info("sound muted (--mute)")
+        return SilentAudio()
+    audio = open_audio(cfg.audio, clock, log)
+    if audio.available:
+        log.info("audio: cues and guide tones through the speaker (pygame mixer)")
+    elif not cfg.audio.enabled:
+        log.info("sound off (audio.enabled = false)")
+    return audio
+
+
+def run_demo(
+    cfg: Config,
+    seconds: float | None = None,
+    out: TextIO | None = None,
+    audio: Audio | None = None,
+    mute: bool = False,
+) -> int:
+    """Run until q (or `seconds`); returns the exit code. Closes `audio` at the end."""
     out = out or sys.stdout
     interactive = out.isatty() and sys.stdin.isatty()
     clock = SystemClock()
     engine = Engine(cfg)
     ring = TerminalRing(cfg.ring.pixels, out, cfg.ring.start_pixel)
+    sound = audio if audio is not None else open_demo_audio(cfg, clock, mute)
     start = clock.monotonic()
     engine.gesture(PRESS, read(clock))
-    if interactive:
-        with _raw_terminal(sys.stdin.fileno()):
-            _loop(engine, ring, clock, start, seconds, sys.stdin.fileno())
-    else:
-        _loop(engine, ring, clock, start, seconds, None)
+    try:
+        if interactive:
+            with _raw_terminal(sys.stdin.fileno()):
+                _loop(engine, ring, sound, clock, start, seconds, sys.stdin.fileno())
+        else:
+            _loop(engine, ring, sound, clock, start, seconds, None)
+    finally:
+        sound.close()
     return 0
 
 
 def _loop(
     engine: Engine,
     ring: TerminalRing,
+    audio: Audio,
     clock: SystemClock,
     start: float,
     seconds: float | None,
@@ -107,6 +143,7 @@ def _loop(
             if engine.active:
                 rendered = engine.render(now)
                 tick = rendered.tick
+                play_tick(audio, engine.controller, tick, now, engine.cfg.audio.guide_tone)
                 info = engine.controller.status(now)
                 breaths = int(info.get("breaths", 0) or 0)
                 text = caption(

@@ -29,7 +29,7 @@ from .control import (
     ok_reply,
     socket_path_from,
 )
-from .controller import HOLD, PRESS, Tick
+from .controller import HOLD, PRESS, Controller, Tick
 from .engine import WALL_RECHECK_S, Engine
 from .gestures import DOWN, UP, ButtonEvent, GestureDecoder
 from .hw import Audio, HardwareUnavailable
@@ -264,24 +264,7 @@ class Service:
             self._ring_failed = False
 
     def _play(self, tick: Tick, now: Now) -> None:
-        controller = self.engine.controller
-        volume = controller.volume
-        audio = self.hw.audio
-        for cue in tick.cues:
-            audio.play(cue, volume)
-        if not self.cfg.audio.guide_tone or not tick.phase_starts:
-            return
-        for segment in tick.phase_starts:
-            kind = GUIDED_PHASES.get(segment.phase)
-            if kind is not None:
-                audio.play_guide(kind, segment.seconds, volume)
-        # Render the tones of the phases ahead in the background, not in the frame loop.
-        prepare = getattr(audio, "prepare_guide", None)
-        if prepare is not None:
-            for segment in controller.upcoming(now, GUIDE_LOOKAHEAD):
-                kind = GUIDED_PHASES.get(segment.phase)
-                if kind is not None:
-                    prepare(kind, segment.seconds)
+        play_tick(self.hw.audio, self.engine.controller, tick, now, self.cfg.audio.guide_tone)
 
     # ---------------------------------------------------------------- input
 
@@ -479,6 +462,28 @@ class Service:
             log.exception("closing the audio failed")
         self.hw.audio = self.open_audio(new.audio)
         log.info("audio reopened: %s", "on" if self.hw.audio.available else "off (silent)")
+
+
+def play_tick(audio: Audio, controller: Controller, tick: Tick, now: Now, guide: bool) -> None:
+    """Play a frame's cues, and (with `guide`) the guide tones of the phases it starts.
+
+    The tones of the phases ahead are rendered in the background, not in the frame loop.
+    """
+    volume = controller.volume
+    for cue in tick.cues:
+        audio.play(cue, volume)
+    if not guide or not tick.phase_starts:
+        return
+    for segment in tick.phase_starts:
+        kind = GUIDED_PHASES.get(segment.phase)
+        if kind is not None:
+            audio.play_guide(kind, segment.seconds, volume)
+    prepare = getattr(audio, "prepare_guide", None)
+    if prepare is not None:
+        for segment in controller.upcoming(now, GUIDE_LOOKAHEAD):
+            kind = GUIDED_PHASES.get(segment.phase)
+            if kind is not None:
+                prepare(kind, segment.seconds)
 
 
 def _audio_opener(kind: str, clock: Clock) -> Callable[[Any], Audio]:
