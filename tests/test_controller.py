@@ -11,11 +11,12 @@ import pytest
 from breathring.clock import FakeClock, read
 from breathring.config import Config
 from breathring.controller import CONFIRM, IDLE, PULSE, Controller
-from breathring.session import LEAD_IN_S
 
 NOON = datetime(2026, 1, 15, 12, 0, tzinfo=ZoneInfo("UTC"))
 NIGHT = datetime(2026, 1, 15, 23, 30, tzinfo=ZoneInfo("UTC"))
 FPS = 50
+#: The lead-in lasts 2 s (written down, not imported).
+LEAD_IN_S = 2.0
 
 
 def run(controller: Controller, clock: FakeClock, seconds: float):
