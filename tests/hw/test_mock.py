@@ -307,7 +307,7 @@ def test_on_a_pi_the_real_parts_are_built_from_the_config(tmp_path, clock, monke
         return MockButton(clock_)
 
     audio = MockAudio(clock)
-    audio_module = pytest.importorskip("breathring.hw.audio")
+    from breathring.hw import audio as audio_module
     monkeypatch.setattr(ring_module, "NeoPixelRing", fake_ring)
     monkeypatch.setattr(button_module, "GpioButton", fake_button)
     monkeypatch.setattr(audio_module, "open_audio", lambda cfg, clock_, log: audio)
