@@ -11,11 +11,12 @@ import pytest
 from breathring.clock import FakeClock, read
 from breathring.config import Config
 from breathring.controller import CONFIRM, IDLE, PULSE, Controller
-from breathring.session import LEAD_IN_S
 
 NOON = datetime(2026, 1, 15, 12, 0, tzinfo=ZoneInfo("UTC"))
 NIGHT = datetime(2026, 1, 15, 23, 30, tzinfo=ZoneInfo("UTC"))
 FPS = 50
+#: The lead-in lasts 2 s (written down, not imported).
+LEAD_IN_S = 2.0
 
 
 def run(controller: Controller, clock: FakeClock, seconds: float):
@@ -90,15 +91,17 @@ def test_double_press_when_idle_starts_the_long_session():
 def test_hold_toggles_reminders_with_blinks():
     clock = FakeClock(NOON)
     controller = Controller(Config(), reminders_enabled=True)
-    controller.handle("press", read(clock))
+    controller.handle("press", read(clock), held=True)  # the button goes down...
     clock.advance(2.0)
-    controller.handle("hold", read(clock))
+    controller.handle("hold", read(clock))  # ...and stays down: a hold, not a session
     assert controller.reminders_enabled is False
-    ticks = [controller.tick(read(clock)), *run(controller, clock, 2)]
-    assert ticks[0].cues == ["confirm-off"] and "reminders-off" in ticks[0].events
-    assert ticks[0].phase == CONFIRM
+    ticks = [controller.tick(read(clock)), *run(controller, clock, 3)]
+    assert "reminders-off" in ticks[0].events
+    assert [c for t in ticks for c in t.cues] == ["confirm-off"]  # no start, no end
+    confirm = [t for t in ticks if t.phase == CONFIRM]
+    assert confirm[0].cues == ["confirm-off"]
     # One blink: the light rises and falls once.
-    lit = [t.frame.intensity > 0.01 for t in ticks]
+    lit = [t.frame.intensity > 0.01 for t in confirm]
     rises = sum(1 for a, b in pairwise(lit) if b and not a)
     assert rises + (1 if lit[0] else 0) == 1
     controller.handle("hold", read(clock))
@@ -119,12 +122,66 @@ def test_a_remote_reminders_switch_leaves_a_running_session_alone():
     assert tick.phase == "inhale"
     assert "reminders-off" in tick.events and "confirm-off" not in tick.cues
     assert controller.status(read(clock))["state"] == "session"
-    # Idle: the same switch shows its blink.
+    # Idle: the same switch shows its blink at once.
     controller.stop(read(clock))
     ticks = run(controller, clock, 5)
     assert ticks[-1].phase == IDLE
     controller.set_reminders(True, read(clock), keep_session=True)
     assert controller.tick(read(clock)).phase == CONFIRM
+
+
+def test_a_remote_switch_during_a_session_blinks_once_the_session_has_ended():
+    """Three breaths of 4 s in + 6 s out after the 2 s lead-in, then 2.5 s closing: 34.5 s."""
+    clock = FakeClock(NOON)
+    controller = Controller(Config(), reminders_enabled=True)
+    controller.handle("press", read(clock))
+    ticks = [controller.tick(read(clock)), *run(controller, clock, 10.0)]
+    controller.set_reminders(False, read(clock), keep_session=True)
+    ticks += run(controller, clock, 30.0)
+    cues = [c for t in ticks for c in t.cues]
+    # Every breath still cued, the session's own `end`, and only then the blink.
+    assert cues == [
+        "start", "inhale", "exhale", "inhale", "exhale", "inhale", "exhale", "end", "confirm-off"
+    ]
+    phases = [t.phase for t in ticks]
+    last_closing = len(phases) - 1 - phases[::-1].index("closing")
+    assert phases.index(CONFIRM) == last_closing + 1  # the blink follows the closing at once
+    # Not cut: the session ran its full length (34.5 s) before the blink.
+    assert phases.index(CONFIRM) / FPS == pytest.approx(34.5, abs=2 / FPS)
+    events = [e for t in ticks for e in t.events]
+    assert events.index("reminders-off") < events.index("session-finished")
+    assert "session-cancelled" not in events
+    assert phases[-1] == IDLE and not controller.active
+
+
+def test_a_remote_switch_then_a_press_fades_the_session_and_blinks_after_the_fade():
+    clock = FakeClock(NOON)
+    controller = Controller(Config(), reminders_enabled=False)
+    controller.handle("press", read(clock))
+    run(controller, clock, 5.0)
+    controller.set_reminders(True, read(clock), keep_session=True)
+    run(controller, clock, 1.0)
+    controller.handle("press", read(clock))  # the user ends it early
+    ticks = run(controller, clock, 3.0)
+    assert [c for t in ticks for c in t.cues] == ["end", "confirm-on"]
+    phases = [t.phase for t in ticks]
+    assert phases.index(CONFIRM) > phases.index("closing")
+    # Two blinks for "on".
+    lit = [t.frame.intensity > 0.01 for t in ticks if t.phase == CONFIRM]
+    assert sum(1 for a, b in pairwise([False, *lit]) if b and not a) == 2
+
+
+def test_the_hold_during_a_session_still_fades_it_out_first():
+    clock = FakeClock(NOON)
+    controller = Controller(Config(), reminders_enabled=True)
+    controller.handle("press", read(clock))
+    run(controller, clock, 10.0)
+    controller.handle("hold", read(clock))  # the button's hold: not a remote switch
+    ticks = run(controller, clock, 2.0)
+    assert [c for t in ticks for c in t.cues] == ["end", "confirm-off"]
+    assert ticks[0].phase == "closing"
+    events = [e for t in ticks for e in t.events]
+    assert "session-cancelled" in events and "session-finished" not in events
 
 
 def test_night_look_is_dim_and_warm():

@@ -117,3 +117,21 @@ def test_low_brightness_keeps_the_hue_on_average():
 def test_frame_size_must_match():
     with pytest.raises(ValueError, match="frame has 3 pixels, ring has 4"):
         OutputStage(4).render(Frame(1.0, (1.0,) * 3, (1.0, 1.0, 1.0)))
+
+
+@pytest.mark.parametrize("limit", [60, 100, 150, 300])
+@pytest.mark.parametrize("rgb", [(1.0, 1.0, 1.0), (1.0, 0.55, 0.2), (0.0, 0.0, 1.0)])
+def test_the_limit_holds_for_every_dithered_frame_of_a_full_ring(limit, rgb):
+    """The budget keeps room for dithering's round-ups: over many frames of the full
+    ring, where the limiter cuts hardest, no frame's estimate exceeds the limit."""
+    pixels = 24
+    budget = PowerBudget(max_milliamps=limit)
+    stage = OutputStage(pixels, budget)
+    scene = ArcScene(pixels)
+    worst = 0.0
+    for step in range(400):
+        level = 1.0 - (step % 7) * 1e-4  # full, and a hair below: different fractions
+        wire = stage.render(scene.render(level, rgb))
+        worst = max(worst, budget.estimate(wire, pixels))
+    assert worst <= limit
+    assert worst > 0.9 * limit  # and the ring is not simply dark

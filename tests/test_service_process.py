@@ -19,9 +19,18 @@ START_TIMEOUT_S = 10.0
 WATCHDOG_USEC = 200_000
 
 
+#: The service's "old" configuration differs from the defaults, so a bad reload that
+#: fell back to the defaults instead of keeping it would show (the pattern would change).
+OLD_CONFIG = '[session]\npattern = "box"\n[ring]\nbrightness = 0.5\n'
+
+
 @pytest.fixture
 def service(service_process):
-    return service_process(extra_env={"WATCHDOG_USEC": str(WATCHDOG_USEC)})
+    return service_process(config=OLD_CONFIG, extra_env={"WATCHDOG_USEC": str(WATCHDOG_USEC)})
+
+
+def frame_totals(service) -> list[int]:
+    return [sum(bytes.fromhex(line)) for line in service.trace_lines()]
 
 
 def test_ready_watchdog_control_reload_and_clean_stop(service):
@@ -37,17 +46,23 @@ def test_ready_watchdog_control_reload_and_clean_stop(service):
     result = service.cli("press")
     assert result.returncode == 0, result.stderr
     status = json.loads(service.cli("status", "--json").stdout)
-    assert status["state"] == "session" and status["pattern"] == "three-breath"
+    assert status["state"] == "session" and status["pattern"] == "box"
 
     # A broken file on SIGHUP: reported, old configuration kept, still running.
     service.config.write_text("[ring]\nbrightness = 7\n")
     service.proc.send_signal(signal.SIGHUP)
     time.sleep(0.3)  # a real process: give it a moment to read the file
     assert service.proc.poll() is None
-    assert service.cli("status").returncode == 0
+    assert service.cli("stop").returncode == 0
+    time.sleep(1.0)  # the cancelled session has faded out
+    assert service.cli("press").returncode == 0
+    status = json.loads(service.cli("status", "--json").stdout)
+    assert status["pattern"] == "box"  # the old configuration, not the defaults
 
-    time.sleep(1.0)  # well into the session: the ring is lit
-    assert sum(service.last_frame()) > 0
+    time.sleep(4.5)  # well into the first in-breath: the ring is lit
+    lit = frame_totals(service)[-1]
+    assert lit > 0
+    sent_after = len(frame_totals(service))
     sent = time.monotonic()
     service.proc.send_signal(signal.SIGTERM)
     assert service.receive("STOPPING=1", 2.0)
@@ -56,7 +71,10 @@ def test_ready_watchdog_control_reload_and_clean_stop(service):
     stderr = service.stderr()
     assert code == 0, stderr
     assert elapsed < 1.0
-    assert sum(service.last_frame()) == 0
+    after = frame_totals(service)[sent_after - 1 :]
+    # A fade, not a cut: several frames between the lit level and dark.
+    assert sum(1 for total in after if 0.1 * lit < total < 0.9 * lit) >= 5, after
+    assert after[-1] == 0, after  # dark at exit
     assert "reload failed, keeping the old configuration" in stderr
     assert "ring.brightness" in stderr
     assert "Traceback" not in stderr

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from mock_hw import make_bench
 
 from breathring.clock import FakeClock
@@ -246,3 +247,73 @@ def test_corrupt_settings_file_gives_the_config_values(tmp_path, caplog):
 
 def test_config_default_is_used_without_settings(tmp_path):
     assert Config().ring.brightness == 0.5  # the value the tests above start from
+
+
+# ------------------- reminders during a session: the hold fades it, a remote switch waits
+
+#: The SHORT session: the closing starts at 4 s, the session ends at 6.5 s.
+SHORT_CLOSING_AT_S = 4.0
+
+
+def cue_times(hw) -> list[tuple[str, float]]:
+    return [(cue, t) for cue, t, _ in hw.audio.played]
+
+
+def test_a_remote_reminders_switch_lets_the_session_end_then_blinks(tmp_path):
+    service, clock, hw = make(tmp_path)
+    started = clock.monotonic()
+    hw.button.press()
+    run_for(service, clock, 3.0)  # in the breath
+    reply = control(service, cmd="reminders", value="off")
+    assert reply["ok"] and reply["reminders"] is False and reply["state"] == "session"
+    run_for(service, clock, 6.0)
+    played = cue_times(hw)
+    names = [cue for cue, _ in played]
+    assert names == ["start", "inhale", "exhale", "end", "confirm-off"]
+    end_at = dict(played)["end"] - started
+    confirm_at = dict(played)["confirm-off"] - started
+    # `end` on the session's own schedule (its closing), not at the switch (3 s).
+    assert end_at == pytest.approx(SHORT_CLOSING_AT_S, abs=0.05)
+    # The blink once the session has ended (6.5 s), not before.
+    assert confirm_at == pytest.approx(SESSION_S, abs=0.05)
+    assert service.engine.controller.state == "idle"
+
+
+def test_set_reminder_enabled_during_a_session_is_a_remote_switch_too(tmp_path):
+    service, clock, hw = make(tmp_path)
+    started = clock.monotonic()
+    hw.button.press()
+    run_for(service, clock, 3.0)
+    reply = control(service, cmd="set", key="reminder.enabled", value=False)
+    assert reply == {"ok": True, "key": "reminder.enabled", "value": False}
+    assert service.engine.controller.state == "session"
+    assert control(service, cmd="status")["reminders"] is False
+    run_for(service, clock, 6.0)
+    played = dict(cue_times(hw))
+    assert [cue for cue, _ in cue_times(hw)] == ["start", "inhale", "exhale", "end", "confirm-off"]
+    assert played["end"] - started == pytest.approx(SHORT_CLOSING_AT_S, abs=0.05)
+    assert played["confirm-off"] - started == pytest.approx(SESSION_S, abs=0.05)
+    # Setting the value it already has changes nothing: no second blink.
+    control(service, cmd="set", key="reminder.enabled", value=False)
+    run_for(service, clock, 2.0)
+    assert [cue for cue, _ in cue_times(hw)].count("confirm-off") == 1
+
+
+def test_the_buttons_hold_during_a_session_fades_it_out_then_blinks(tmp_path):
+    service, clock, hw = make(tmp_path, config="")  # three breaths: 34.5 s
+    hw.button.press()
+    run_for(service, clock, 5.0)
+    down_at = clock.monotonic()
+    hw.button.down()
+    run_for(service, clock, 2.5)  # button.hold_seconds = 2
+    hw.button.up()
+    run_for(service, clock, 3.0)
+    names = [cue for cue, _ in cue_times(hw)]
+    assert names == ["start", "inhale", "end", "confirm-off"]
+    played = dict(cue_times(hw))
+    # The button going down fades the session out (`end`, 0.8 s); the blink comes at the
+    # hold (2 s), after the fade; long before the session's own end (34.5 s).
+    assert played["end"] - down_at == pytest.approx(0.0, abs=0.05)
+    assert played["confirm-off"] - down_at == pytest.approx(2.0, abs=0.05)
+    assert service.engine.controller.state == "idle"
+    assert service.engine.controller.reminders_enabled is False

@@ -8,13 +8,16 @@ from hypothesis import strategies as st
 
 from breathring.patterns import PRESETS, custom_pattern
 from breathring.session import (
-    CLOSING_S,
     GLOW_LEVEL,
-    LEAD_IN_S,
     Timeline,
     ease_out_cubic,
     smootherstep,
 )
+
+#: The documented timeline, written down (not imported): the ring gathers for 2 s
+#: before the first breath and fades out over 2.5 s after the last.
+LEAD_IN_S = 2.0
+CLOSING_S = 2.5
 
 patterns = st.sampled_from(sorted(PRESETS))
 

@@ -1,13 +1,17 @@
 """`breathring` command line: subcommands and exit codes.
 
-Exit codes: 0 done, 2 usage, 78 bad configuration (EX_CONFIG),
-69 hardware unavailable (EX_UNAVAILABLE).
+Each exit code means one thing (see EPILOG): 0 done, 1 refused (the service
+refused the request, or a self-test item failed), 2 usage (a bad command-line
+value), 69 unavailable (hardware, or the service is not running), 73 cannot
+create an output file (EX_CANTCREAT), 78 bad configuration (EX_CONFIG),
+130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -30,7 +34,10 @@ and shrinks as you breathe out; a button starts a three-breath session.
 """
 
 EPILOG = """\
-exit codes: 0 done, 2 usage, 69 hardware unavailable, 78 bad configuration.
+exit codes: 0 done; 1 refused (the service refused the request, or a self-test
+item failed); 2 usage (a bad command-line value); 69 unavailable (no hardware,
+or the service is not running); 73 cannot create an output file; 78 bad
+configuration; 130 interrupted (Ctrl-C).
 Configuration: --config FILE, else $BREATHRING_CONFIG, else /etc/breathring/config.toml
 (if it exists), else the defaults (see `breathring config defaults`).
 """
@@ -40,17 +47,29 @@ class UsageError(Exception):
     """A bad command-line value: exit 2 with the message."""
 
 
+class CannotCreate(Exception):
+    """An output file cannot be written: exit 73 with the message."""
+
+
+def _open_output(path: str, mode: str = "w"):
+    """Open `path` for writing, or CannotCreate naming the path and why."""
+    try:
+        if "b" in mode:
+            return open(path, mode)
+        return open(path, mode, encoding="utf-8")
+    except OSError as exc:
+        raise CannotCreate(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
 def _add_config(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
 
 
-def _add_hardware(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--hardware",
-        choices=("auto", "pi", "mock"),
-        default="auto",
-        help="auto: the Pi's hardware on a Raspberry Pi, otherwise mocks (default: auto)",
-    )
+def _add_hardware(
+    p: argparse.ArgumentParser,
+    text: str = "auto: the Pi's hardware on a Raspberry Pi, otherwise mocks (default: auto)",
+) -> None:
+    p.add_argument("--hardware", choices=("auto", "pi", "mock"), default="auto", help=text)
 
 
 def _time_arg(text: str) -> float:
@@ -58,6 +77,10 @@ def _time_arg(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a finite number of seconds; allowed: seconds >= 0, e.g. 60"
+        )
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text!r} is negative; allowed: seconds >= 0")
     return value
@@ -74,6 +97,7 @@ def _fps_arg(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
     from .patterns import PATTERN_NAMES
 
     parser = argparse.ArgumentParser(
@@ -83,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action="version", version=f"breathring {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -120,14 +145,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "demo",
-        help="the device in your terminal (mock hardware, real time)",
-        description="A session at once, with the ring drawn in the terminal. Keys: space = press, "
+        help="the device in your terminal and speaker (real time)",
+        description="A session at once, with the ring drawn in the terminal and the cues and "
+        "guide tones played through the speaker (--mute: silent). Keys: space = press, "
         "d = double press, h = hold (reminders on/off), q or Ctrl-C = quit. "
         "Not a terminal: plain text lines instead.",
     )
     _add_config(p)
     p.add_argument("--pattern", choices=PATTERN_NAMES, help="breath pattern (default: config)")
     p.add_argument("--seconds", type=_time_arg, default=None, help="quit after this long")
+    p.add_argument(
+        "--mute", action="store_true", help="no sound (default: cues through the speaker)"
+    )
 
     p = sub.add_parser(
         "render",
@@ -156,7 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
         "Prints a pass/fail table; exit 0 only if everything passed.",
     )
     _add_config(p)
-    _add_hardware(p)
+    _add_hardware(
+        p,
+        "auto (default) and pi: the Pi's hardware, else exit 69; mock: the self-test on "
+        "simulated hardware (it presses its own button, so it proves nothing about wiring)",
+    )
     p.add_argument(
         "--button-timeout",
         type=_time_arg,
@@ -297,12 +330,26 @@ def _load(args: argparse.Namespace):
 
 
 def _with_pattern(cfg, pattern: str | None):
-    """The config with session.pattern replaced (and checked) by --pattern."""
-    from .config import with_values
+    """The config with session.pattern replaced (and checked) by --pattern.
+
+    A --pattern the configuration cannot serve (custom without its durations)
+    is a command-line mistake: UsageError (2), not a bad file (78).
+    """
+    from .config import ConfigError, with_values
+    from .patterns import CUSTOM, PRESETS
 
     if pattern is None or pattern == cfg.session.pattern:
         return cfg
-    return with_values(cfg, {"session.pattern": pattern}, source="--pattern")
+    try:
+        return with_values(cfg, {"session.pattern": pattern}, source="--pattern")
+    except ConfigError as exc:
+        hint = ""
+        if pattern == CUSTOM:
+            hint = (
+                '; it needs session.pattern = "custom" with session.inhale and session.exhale '
+                f"in the configuration; allowed without them: {', '.join(PRESETS)}"
+            )
+        raise UsageError(f"--pattern {pattern}: {exc}{hint}") from None
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -340,7 +387,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.out == "-":
         write_jsonl(cfg, opts, sys.stdout)
     else:
-        with open(args.out, "w", encoding="utf-8") as out:
+        with _open_output(args.out) as out:
             count = write_jsonl(cfg, opts, out)
         print(f"wrote {count} frames to {args.out}", file=sys.stderr)
     return EXIT_OK
@@ -350,14 +397,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     cfg = _with_pattern(_load(args), args.pattern)
-    return run_demo(cfg, seconds=args.seconds)
+    return run_demo(cfg, seconds=args.seconds, mute=args.mute)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
     from .render import render_png
 
     cfg = _with_pattern(_load(args), args.pattern)
-    render_png(cfg, args.out)
+    with _open_output(args.out, "wb") as out:
+        render_png(cfg, out)
     print(f"wrote {args.out}", file=sys.stderr)
     return EXIT_OK
 
@@ -396,8 +444,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     cfg = _load(args)
     clock = SystemClock()
+    # A self-test of the wiring never passes on mocks unless they were asked for.
+    mode = "pi" if args.hardware == "auto" else args.hardware
     try:
-        hardware = open_hardware(cfg, args.hardware, clock, log)
+        hardware = open_hardware(cfg, mode, clock, log)
     except HardwareUnavailable as exc:
         print(f"breathring: {exc}", file=sys.stderr)
         return getattr(exc, "exit_code", EXIT_UNAVAILABLE)
@@ -636,6 +686,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"breathring: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except CannotCreate as exc:
+        print(f"breathring: {exc}", file=sys.stderr)
+        return EXIT_CANTCREAT
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:

@@ -8,15 +8,16 @@ paced by the monotonic clock, the look (day or night) by the wall clock.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 from .clock import Now
 from .config import Config, long_pattern, session_pattern
 from .gestures import DOUBLE, GESTURES, HOLD, PRESS
-from .patterns import PRESETS, Pattern
+from .patterns import EXHALE, INHALE, Pattern
 from .reminder import MINUTES_PER_HOUR
 from .scene import RGB, ArcScene, Frame, color_multipliers
-from .session import CLOSING, LEAD_IN_S, Segment, Timeline, smootherstep
+from .session import CLOSING, GLOW_LEVEL, LEAD_IN, LEAD_IN_S, Segment, Timeline, smootherstep
 
 IDLE = "idle"
 PULSE = "pulse"
@@ -81,11 +82,51 @@ class _Session:
     last_t: float | None = None
     cancel_at: float | None = None
     cancel_s: float = CANCEL_FADE_S
+    #: Started by a button that is still down: `start` waits until it is released
+    #: (a press), and never plays if the press becomes a hold.
+    start_cue_held: bool = False
+    #: Shown once this session has faded out (the blink of a reminders toggle).
+    then: _Confirm | None = None
+
+
+class PulseGlow:
+    """The hourly invitation's glow: breath-paced, lasting exactly `seconds`.
+
+    Whole breaths of PULSE_IN_S in and PULSE_OUT_S out, stretched evenly so that
+    they fill `seconds`; it rises from dark and settles back to dark at the end.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        if seconds <= 0.0:
+            raise ValueError(f"a pulse must last more than 0 s, not {seconds!r}")
+        breath_s = PULSE_IN_S + PULSE_OUT_S
+        breaths = max(1, round(seconds / breath_s))
+        stretch = seconds / (breaths * breath_s)
+        segments = []
+        t, level = 0.0, 0.0
+        for k in range(breaths):
+            rest = 0.0 if k == breaths - 1 else GLOW_LEVEL
+            for phase, length, target in (
+                (INHALE, PULSE_IN_S, 1.0),
+                (EXHALE, PULSE_OUT_S, rest),
+            ):
+                segments.append(Segment(phase, k + 1, t, t + length * stretch, level, target))
+                t += length * stretch
+                level = target
+        self.segments = tuple(segments)
+        self.duration = seconds
+        self._starts = [segment.start for segment in segments]
+
+    def level(self, t: float) -> float:
+        """Glow level in [0, 1] at `t` seconds into the pulse (0 outside it)."""
+        if t < 0.0 or t >= self.duration:
+            return 0.0
+        return self.segments[bisect.bisect_right(self._starts, t) - 1].level(t)
 
 
 @dataclass
 class _Pulse:
-    timeline: Timeline
+    glow: PulseGlow
     start: float
     look: Look
 
@@ -135,10 +176,15 @@ class Controller:
         if activity is not None:  # new brightness or colour: from the next frame on
             activity.look = self._look_for(activity.look.night)
 
-    def handle(self, gesture: str, now: Now) -> None:
-        """A button gesture: "press", "double" or "hold"."""
+    def handle(self, gesture: str, now: Now, held: bool = False) -> None:
+        """A gesture: "press", "double" or "hold".
+
+        `held`: the press comes from a button that is still down, so it may yet
+        become a hold; its session lights at once but plays `start` only on
+        `release`.
+        """
         if gesture == PRESS:
-            self.press(now)
+            self.press(now, held)
         elif gesture == DOUBLE:
             self.double(now)
         elif gesture == HOLD:
@@ -146,13 +192,28 @@ class Controller:
         else:
             raise ValueError(f"unknown gesture {gesture!r}; allowed: {', '.join(GESTURES)}")
 
-    def press(self, now: Now) -> None:
+    def press(self, now: Now, held: bool = False) -> None:
         """Short press: start a session, or fade out the running one."""
         activity = self._activity
         if isinstance(activity, _Session) and activity.cancel_at is None:
             self.stop(now)
         else:
             self.start_session(now)
+            if held:
+                session = self._activity
+                assert isinstance(session, _Session)
+                session.start_cue_held = True
+
+    def release(self, now: Now) -> None:
+        """The button came up before a hold: the press is a press; `start` plays now."""
+        activity = self._activity
+        if not isinstance(activity, _Session) or not activity.start_cue_held:
+            return
+        activity.start_cue_held = False
+        if activity.last_t is None:  # no frame yet: the first one plays `start` itself
+            return
+        if activity.cancel_at is None and now.mono - activity.start < LEAD_IN_S:
+            self._pending_cues.append(activity.timeline.segments[0].cue)
 
     def double(self, now: Now) -> None:
         """Double press: the session just started becomes the long one."""
@@ -163,7 +224,7 @@ class Controller:
             and not activity.long
             and now.mono - activity.start < LEAD_IN_S
         ):
-            activity.timeline = Timeline(long_pattern(self.cfg), self.cfg.session.long_breaths)
+            activity.timeline = Timeline(*self._plan(long=True))
             activity.long = True
             self._pending_events.append("session-long")
         else:
@@ -177,18 +238,33 @@ class Controller:
         breaths: int | None = None,
     ) -> None:
         """Start a session at once (the lead-in begins on this very frame)."""
+        planned, planned_breaths = self._plan(long, pattern)
+        pattern = planned
+        if breaths is None:
+            breaths = planned_breaths
+        previous = self._activity
+        self.sessions_started += 1
+        session = _Session(
+            Timeline(pattern, breaths), now.mono, self._look(now), long, self.sessions_started
+        )
+        if isinstance(previous, _Session):  # a confirm still waiting shows after this one
+            session.then = previous.then
+        self._activity = session
+        self._pending_events.append(f"session-started:{pattern.name}")
+
+    def _plan(self, long: bool, pattern: Pattern | None = None) -> tuple[Pattern, int]:
+        """The pattern and breaths of a session: the same for the same gesture.
+
+        A pattern with a natural length (wind-down) runs that length; any other
+        runs session.breaths (a press) or session.long_breaths (a double press).
+        """
         session_cfg = self.cfg.session
         if pattern is None:
             pattern = long_pattern(self.cfg) if long else session_pattern(self.cfg)
-        if breaths is None:
-            breaths = session_cfg.long_breaths if long else session_cfg.breaths
-            if pattern.natural_breaths is not None:
-                breaths = pattern.natural_breaths
-        self.sessions_started += 1
-        self._activity = _Session(
-            Timeline(pattern, breaths), now.mono, self._look(now), long, self.sessions_started
-        )
-        self._pending_events.append(f"session-started:{pattern.name}")
+        breaths = session_cfg.long_breaths if long else session_cfg.breaths
+        if pattern.natural_breaths is not None:
+            breaths = pattern.natural_breaths
+        return pattern, breaths
 
     def stop(self, now: Now, fade_s: float = CANCEL_FADE_S) -> bool:
         """Fade out whatever is showing; True if there was something to stop."""
@@ -197,7 +273,9 @@ class Controller:
             if activity.cancel_at is None:
                 activity.cancel_at = now.mono
                 activity.cancel_s = fade_s
-                self._pending_cues.append("end")
+                if not activity.start_cue_held:  # never `end` without its `start`
+                    self._pending_cues.append(activity.timeline.segments[-1].cue)
+                activity.start_cue_held = False
                 self._pending_events.append("session-cancelled")
             return True
         if activity is not None:
@@ -208,24 +286,29 @@ class Controller:
     def set_reminders(self, enabled: bool, now: Now, keep_session: bool = False) -> None:
         """Turn the hourly reminders on or off, confirmed by blinks and a sound.
 
-        `keep_session` (a remote switch: web, MQTT, CLI): a running session goes on
-        undisturbed, without the blinks; the button's hold still shows them.
+        A running session is never cut. The button's hold fades it out (with its
+        `end` cue, if it played `start`) and the blinks follow the fade;
+        `keep_session` (a remote switch: socket, web, MQTT) lets it run to its
+        natural end and the blinks follow then.
         """
         self.reminders_enabled = enabled
-        if keep_session and isinstance(self._activity, _Session):
-            self._pending_events.append("reminders-on" if enabled else "reminders-off")
-            return
         blinks = 2 if enabled else 1
-        self._activity = _Confirm(blinks, now.mono, self._look(now))
+        confirm = _Confirm(blinks, now.mono, self._look(now))
+        activity = self._activity
+        if isinstance(activity, _Session):
+            if not keep_session:
+                self.stop(now)
+            activity.then = confirm  # the latest toggle wins; its blinks wait for the end
+        else:
+            self._activity = confirm
         self._pending_events.append("reminders-on" if enabled else "reminders-off")
 
     def start_pulse(self, now: Now) -> bool:
         """Show the hourly invitation, unless something else is showing."""
         if self._activity is not None:
             return False
-        breaths = max(1, round(self.cfg.reminder.seconds / (PULSE_IN_S + PULSE_OUT_S)))
-        timeline = Timeline(PRESETS["three-breath"], breaths)
-        self._activity = _Pulse(timeline, now.mono, self._look(now))
+        glow = PulseGlow(self.cfg.reminder.seconds)
+        self._activity = _Pulse(glow, now.mono, self._look(now))
         self.pulses_shown += 1
         self._pending_events.append("pulse-shown")
         if self.cfg.reminder.sound:
@@ -342,6 +425,8 @@ class Controller:
         t = now.mono - session.start
         timeline = session.timeline
         started = [] if session.cancel_at is not None else list(timeline.crossed(session.last_t, t))
+        if session.start_cue_held:
+            started = [s for s in started if s.phase != LEAD_IN]
         session.last_t = t
         segment = timeline.segment_at(t)
         gain = 1.0
@@ -354,6 +439,10 @@ class Controller:
             self._activity = None
             if session.cancel_at is None:
                 self._pending_events.append("session-finished")
+            if session.then is not None:  # the blinks waited for the fade
+                session.then.start = now.mono
+                self._activity = session.then
+                return self._tick_confirm(session.then, now)
             return Tick(self.scene.dark(), IDLE, 0)
         frame = self.scene.render(timeline.level(t), session.look.color, gain)
         phase = CLOSING if session.cancel_at is not None else segment.phase
@@ -361,10 +450,10 @@ class Controller:
 
     def _tick_pulse(self, pulse: _Pulse, now: Now) -> Tick:
         t = now.mono - pulse.start
-        if t >= pulse.timeline.duration:
+        if t >= pulse.glow.duration:
             self._activity = None
             return Tick(self.scene.dark(), IDLE, 0)
-        intensity = PULSE_PEAK * pulse.timeline.level(t)
+        intensity = PULSE_PEAK * pulse.glow.level(t)
         return Tick(self.scene.fill(intensity, pulse.look.color), PULSE, 0)
 
     def _tick_confirm(self, confirm: _Confirm, now: Now) -> Tick:

@@ -1,4 +1,4 @@
-"""`breathring demo`: the device in a terminal, on the real clock, mock hardware.
+"""`breathring demo`: the device in a terminal, on the real clock.
 
 A session starts at once. Keys: space = press, d = double press,
 h = hold (reminders on/off), q or Ctrl-C = quit (the terminal is restored).
@@ -8,10 +8,16 @@ The keys do what a hand does: they drive the button's mock pin under the real
 GpioButton (gpiozero's MockFactory), whose edges go through the same gesture
 decoder as on the device; every frame goes through the real NeoPixelRing and
 the neopixel library into a captured transmit, and that is what is drawn.
+
+The ring is drawn in the terminal; the cues and guide tones play through the
+computer's speaker with the device's own audio (the pygame mixer, [audio]
+settings), so the eyes-closed guidance can be tried too. `--mute` (or
+audio.enabled = false) silences it; no speaker: one warning, and on it goes.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import select
 import sys
@@ -25,8 +31,12 @@ from .config import Config
 from .engine import Engine
 from .exitcodes import EXIT_OK
 from .gestures import DOUBLE, HOLD, PRESS, GestureDecoder
+from .hw import Audio
 from .hw.mock import WireCapture, mock_button, mock_ring
 from .hw.terminal import CSI, TerminalRing
+from .service import play_tick
+
+log = logging.getLogger("breathring.demo")
 
 KEYS = {" ": PRESS, "d": DOUBLE, "h": HOLD}
 #: The mock pin the keys drive when the config has no button (button.pin = "none").
@@ -155,14 +165,36 @@ class WiredTerminal:
         self.show(bytes(3 * self.pixels))
 
 
-def run_demo(cfg: Config, seconds: float | None = None, out: TextIO | None = None) -> int:
-    """Run until q (or `seconds`); returns the exit code."""
+def open_demo_audio(cfg: Config, clock: SystemClock, mute: bool) -> Audio:
+    """The device's audio path on this computer's speaker; silent when muted."""
+    from .hw.audio import SilentAudio, open_audio
+
+    if mute:
+        log.info("sound muted (--mute)")
+        return SilentAudio()
+    audio = open_audio(cfg.audio, clock, log)
+    if audio.available:
+        log.info("audio: cues and guide tones through the speaker (pygame mixer)")
+    elif not cfg.audio.enabled:
+        log.info("sound off (audio.enabled = false)")
+    return audio
+
+
+def run_demo(
+    cfg: Config,
+    seconds: float | None = None,
+    out: TextIO | None = None,
+    audio: Audio | None = None,
+    mute: bool = False,
+) -> int:
+    """Run until q (or `seconds`); returns the exit code. Closes `audio` at the end."""
     out = out or sys.stdout
     interactive = out.isatty() and sys.stdin.isatty()
     clock = SystemClock()
     engine = Engine(cfg)
     ring = WiredTerminal(cfg, TerminalRing(cfg.ring.pixels, out, cfg.ring.start_pixel))
     hand = Hand(cfg, clock)
+    sound = audio if audio is not None else open_demo_audio(cfg, clock, mute)
     start = clock.monotonic()
     try:
         hand.key(PRESS)
@@ -170,12 +202,13 @@ def run_demo(cfg: Config, seconds: float | None = None, out: TextIO | None = Non
             engine.gesture(gesture, read(clock))
         if interactive:
             with _raw_terminal(sys.stdin.fileno()):
-                _loop(engine, ring, hand, clock, start, seconds, sys.stdin.fileno())
+                _loop(engine, ring, hand, sound, clock, start, seconds, sys.stdin.fileno())
         else:
-            _loop(engine, ring, hand, clock, start, seconds, None)
+            _loop(engine, ring, hand, sound, clock, start, seconds, None)
     finally:
         hand.close()
         ring.device.close()
+        sound.close()
     return EXIT_OK
 
 
@@ -183,6 +216,7 @@ def _loop(
     engine: Engine,
     ring: WiredTerminal,
     hand: Hand,
+    audio: Audio,
     clock: SystemClock,
     start: float,
     seconds: float | None,
@@ -202,6 +236,7 @@ def _loop(
             if engine.active:
                 rendered = engine.render(now)
                 tick = rendered.tick
+                play_tick(audio, engine.controller, tick, now, engine.cfg.audio.guide_tone)
                 info = engine.controller.status(now)
                 breaths = int(info.get("breaths", 0) or 0)
                 text = caption(

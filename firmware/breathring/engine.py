@@ -97,8 +97,13 @@ class Engine:
     def frame_interval(self) -> float:
         return 1.0 / self.cfg.ring.fps
 
-    def gesture(self, gesture: str, now: Now) -> None:
-        self.controller.handle(gesture, now)
+    def gesture(self, gesture: str, now: Now, held: bool = False) -> None:
+        """A gesture; `held`: a press whose button is still down (see Controller.handle)."""
+        self.controller.handle(gesture, now, held)
+
+    def release(self, now: Now) -> None:
+        """The button came up (see Controller.release)."""
+        self.controller.release(now)
 
     def render(self, now: Now) -> Rendered:
         """The frame for `now`: controller tick, then the output stage."""

@@ -8,7 +8,8 @@ marked. The frames are exactly those `simulate` produces.
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from dataclasses import dataclass
+from typing import Any, BinaryIO
 
 from .config import Config
 from .hw.terminal import linear_to_srgb8
@@ -47,20 +48,62 @@ MOMENTS = (
 )
 
 
-def _frames(cfg: Config):
-    # Render at a frame rate the plot can resolve; the output stage is the same.
-    opts = SimOptions(seconds=24 * 3600, presses=[0.0])
-    return list(simulate(cfg, opts))
+#: Tick spacings the time axis may use, in seconds; the smallest that gives at
+#: most MAX_TICKS ticks is chosen.
+TICK_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
+MAX_TICKS = 12
+#: A round tick closer than this share of a step to the end label is left out.
+TICK_END_GAP = 0.4
+#: Simulate at most this long while waiting for the session to end (a session
+#: of 100 breaths of the longest custom pattern fits easily).
+SESSION_LIMIT_S = 24 * 3600.0
 
 
-def render_png(cfg: Config, out: str | os.PathLike[str]) -> Path:
-    """Draw the default session of `cfg` into a PNG file."""
+@dataclass
+class Picture:
+    """The drawn picture, with what its time axis shows."""
+
+    surface: Any  # pygame.Surface
+    end: float  # seconds at the right end of the time axis: the session's end
+    tick_labels: list[str]
+
+
+def session_frames(cfg: Config) -> list:
+    """The frames of one session from a press at t = 0 until the ring is dark again.
+
+    Only the session: the hourly pulses that follow it are not part of it.
+    """
+    frames = []
+    for t, rendered in simulate(cfg, SimOptions(seconds=SESSION_LIMIT_S, presses=[0.0])):
+        frames.append((t, rendered))
+        if rendered.tick.phase == "idle":
+            break
+    return frames
+
+
+def plot_ticks(end: float) -> list[float]:
+    """Round tick times from 0 to `end` (few enough to read), with `end` itself last."""
+    step = next((s for s in TICK_STEPS_S if end / s <= MAX_TICKS - 1), TICK_STEPS_S[-1])
+    ticks: list[float] = []
+    k = 0
+    while k * step <= end - TICK_END_GAP * step:
+        ticks.append(k * step)
+        k += 1
+    return [*ticks, end]
+
+
+def _label(seconds: float) -> str:
+    return f"{seconds:.1f}".removesuffix(".0")
+
+
+def render_surface(cfg: Config) -> Picture:
+    """Draw the default session of `cfg`."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     import pygame
 
     pygame.font.init()
-    frames = _frames(cfg)
+    frames = session_frames(cfg)
     surface = pygame.Surface((WIDTH, HEIGHT))
     surface.fill(BACKGROUND)
     font = pygame.font.Font(None, FONT_SIZE)
@@ -70,11 +113,20 @@ def render_png(cfg: Config, out: str | os.PathLike[str]) -> Path:
     surface.blit(title_font.render(title, True, TEXT), (PLOT_LEFT, 20))
 
     _draw_rings(surface, font, frames, cfg.ring.pixels, cfg.ring.start_pixel)
-    _draw_plot(surface, font, frames)
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pygame.image.save(surface, str(path))
-    return path
+    end, labels = _draw_plot(surface, font, frames)
+    return Picture(surface, end, labels)
+
+
+def render_png(cfg: Config, out: str | os.PathLike[str] | BinaryIO) -> None:
+    """Draw the default session of `cfg` into a PNG file (a path or a binary file)."""
+    import pygame
+
+    surface = render_surface(cfg).surface
+    if isinstance(out, str | os.PathLike):
+        with open(out, "wb") as file:
+            pygame.image.save(surface, file, "session.png")
+    else:
+        pygame.image.save(surface, out, "session.png")
 
 
 def _moment_frame(frames, phase: str, share: float):
@@ -115,11 +167,12 @@ def _draw_rings(surface, font, frames, pixels: int, start_pixel: int) -> None:
         surface.blit(text, (cx - text.get_width() // 2, cy + radius + 16))
 
 
-def _draw_plot(surface, font, frames) -> None:
+def _draw_plot(surface, font, frames) -> tuple[float, list[str]]:
+    """Draw the light over time; returns the axis end and the tick labels drawn."""
     import pygame
 
     if not frames:
-        return
+        return 0.0, []
     end = frames[-1][0] or 1.0
     totals = [sum(r.wire) for _, r in frames]
     peak = max(totals) or 1
@@ -160,12 +213,15 @@ def _draw_plot(surface, font, frames) -> None:
         pygame.draw.aalines(surface, CURVE, False, points)
     pygame.draw.line(surface, AXIS, (PLOT_LEFT, PLOT_BOTTOM), (PLOT_RIGHT, PLOT_BOTTOM))
     pygame.draw.line(surface, AXIS, (PLOT_LEFT, PLOT_TOP), (PLOT_LEFT, PLOT_BOTTOM))
-    for second in range(0, int(end) + 1, 5):
-        x = int(x_of(second))
+    labels = []
+    for second in plot_ticks(end):
+        x = round(x_of(second))
         pygame.draw.line(surface, AXIS, (x, PLOT_BOTTOM), (x, PLOT_BOTTOM + 5))
-        label = font.render(f"{second}", True, DIM_TEXT)
+        labels.append(_label(second))
+        label = font.render(labels[-1], True, DIM_TEXT)
         surface.blit(label, (x - label.get_width() // 2, PLOT_BOTTOM + 8))
     caption = font.render(
         "total light on the wire (sum of all values) over time, s", True, DIM_TEXT
     )
     surface.blit(caption, (PLOT_LEFT, PLOT_BOTTOM + 32))
+    return end, labels

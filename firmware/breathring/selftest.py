@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import queue
 import select
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -120,21 +118,28 @@ def wait_for_gesture(
             return True
 
 
-def _script_mock_button(hw: Hardware, clock: Clock, hold_s: float) -> Callable[[str], None]:
-    """Mock hardware: the check presses (or holds) the button itself, from timers."""
-    events = hw.button.events
+class _MockPresser:
+    """Mock hardware: the check presses (or holds) the button itself.
 
-    def edge(kind: str) -> Callable[[], None]:
-        return lambda: events.put(ButtonEvent(kind, clock.monotonic()))
+    The edges are queued at once with their own time stamps, on a timeline of
+    their own that only moves forward (each gesture starts after the last one
+    ended, past the double-press window), so no timer and no real-time race
+    decides whether the decoder sees a press or a hold.
+    """
 
-    def script(which: str) -> None:
-        up_after = MOCK_PRESS_AFTER_S if which == "press" else hold_s + MOCK_HOLD_MARGIN_S
-        for delay, kind in ((MOCK_PRESS_AFTER_S, "down"), (MOCK_PRESS_AFTER_S + up_after, "up")):
-            timer = threading.Timer(delay, edge(kind))
-            timer.daemon = True
-            timer.start()
+    def __init__(self, hw: Hardware, clock: Clock, cfg: Config) -> None:
+        self.events = hw.button.events
+        self.clock = clock
+        self.hold_s = cfg.button.hold_seconds
+        self.gap_s = cfg.button.double_seconds + cfg.button.bounce_seconds + MOCK_PRESS_AFTER_S
+        self.free_at = float("-inf")
 
-    return script
+    def __call__(self, which: str) -> None:
+        down = max(self.clock.monotonic() + MOCK_PRESS_AFTER_S, self.free_at)
+        up = down + (MOCK_PRESS_AFTER_S if which == "press" else self.hold_s + MOCK_HOLD_MARGIN_S)
+        self.events.put(ButtonEvent("down", down))
+        self.events.put(ButtonEvent("up", up))
+        self.free_at = up + self.gap_s
 
 
 def check_button(
@@ -143,7 +148,7 @@ def check_button(
     decoder = GestureDecoder(
         cfg.button.hold_seconds, cfg.button.double_seconds, cfg.button.bounce_seconds
     )
-    script = _script_mock_button(hw, clock, cfg.button.hold_seconds) if hw.kind == "mock" else None
+    script = _MockPresser(hw, clock, cfg) if hw.kind == "mock" else None
     results = []
     for wanted, prompt in (
         ("press", f"press the button once (waiting {timeout:.0f} s)"),

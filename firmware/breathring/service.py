@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +31,10 @@ from .control_socket import (
     ok_reply,
     socket_path_from,
 )
-from .controller import PULSE, Tick
+from .controller import PULSE, Controller, Tick
 from .engine import WALL_RECHECK_S, Engine
 from .exitcodes import EXIT_OK
-from .gestures import DOUBLE, HOLD, PRESS, ButtonEvent, GestureDecoder
+from .gestures import DOUBLE, DOWN, HOLD, PRESS, UP, ButtonEvent, GestureDecoder
 from .history_recorder import (
     BUTTON,
     HISTORY_FILE,
@@ -43,8 +43,8 @@ from .history_recorder import (
     HistoryWorker,
     open_history,
 )
-from .hw import HardwareUnavailable
-from .hw.selection import Hardware, open_hardware
+from .hw import Audio, HardwareUnavailable
+from .hw.selection import Hardware, open_audio_for, open_hardware
 from .patterns import CUSTOM, PRESETS
 from .session import GUIDE_FOR_PHASE
 from .settings import (
@@ -70,6 +70,13 @@ SHUTDOWN_LIMIT_S = 0.6
 ERROR_LOG_INTERVAL_S = 30.0
 #: After a failed ring write while idle, retry the last frame this often.
 RING_RETRY_S = 1.0
+#: [audio] keys applied by closing and reopening the audio (the mixer); the others
+#: (volume, guide_tone) are read at every cue and apply at once. Of these, only
+#: audio.enabled changes while running: the rest are restart keys (settings.RESTART_KEYS).
+AUDIO_REOPEN_KEYS = ("enabled", "driver", "device", "cues_dir", "buffer_samples")
+#: [button] keys of the gesture decoder: a reload or set keeps the decoder (and a
+#: press or hold in progress) unless one of these changes.
+DECODER_KEYS = ("hold_seconds", "double_seconds", "bounce_seconds")
 #: Stray signals whose default action would end the process without turning the LEDs off.
 IGNORED_SIGNALS = (signal.SIGUSR1, signal.SIGUSR2)
 #: Guide tones of this many phases ahead are rendered in the background.
@@ -163,6 +170,7 @@ class Service:
         wait: Callable[[float], object | None] | None = None,
         settings: Settings | None = None,
         history: HistoryWorker | None = None,
+        audio_opener: Callable[[Any], Audio] | None = None,
     ) -> None:
         self.cfg = cfg
         #: The config file, settings.toml over it, and where each value comes from.
@@ -178,6 +186,8 @@ class Service:
         self.inbox: queue.SimpleQueue[Any] = hardware.button.events
         #: Blocks until an item arrives or `timeout` seconds pass (tests inject virtual time).
         self.wait = wait or self._wait_on_queue
+        #: Opens the audio for an [audio] section (a reload that changes it).
+        self.open_audio = audio_opener or _audio_opener(hardware.kind, clock)
         self.server = ControlServer(socket_path, self.inbox) if socket_path else None
         self.report = RateLimitedLog()
         self._stopping_at: float | None = None
@@ -287,8 +297,9 @@ class Service:
             restart |= self._gesture(gesture, now)
         if now.mono >= self._next_check:
             restart |= self._check_reminder(now)
+        # The same sum as the deadline in _next_deadline, so reaching it always stops.
         if self._stopping_at is not None and (
-            not self.engine.active or now.mono - self._stopping_at >= SHUTDOWN_LIMIT_S
+            not self.engine.active or now.mono >= self._stopping_at + SHUTDOWN_LIMIT_S
         ):
             return True
         if self.engine.active and (restart or now.mono >= self._next_frame):
@@ -359,32 +370,19 @@ class Service:
     def _play(self, tick: Tick, now: Now) -> None:
         if not self.cfg.audio.enabled:  # `set audio.enabled false` mutes at once
             return
-        controller = self.engine.controller
-        volume = controller.volume
-        audio = self.hw.audio
-        for cue in tick.cues:
-            audio.play(cue, volume)
-        if not self.cfg.audio.guide_tone or not tick.phase_starts:
-            return
-        for segment in tick.phase_starts:
-            kind = GUIDE_FOR_PHASE.get(segment.phase)
-            if kind is not None:
-                audio.play_guide(kind, segment.seconds, volume)
-        # Render the tones of the phases ahead in the background, not in the frame loop.
-        prepare = getattr(audio, "prepare_guide", None)
-        if prepare is not None:
-            for segment in controller.upcoming(now, GUIDE_LOOKAHEAD):
-                kind = GUIDE_FOR_PHASE.get(segment.phase)
-                if kind is not None:
-                    prepare(kind, segment.seconds)
+        play_tick(self.hw.audio, self.engine.controller, tick, now, self.cfg.audio.guide_tone)
 
     # ---------------------------------------------------------------- input
 
     def _handle(self, item: object, now: Now) -> bool:
         if isinstance(item, ButtonEvent):
             restart = False
+            # A press from the button is "held" until its release: if it becomes a
+            # hold, its session never plays `start`.
             for gesture in self.decoder.feed(item):
-                restart |= self._gesture(gesture, now)
+                restart |= self._gesture(gesture, now, held=item.kind == DOWN)
+            if item.kind == UP and self._stopping_at is None:
+                self.engine.release(now)
             return restart
         if isinstance(item, ControlRequest):
             return self._control(item, now)
@@ -395,7 +393,10 @@ class Service:
         log.warning("ignored an unknown item in the queue: %r", item)
         return False
 
-    def _gesture(self, gesture: str, now: Now, source: str = SOURCE_BUTTON) -> bool:
+    def _gesture(
+        self, gesture: str, now: Now, source: str = SOURCE_BUTTON, held: bool = False
+    ) -> bool:
+        """`held`: a press from a button still down (its `start` waits for the release)."""
         if self._stopping_at is not None:
             return False
         log.debug("gesture: %s (%s)", gesture, source)
@@ -406,7 +407,7 @@ class Service:
             trigger = "double"
         elif during_pulse and gesture == PRESS:
             trigger = "pulse"
-        self.engine.gesture(gesture, now)
+        self.engine.gesture(gesture, now, held)
         self._observe(now, trigger, during_pulse)
         return True
 
@@ -576,8 +577,9 @@ class Service:
         """Make `new` the running config (the engine has taken it already)."""
         old = self.cfg
         self.cfg = new
-        if new.button != old.button:
-            self.decoder = _decoder(new)
+        if any(getattr(old.button, k) != getattr(new.button, k) for k in DECODER_KEYS):
+            self.decoder = _decoder(new)  # else: keep a press or hold in progress
+        self._apply_audio(old, new)
 
     # ------------------------------------------------- settings, history, watch
 
@@ -625,8 +627,11 @@ class Service:
                 key,
                 "storage",
             ) from None
-        if key == "reminder.enabled" and isinstance(new.reminder.enabled, bool):
-            self.engine.controller.reminders_enabled = new.reminder.enabled
+        controller = self.engine.controller
+        enabled = new.reminder.enabled
+        if key == "reminder.enabled" and isinstance(enabled, bool):
+            if enabled != controller.reminders_enabled:  # a remote switch: a session runs on
+                controller.set_reminders(enabled, now, keep_session=True)
             self._save()
         self._apply(new)
         log.info("setting %s = %r", key, wire_value(new, key))
@@ -729,6 +734,62 @@ class Service:
         if watched != self._watched:
             self._watched = watched
             self.feed.publish({"kind": "status", "status": status})
+
+    def _apply_audio(self, old: Config, new: Config) -> None:
+        """Log what changed in [audio]; reopen the audio when the device settings changed."""
+        changed = [
+            f.name
+            for f in fields(new.audio)
+            if getattr(old.audio, f.name) != getattr(new.audio, f.name)
+        ]
+        if not changed:
+            return
+        log.info(
+            "audio: %s",
+            ", ".join(
+                f"audio.{k} {getattr(old.audio, k)!r} -> {getattr(new.audio, k)!r}" for k in changed
+            ),
+        )
+        if not any(k in AUDIO_REOPEN_KEYS for k in changed):
+            return
+        try:
+            self.hw.audio.stop()
+            self.hw.audio.close()
+        except Exception:  # the old device may be gone already
+            log.exception("closing the audio failed")
+        self.hw.audio = self.open_audio(new.audio)
+        log.info("audio reopened: %s", "on" if self.hw.audio.available else "off (silent)")
+
+
+def play_tick(audio: Audio, controller: Controller, tick: Tick, now: Now, guide: bool) -> None:
+    """Play a frame's cues, and (with `guide`) the guide tones of the phases it starts.
+
+    The tones of the phases ahead are rendered in the background, not in the frame loop.
+    """
+    volume = controller.volume
+    for cue in tick.cues:
+        audio.play(cue, volume)
+    if not guide or not tick.phase_starts:
+        return
+    for segment in tick.phase_starts:
+        kind = GUIDE_FOR_PHASE.get(segment.phase)
+        if kind is not None:
+            audio.play_guide(kind, segment.seconds, volume)
+    prepare = getattr(audio, "prepare_guide", None)
+    if prepare is not None:
+        for segment in controller.upcoming(now, GUIDE_LOOKAHEAD):
+            kind = GUIDE_FOR_PHASE.get(segment.phase)
+            if kind is not None:
+                prepare(kind, segment.seconds)
+
+
+def _audio_opener(kind: str, clock: Clock) -> Callable[[Any], Audio]:
+    """How this kind of hardware opens its audio for an [audio] section."""
+
+    def open_audio(settings: Any) -> Audio:
+        return open_audio_for(kind, settings, clock, log)
+
+    return open_audio
 
 
 def _decoder(cfg: Config) -> GestureDecoder:

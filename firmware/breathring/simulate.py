@@ -29,6 +29,8 @@ TIME_DECIMALS = 6
 _AT_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 _JUMP_RE = re.compile(r"^(\d+(?:\.\d+)?):([+-])(\d+(?:\.\d+)?)([smh])$")
 _UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0}
+#: A press whose button stays down (the start of `--hold`).
+HELD_PRESS = "held-press"
 
 
 def parse_at(text: str) -> time:
@@ -84,8 +86,8 @@ def _events(opts: SimOptions, hold_seconds: float, double_seconds: float) -> lis
         events.append(_Event(t, 1, PRESS))
         events.append(_Event(t + double_seconds / 2, 1, DOUBLE))
     for t in opts.holds:
-        # The button goes down (a press, delivered at once), then is held.
-        events.append(_Event(t, 1, PRESS))
+        # The button goes down (a press, delivered at once, its `start` held back), then is held.
+        events.append(_Event(t, 1, HELD_PRESS))
         events.append(_Event(t + hold_seconds, 1, HOLD))
     for t, delta in opts.jumps:
         events.append(_Event(t, 0, "jump", delta))
@@ -155,6 +157,9 @@ def simulate(cfg: Config, opts: SimOptions) -> Iterator[tuple[float, Rendered]]:
                 clock.jump_wall(timedelta(seconds=event.value))
                 now = read(clock)
                 next_check = t  # look at the schedule again at once
+            elif event.kind == HELD_PRESS:
+                engine.gesture(PRESS, now, held=True)
+                restart = True
             else:
                 engine.gesture(event.kind, now)
                 restart = True

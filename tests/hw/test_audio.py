@@ -14,15 +14,14 @@ from array import array
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pygame  # a hard dependency: a broken install fails, never skips
 import pytest
 
-pygame = pytest.importorskip("pygame")
-
-from breathring import sounds  # noqa: E402
-from breathring.clock import FakeClock  # noqa: E402
-from breathring.config import AudioConfig  # noqa: E402
-from breathring.hw import audio as hw_audio  # noqa: E402
-from breathring.hw.audio import (  # noqa: E402
+from breathring import sounds
+from breathring.clock import FakeClock
+from breathring.config import AudioConfig
+from breathring.hw import audio as hw_audio
+from breathring.hw.audio import (
     RETRY_SECONDS,
     PygameAudio,
     SilentAudio,

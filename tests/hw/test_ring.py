@@ -16,6 +16,11 @@ from hypothesis import strategies as st
 
 os.environ.setdefault("BLINKA_OS_AGNOSTIC", "1")  # before Blinka is first imported
 
+# Hard dependencies (and the [test] extra's neopixel_spi): a broken install fails, never skips.
+import board
+import neopixel
+import neopixel_spi
+
 from breathring.hw import HardwareMisconfigured, HardwareUnavailable
 from breathring.hw import Ring as RingProtocol
 from breathring.hw import ring as ringmod
@@ -24,9 +29,6 @@ from breathring.hw.ring import NeoPixelRing, channel_offsets, pack_into, parse_g
 #: Written down, not imported: sysexits EX_UNAVAILABLE and EX_CONFIG.
 EX_UNAVAILABLE = 69
 EX_CONFIG = 78
-
-neopixel = pytest.importorskip("neopixel")
-board = pytest.importorskip("board")
 
 #: A frame with distinct values per channel: R, G, B of pixel i are 10i+1, 10i+2, 10i+3.
 FRAME4 = bytes([1, 2, 3, 11, 12, 13, 21, 22, 23, 31, 32, 33])
@@ -193,7 +195,6 @@ def decode_spi(stream: bytes, bit0: int, bit1: int) -> bytes:
 
 @pytest.fixture
 def spi_wire(monkeypatch):
-    pytest.importorskip("neopixel_spi")
     import busio
 
     sent: list[bytes] = []
@@ -221,9 +222,6 @@ def test_spi_sends_the_frame_in_grb_between_resets(spi_wire):
 
 @given(st.integers(1, 30).flatmap(lambda n: st.binary(min_size=3 * n, max_size=3 * n)))
 def test_fast_spi_encoding_equals_the_library_encoding(data):
-    pytest.importorskip("neopixel_spi")
-    import neopixel_spi
-
     strip = agnostic_strip("spi", 10, len(data) // 3, "GRB")
     buffer = bytearray(data)
     strip._transmogrify(buffer)

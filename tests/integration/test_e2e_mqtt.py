@@ -16,7 +16,8 @@ from e2e_stack import BridgeProcess, Broker, Device, MqttClient, wait_until
 START_WITHIN_S = 2.0
 COMPONENTS = {"button", "switch", "select", "number", "sensor", "event"}
 #: The one-breath session's phases, in order (SHORT_SESSION in e2e_stack).
-SESSION_PHASES = ["lead-in", "inhale", "exhale", "closing", "idle"]
+#: The session in full, then the reminders switch's confirm blink once it has ended.
+SESSION_PHASES = ["lead-in", "inhale", "exhale", "closing", "confirm", "idle"]
 
 
 def entity(configs: dict[str, dict[str, Any]], component: str, word: str) -> dict[str, Any]:
@@ -88,11 +89,12 @@ def test_discovery_and_every_done_when_command(
 
     # The phase sensor followed the session through to its end.
     wait_until(lambda: phases(home_assistant, phase["state_topic"])[-1:] == ["idle"]
-               and "closing" in phases(home_assistant, phase["state_topic"]),
+               and "confirm" in phases(home_assistant, phase["state_topic"]),
                what="the phase sensor back to idle")
     seen = phases(home_assistant, phase["state_topic"])
     start_at = seen.index("lead-in")
-    # Every phase in order: the reminders switch did not cut the session short.
+    # Every phase in order: the reminders switch did not cut the session short; its
+    # confirm blink came after the session's closing.
     assert seen[start_at : start_at + len(SESSION_PHASES)] == SESSION_PHASES
     assert device.cli_json("stats")["today"]["completed"] == 1
     today = entity(configs, "sensor", "today")

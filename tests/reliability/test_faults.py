@@ -96,7 +96,8 @@ def test_ring_dead_for_minutes_then_back(caplog):
 
 @pytest.fixture
 def pygame_audio(monkeypatch):
-    pygame = pytest.importorskip("pygame")
+    import pygame  # a hard dependency: a broken install fails, never skips
+
     monkeypatch.setenv("SDL_AUDIODRIVER", "dummy")
     yield pygame
     pygame.mixer.quit()

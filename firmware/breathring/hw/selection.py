@@ -131,10 +131,7 @@ def open_mock(
             button, pins = mock_button(
                 button_cfg.pin, button_cfg.bounce_seconds, clock
             )
-        audio_cfg = cfg.audio
-        if audio_cfg.driver not in SIMULATED_AUDIO_DRIVERS:
-            audio_cfg = dataclasses.replace(audio_cfg, driver=MOCK_AUDIO_DRIVER)
-        audio = _open_audio(audio_cfg, clock, log)
+        audio = open_audio_for(MOCK, cfg.audio, clock, log)
     except BaseException:
         ring.close()
         raise
@@ -217,6 +214,16 @@ def _no_button() -> Button:
     from breathring.hw.button import NoButton
 
     return NoButton()
+
+
+def open_audio_for(kind: str, settings: Any, clock: Clock, log: logging.Logger) -> Audio:
+    """The audio of `kind` hardware for an [audio] section (at start and on a reload).
+
+    mock: the real mixer on SDL's dummy driver, unless the section names a simulated one.
+    """
+    if kind == MOCK and settings.driver not in SIMULATED_AUDIO_DRIVERS:
+        settings = dataclasses.replace(settings, driver=MOCK_AUDIO_DRIVER)
+    return _open_audio(settings, clock, log)
 
 
 def _open_audio(settings: Any, clock: Clock, log: logging.Logger) -> Audio:
