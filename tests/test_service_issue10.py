@@ -131,7 +131,7 @@ def test_reload_turns_the_real_mixer_off_and_on_again(tmp_path, caplog, monkeypa
     assert audio.available and pygame.mixer.get_init() is not None
     service, _clock, _bench = make(cfg, audio=audio, kind="pi")  # the device's audio path
     service.config_path = path
-    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.INFO, logger="breathring.service")
     path.write_text('[audio]\ndriver = "dummy"\nenabled = false\n')
     assert service.reload() is True
     assert isinstance(service.hw.audio, SilentAudio)
@@ -156,7 +156,7 @@ def test_reload_with_only_the_volume_changed_keeps_the_mixer(tmp_path, caplog):
     service, _clock, _bench = make(Config(), audio_opener=opener)
     service.config_path = path
     first = service.hw.audio
-    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.INFO, logger="breathring.service")
     path.write_text("[audio]\nvolume = 0.2\n")
     assert service.reload() is True
     assert service.hw.audio is first and opened == []
