@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from itertools import pairwise
 
 import pytest
@@ -117,3 +118,72 @@ def test_low_brightness_keeps_the_hue_on_average():
 def test_frame_size_must_match():
     with pytest.raises(ValueError, match="frame has 3 pixels, ring has 4"):
         OutputStage(4).render(Frame(1.0, (1.0,) * 3, (1.0, 1.0, 1.0)))
+
+
+# --------------------------------------------------------------------------- written-down values
+# (added for mutation testing: each expected value below is worked out by hand)
+
+
+def test_lightness_curve_values_and_clamp():
+    assert lightness_to_linear(-0.2) == 0.0
+    assert lightness_to_linear(1.5) == 1.0
+    assert lightness_to_linear(0.5) == pytest.approx((66 / 116) ** 3)
+    assert lightness_to_linear(0.09) == pytest.approx((25 / 116) ** 3)
+    assert lightness_to_linear(0.05) == pytest.approx(5 / 903.3)
+
+
+def test_power_budget_defaults_and_arithmetic():
+    budget = PowerBudget()
+    assert (budget.max_milliamps, budget.ma_per_channel, budget.idle_ma) == (400.0, 20.0, 1.0)
+    assert OutputStage(24).budget == PowerBudget(400.0, 20.0, 1.0)
+    # 306 steps at 20/255 mA each, plus 1 mA idle for each of the 2 pixels.
+    assert budget.estimate(bytes([255, 0, 0, 51, 0, 0]), 2) == pytest.approx(26.0)
+    assert budget.dither_allowance(24) == pytest.approx(24 * 3 * 20 / 255)
+    assert budget.dither_allowance(10, lit_channels=1) == pytest.approx(200 / 255)
+    assert budget.usable_milliamps(24) == pytest.approx(400 - 24 - 1440 / 255)
+    assert budget.usable_milliamps(24, lit_channels=1) == pytest.approx(400 - 24 - 480 / 255)
+
+
+def test_soft_knee_values():
+    assert soft_knee(150, 100) == pytest.approx(80 + 20 * (1 - math.exp(-70 / 20)))
+    assert soft_knee(60, 100, knee=0.5) == pytest.approx(50 + 50 * (1 - math.exp(-10 / 50)))
+    assert soft_knee(50, 0.0) == 0.0
+    assert soft_knee(50, -5.0) == 0.0
+
+
+def test_power_scale_counts_only_the_lit_channels():
+    # 10 pixels, 0.1 mA a step, no idle draw: red alone asks 255 mA; the dithering may add
+    # 1 mA (one step on one channel of 10 pixels), so 220 of the 221 mA are usable and the
+    # knee starts at 176 mA.
+    stage = OutputStage(10, PowerBudget(221.0, 25.5, 0.0))
+    expected_red = (176 + 44 * (1 - math.exp(-79 / 44))) / 255
+    assert stage.power_scale((1.0, 0.0, 0.0)) == pytest.approx(expected_red)
+    # White asks 765 mA with 3 mA of dithering: 218 usable, the knee at 174.4.
+    expected_white = (174.4 + 43.6 * (1 - math.exp(-(765 - 174.4) / 43.6))) / 765
+    assert stage.power_scale((1.0, 1.0, 1.0)) == pytest.approx(expected_white)
+
+
+def test_power_scale_follows_a_new_budget_and_handles_dark_and_hopeless_cases():
+    stage = OutputStage(10, PowerBudget(221.0, 25.5, 0.0))
+    assert stage.power_scale((1.0, 0.0, 0.0)) < 0.9
+    stage.budget = PowerBudget(max_milliamps=1e6)
+    assert stage.power_scale((1.0, 0.0, 0.0)) == 1.0
+    assert stage.power_scale((0.0, 0.0, 0.0)) == 1.0
+    # 300 pixels idle at 1 mA and dithering leave nothing of 320 mA: the ring stays dark.
+    dark = OutputStage(300, PowerBudget(max_milliamps=320))
+    assert dark.power_scale((1.0, 1.0, 1.0)) == 0.0
+    assert dark.render(Frame(1.0, (1.0,) * 300, (1.0, 1.0, 1.0))) == bytes(900)
+
+
+def test_wire_values_are_capped_at_255():
+    stage = OutputStage(1, PowerBudget(max_milliamps=1e6))
+    assert stage.render(Frame(1.0, (1.0,), (2.0, 0.0, 0.0))) == bytes([255, 0, 0])
+
+
+def test_first_dithered_frames_follow_the_golden_ratio_start():
+    # Every channel of 3 pixels wants 127.5. The residuals start at (3i + c) * 0.618... mod 1
+    # less 0.5, and the pixels that owe most round up: worked out by hand for two frames.
+    stage = OutputStage(3, PowerBudget(max_milliamps=1e6))
+    frame = Frame(1.0, (1.0, 1.0, 1.0), (0.5, 0.5, 0.5))
+    assert list(stage.render(frame)) == [127, 128, 128, 128, 128, 127, 128, 127, 128]
+    assert list(stage.render(frame)) == [128, 127, 127, 127, 127, 128, 127, 128, 127]
