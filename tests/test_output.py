@@ -187,3 +187,42 @@ def test_first_dithered_frames_follow_the_golden_ratio_start():
     frame = Frame(1.0, (1.0, 1.0, 1.0), (0.5, 0.5, 0.5))
     assert list(stage.render(frame)) == [127, 128, 128, 128, 128, 127, 128, 127, 128]
     assert list(stage.render(frame)) == [128, 127, 127, 127, 127, 128, 127, 128, 127]
+
+
+def test_idle_draw_counts_per_pixel():
+    budget = PowerBudget(idle_ma=2.0)
+    assert budget.estimate(bytes(12), 4) == pytest.approx(8.0)
+
+
+def test_a_pixel_without_coverage_stays_dark():
+    # Pixel 0 wants 127.5 and rounds up (the ring owes half a step); pixel 1 wants 0 and,
+    # although its starting residual is the larger, it never takes the step.
+    stage = OutputStage(2, PowerBudget(max_milliamps=1e6))
+    frame = Frame(1.0, (1.0, 0.0), (0.5, 0.0, 0.0))
+    assert list(stage.render(frame)) == [128, 0, 0, 0, 0, 0]
+    for _ in range(20):
+        assert stage.render(frame)[3:] == bytes(3)
+
+
+def test_the_pixel_that_owes_most_rounds_up():
+    # Red targets 10.95, 20.02 and 30.03: one step to give (0.95 + 0.02 + 0.03 = 1.0). The
+    # starting residuals are -0.5, 0.354 and 0.208, so pixel 0 owes 0.45, pixel 1 0.374 and
+    # pixel 2 0.238: pixel 0 takes it.
+    stage = OutputStage(3, PowerBudget(max_milliamps=1e6))
+    frame = Frame(1.0, (10.95 / 255, 20.02 / 255, 30.03 / 255), (1.0, 0.0, 0.0))
+    assert list(stage.render(frame)[0::3]) == [11, 20, 30]
+
+
+def test_each_pixel_averages_its_own_target():
+    stage = OutputStage(3, PowerBudget(max_milliamps=1e6))
+    targets = (10.95, 20.25, 30.6)
+    frame = Frame(1.0, tuple(t / 255 for t in targets), (1.0, 0.0, 0.0))
+    frames = [stage.render(frame) for _ in range(400)]
+    means = [sum(f[3 * i] for f in frames) / len(frames) for i in range(3)]
+    assert means == pytest.approx(list(targets), abs=0.01)
+
+
+def test_a_budget_under_one_milliamp_still_lights_faintly():
+    # Red on one pixel asks 25.5 mA; 0.9 mA is usable (1 mA less 0.1 for the dithering).
+    stage = OutputStage(1, PowerBudget(max_milliamps=1.0, ma_per_channel=25.5, idle_ma=0.0))
+    assert stage.power_scale((1.0, 0.0, 0.0)) == pytest.approx(0.9 / 25.5, rel=1e-6)
