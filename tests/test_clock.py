@@ -190,3 +190,55 @@ def test_rtc_present_reads_the_sysfs_node(tmp_path):
     assert rtc_present(tmp_path / "rtc0") is False
     (tmp_path / "rtc0").mkdir()
     assert rtc_present(tmp_path / "rtc0") is True
+
+
+# --------------------------------------------------------------------------- written-down values
+# (added for mutation testing: exact messages and the edges of advance/advance_to)
+
+
+def test_fake_clock_messages_word_for_word():
+    with pytest.raises(ValueError) as caught:
+        FakeClock(datetime(2026, 6, 15))
+    assert str(caught.value) == "FakeClock needs a timezone-aware wall time"
+    clock = FakeClock(datetime(2026, 6, 15, tzinfo=LONDON))
+    with pytest.raises(ValueError) as caught:
+        clock.set_wall(datetime(2026, 6, 15))
+    assert str(caught.value) == "wall time must be timezone-aware"
+    with pytest.raises(ValueError) as caught:
+        clock.advance(-0.5)
+    assert str(caught.value) == "time cannot go backwards on the monotonic clock"
+
+
+def test_fake_clock_advance_zero_and_advance_to():
+    clock = FakeClock(datetime(2026, 6, 15, 12, tzinfo=LONDON))
+    assert clock.monotonic() == 0.0
+    clock.advance(0)
+    assert clock.monotonic() == 0.0
+    clock.advance_to(2.5)
+    assert clock.monotonic() == 2.5
+    assert clock.wall() == datetime(2026, 6, 15, 12, 0, 2, 500000, tzinfo=LONDON)
+    clock.advance_to(2.5)  # already there: nothing moves
+    clock.advance_to(1.0)  # in the past: nothing moves either
+    assert clock.monotonic() == 2.5
+    assert clock.wall() == datetime(2026, 6, 15, 12, 0, 2, 500000, tzinfo=LONDON)
+
+
+def test_fake_clock_jump_wall_forward():
+    clock = FakeClock(datetime(2026, 6, 15, 12, tzinfo=LONDON), mono=7.0)
+    clock.jump_wall(timedelta(minutes=90))
+    assert clock.wall() == datetime(2026, 6, 15, 13, 30, tzinfo=LONDON)
+    assert clock.monotonic() == 7.0
+
+
+def test_system_clock_wall_without_a_zone_is_local_and_aware():
+    wall = SystemClock().wall()
+    assert wall.tzinfo is not None
+    assert wall.utcoffset() == datetime.now().astimezone().utcoffset()
+    assert SystemClock(tz=UTC).wall().tzinfo is UTC
+
+
+def test_system_clock_without_the_flag_answers_a_real_bool(tmp_path: Path):
+    clock = SystemClock(sync_flag=tmp_path / "missing", kernel_sync=lambda: 1)  # type: ignore
+    assert clock.synchronized() is True
+    clock = SystemClock(sync_flag=tmp_path / "missing", kernel_sync=lambda: 0)  # type: ignore
+    assert clock.synchronized() is False
