@@ -277,3 +277,12 @@ def test_the_first_poll_works_before_any_edge():
     assert dec.poll(-100.0) == []
     assert run(dec, down(-50.0)) == [PRESS]
     assert dec.next_deadline() == -50.0 + HOLD_S
+
+
+def test_pressed_is_a_real_bool():
+    dec = decoder()
+    assert dec.pressed is False
+    dec.feed(down(0.0))
+    assert dec.pressed is True
+    dec.feed(up(0.1))
+    assert dec.pressed is False

@@ -226,3 +226,11 @@ def test_a_budget_under_one_milliamp_still_lights_faintly():
     # Red on one pixel asks 25.5 mA; 0.9 mA is usable (1 mA less 0.1 for the dithering).
     stage = OutputStage(1, PowerBudget(max_milliamps=1.0, ma_per_channel=25.5, idle_ma=0.0))
     assert stage.power_scale((1.0, 0.0, 0.0)) == pytest.approx(0.9 / 25.5, rel=1e-6)
+
+
+def test_a_demand_under_one_milliamp_is_still_limited():
+    # Red on one pixel at 0.001 mA a step asks 0.255 mA; 0.199 mA is usable (0.2 less 0.001
+    # for the dithering), so the knee starts at 0.1592 mA.
+    budget = PowerBudget(max_milliamps=0.2, ma_per_channel=0.255, idle_ma=0.0)
+    expected = (0.1592 + 0.0398 * (1 - math.exp(-(0.255 - 0.1592) / 0.0398))) / 0.255
+    assert OutputStage(1, budget).power_scale((1.0, 0.0, 0.0)) == pytest.approx(expected)
