@@ -16,6 +16,7 @@ from breathring.clock import (
     Now,
     SystemClock,
     Timex,
+    _load_libc,
     kernel_synchronized,
     read,
     timex_synchronized,
@@ -242,3 +243,9 @@ def test_system_clock_without_the_flag_answers_a_real_bool(tmp_path: Path):
     assert clock.synchronized() is True
     clock = SystemClock(sync_flag=tmp_path / "missing", kernel_sync=lambda: 0)  # type: ignore
     assert clock.synchronized() is False
+
+
+def test_libc_is_loaded_by_name_with_adjtimex():
+    libc = _load_libc()
+    assert isinstance(libc._name, str) and "libc" in libc._name
+    assert callable(libc.adjtimex)
