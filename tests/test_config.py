@@ -1147,3 +1147,8 @@ def test_load_config_messages_word_for_word(tmp_path: Path) -> None:
         " allowed: a range that includes one (line 3)"
     )
     assert (caught.value.key, caught.value.line) == ("reminder.active_hours", 3)
+
+
+def test_each_key_carries_its_spec_and_doc() -> None:
+    spec = C.validation.BoolSpec()
+    assert C.schema._meta(spec, "a switch") == {"spec": spec, "doc": "a switch"}
