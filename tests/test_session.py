@@ -152,6 +152,8 @@ def test_easing_values():
     assert ease_out_cubic(0.25) == pytest.approx(0.578125)
     assert ease_out_cubic(-1.0) == 0.0 and ease_out_cubic(2.0) == 1.0
     assert ease_out_cubic(1.0) == 1.0 and smootherstep(1.0) == 1.0
+    # Past the end both stay at rest (unclamped, the polynomials would overshoot).
+    assert ease_out_cubic(1.5) == 1.0 and smootherstep(1.5) == 1.0
 
 
 def test_a_zero_length_segment_is_at_its_target_and_gives_no_cue():
