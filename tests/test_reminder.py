@@ -470,3 +470,9 @@ def test_due_at_the_edges():
     assert sched.due(slot, None, False) is None
     assert sched.due(slot, slot, True) is None
     assert sched.due(slot, slot - timedelta(seconds=1), True) == slot
+
+
+def test_the_schedule_keeps_its_settings():
+    sched = schedule(30, "09:00-10:00")
+    assert sched.active_hours == HourRange(540, 600)
+    assert (sched.every_minutes, sched.period) == (30, timedelta(minutes=30))
