@@ -75,6 +75,8 @@ main() {
         mapfile -t names < <(sed -n 's/^ *\([^ ]*\): \(survived\|no tests\|not checked\)$/\1/p' \
             "$run_dir/results.txt")
         lay_out "$here" "$run_dir"
+        # Collect which tests reach which function again: new tests must reach the survivors.
+        rm -f "$run_dir/mutants/mutmut-stats.json"
     else
         rm -rf "$run_dir"
         lay_out "$here" "$run_dir"
