@@ -249,3 +249,33 @@ def test_libc_is_loaded_by_name_with_adjtimex():
     libc = _load_libc()
     assert isinstance(libc._name, str) and "libc" in libc._name
     assert callable(libc.adjtimex)
+
+
+def test_clock_trust_reasons_word_for_word():
+    from breathring.clock import clock_trust
+
+    synced = clock_trust(True, "always", True)
+    assert synced.log_line() == "the clock is synchronised; hourly pulses follow it"
+    waiting = clock_trust(False, "sync", False)
+    assert waiting.reason == (
+        "no network time yet and no RTC; the time is what fake-hwclock (if any) restored;"
+        " hourly pulses wait until it is synchronised: connect the network, or set"
+        ' reminder.trust_clock = "always" to trust the restored time'
+    )
+    assert clock_trust(False, "always", False).reason == (
+        "no network time yet and no RTC; the time is what fake-hwclock (if any) restored;"
+        ' trusted (reminder.trust_clock = "always")'
+    )
+
+
+def test_rtc_present_is_false_when_the_path_cannot_be_checked(tmp_path: Path):
+    from breathring.clock import rtc_present
+
+    assert rtc_present(tmp_path / ("x" * 5000)) is False  # name too long: OSError
+
+
+def test_fake_clock_has_no_rtc_unless_told():
+    clock = FakeClock(datetime(2026, 6, 15, tzinfo=LONDON))
+    assert clock.has_rtc() is False
+    clock.rtc = True
+    assert clock.has_rtc() is True
