@@ -1152,3 +1152,30 @@ def test_load_config_messages_word_for_word(tmp_path: Path) -> None:
 def test_each_key_carries_its_spec_and_doc() -> None:
     spec = C.validation.BoolSpec()
     assert C.schema._meta(spec, "a switch") == {"spec": spec, "doc": "a switch"}
+
+
+def test_new_keys_edges_word_for_word() -> None:
+    def refused(values: dict) -> str:
+        with pytest.raises(ConfigError) as caught:
+            with_values(Config(), values)
+        return str(caught.value)
+
+    assert refused({"mqtt.topic": "a\x7fb"}) == (
+        'command line: mqtt.topic = "a\\u007Fb" contains a control character; allowed an MQTT'
+        ' topic like "breathring" or "home/bedroom" (no + or #, no empty levels)'
+    )
+    assert "contains a control character" in refused({"mqtt.topic": "a\x01b"})
+    assert refused({"mqtt.device_id": 5}) == (
+        'command line: mqtt.device_id = 5 must be a string ("" (from the machine id) or 1-64'
+        " letters, digits, _ and -)"
+    )
+    assert with_values(Config(), {"mqtt.device_id": "d" * 64}).mqtt.device_id == "d" * 64
+    assert "is not allowed" in refused({"mqtt.device_id": "d" * 65})
+    assert refused({"mqtt.host": 5}) == (
+        'command line: mqtt.host = 5 must be a string (a host name or IP address, e.g.'
+        ' "localhost")'
+    )
+    assert with_values(Config(), {"mqtt.host": "h" * 253}).mqtt.host == "h" * 253
+    assert "is not a host name" in refused({"mqtt.host": "h" * 254})
+    assert "is not a host name" in refused({"mqtt.host": ""})
+    assert with_values(Config(), {"button.pi_revision": "A02082"}).button.pi_revision == "a02082"
