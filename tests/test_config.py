@@ -1179,3 +1179,22 @@ def test_new_keys_edges_word_for_word() -> None:
     assert "is not a host name" in refused({"mqtt.host": "h" * 254})
     assert "is not a host name" in refused({"mqtt.host": ""})
     assert with_values(Config(), {"button.pi_revision": "A02082"}).button.pi_revision == "a02082"
+
+
+def test_topics_and_no_button_edges_word_for_word() -> None:
+    def refused(values: dict) -> str:
+        with pytest.raises(ConfigError) as caught:
+            with_values(Config(), values)
+        return str(caught.value)
+
+    tail = 'allowed an MQTT topic like "breathring" or "home/bedroom" (no + or #, no empty levels)'
+    assert refused({"mqtt.topic": "home/+"}) == (
+        f'command line: mqtt.topic = "home/+" contains an MQTT wildcard (+ or #); {tail}'
+    )
+    assert refused({"mqtt.topic": ""}) == f'command line: mqtt.topic = "" is empty; {tail}'
+    assert refused({"mqtt.topic": 7}) == (
+        f"command line: mqtt.topic = 7 must be a string ({tail.removeprefix('allowed ')})"
+    )
+    assert with_values(Config(), {"mqtt.topic": "t" * 200}).mqtt.topic == "t" * 200
+    assert "is longer than 200 characters" in refused({"mqtt.topic": "t" * 201})
+    assert with_values(Config(), {"button.pin": " None "}).button.pin == "none"
