@@ -16,6 +16,7 @@ from breathring.clock import (
     Now,
     SystemClock,
     Timex,
+    _load_libc,
     kernel_synchronized,
     read,
     timex_synchronized,
@@ -190,3 +191,91 @@ def test_rtc_present_reads_the_sysfs_node(tmp_path):
     assert rtc_present(tmp_path / "rtc0") is False
     (tmp_path / "rtc0").mkdir()
     assert rtc_present(tmp_path / "rtc0") is True
+
+
+# --------------------------------------------------------------------------- written-down values
+# (added for mutation testing: exact messages and the edges of advance/advance_to)
+
+
+def test_fake_clock_messages_word_for_word():
+    with pytest.raises(ValueError) as caught:
+        FakeClock(datetime(2026, 6, 15))
+    assert str(caught.value) == "FakeClock needs a timezone-aware wall time"
+    clock = FakeClock(datetime(2026, 6, 15, tzinfo=LONDON))
+    with pytest.raises(ValueError) as caught:
+        clock.set_wall(datetime(2026, 6, 15))
+    assert str(caught.value) == "wall time must be timezone-aware"
+    with pytest.raises(ValueError) as caught:
+        clock.advance(-0.5)
+    assert str(caught.value) == "time cannot go backwards on the monotonic clock"
+
+
+def test_fake_clock_advance_zero_and_advance_to():
+    clock = FakeClock(datetime(2026, 6, 15, 12, tzinfo=LONDON))
+    assert clock.monotonic() == 0.0
+    clock.advance(0)
+    assert clock.monotonic() == 0.0
+    clock.advance_to(2.5)
+    assert clock.monotonic() == 2.5
+    assert clock.wall() == datetime(2026, 6, 15, 12, 0, 2, 500000, tzinfo=LONDON)
+    clock.advance_to(2.5)  # already there: nothing moves
+    clock.advance_to(1.0)  # in the past: nothing moves either
+    assert clock.monotonic() == 2.5
+    assert clock.wall() == datetime(2026, 6, 15, 12, 0, 2, 500000, tzinfo=LONDON)
+
+
+def test_fake_clock_jump_wall_forward():
+    clock = FakeClock(datetime(2026, 6, 15, 12, tzinfo=LONDON), mono=7.0)
+    clock.jump_wall(timedelta(minutes=90))
+    assert clock.wall() == datetime(2026, 6, 15, 13, 30, tzinfo=LONDON)
+    assert clock.monotonic() == 7.0
+
+
+def test_system_clock_wall_without_a_zone_is_local_and_aware():
+    wall = SystemClock().wall()
+    assert wall.tzinfo is not None
+    assert wall.utcoffset() == datetime.now().astimezone().utcoffset()
+    assert SystemClock(tz=UTC).wall().tzinfo is UTC
+
+
+def test_system_clock_without_the_flag_answers_a_real_bool(tmp_path: Path):
+    clock = SystemClock(sync_flag=tmp_path / "missing", kernel_sync=lambda: 1)  # type: ignore
+    assert clock.synchronized() is True
+    clock = SystemClock(sync_flag=tmp_path / "missing", kernel_sync=lambda: 0)  # type: ignore
+    assert clock.synchronized() is False
+
+
+def test_libc_is_loaded_by_name_with_adjtimex():
+    libc = _load_libc()
+    assert isinstance(libc._name, str) and "libc" in libc._name
+    assert callable(libc.adjtimex)
+
+
+def test_clock_trust_reasons_word_for_word():
+    from breathring.clock import clock_trust
+
+    synced = clock_trust(True, "always", True)
+    assert synced.log_line() == "the clock is synchronised; hourly pulses follow it"
+    waiting = clock_trust(False, "sync", False)
+    assert waiting.reason == (
+        "no network time yet and no RTC; the time is what fake-hwclock (if any) restored;"
+        " hourly pulses wait until it is synchronised: connect the network, or set"
+        ' reminder.trust_clock = "always" to trust the restored time'
+    )
+    assert clock_trust(False, "always", False).reason == (
+        "no network time yet and no RTC; the time is what fake-hwclock (if any) restored;"
+        ' trusted (reminder.trust_clock = "always")'
+    )
+
+
+def test_rtc_present_is_false_when_the_path_cannot_be_checked(tmp_path: Path):
+    from breathring.clock import rtc_present
+
+    assert rtc_present(tmp_path / ("x" * 5000)) is False  # name too long: OSError
+
+
+def test_fake_clock_has_no_rtc_unless_told():
+    clock = FakeClock(datetime(2026, 6, 15, tzinfo=LONDON))
+    assert clock.has_rtc() is False
+    clock.rtc = True
+    assert clock.has_rtc() is True

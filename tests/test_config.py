@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from pathlib import Path
 
@@ -770,3 +771,430 @@ def test_mqtt_keys_misplaced_or_mistyped_are_pointed_to() -> None:
         "config.toml: ring.host is not a known key; it belongs in [mqtt]"
     )
     assert "did you mean [mqtt]?" in str(error_of("[mqqt]\n"))
+
+
+# =========================================================================== written-down values
+# Added for mutation testing (docs/testing.md): whole messages and written lines, word for word,
+# so that a changed word, bound, key or line number in the config package fails a test.
+
+EXACT_MESSAGES = {
+    "ring.pixels": "ring.pixels = 0 is out of range; allowed 1-1000",
+    "ring.brightness": "ring.brightness = 0 is out of range; allowed 0 < brightness <= 1",
+    "ring.color": 'ring.color = "#12345" is not a colour; allowed "#RRGGBB", e.g. "#3C9BFF"',
+    "ring.max_milliamps": "ring.max_milliamps = 10 is out of range; allowed 50-20000",
+    "ring.milliamps_per_channel": "ring.milliamps_per_channel = 0.5 is out of range; allowed 1-100",
+    "ring.idle_milliamps": "ring.idle_milliamps = 11 is out of range; allowed 0-10",
+    "ring.start_pixel": "ring.start_pixel = -1 is out of range; allowed 0 to ring.pixels - 1",
+    "ring.fps": "ring.fps = 241 is out of range; allowed 1-240",
+    "ring.order": 'ring.order = "RGBX" is not a known colour order; allowed: RGB, RBG, GRB, GBR,'
+    ' BRG, BGR, RGBW, GRBW; did you mean "RGB"?',
+    "ring.pin": 'ring.pin = "GPIO28" is not a GPIO pin; allowed "GPIO0"-"GPIO27" (BCM numbers;'
+    ' "D17" or 17 also accepted)',
+    "ring.driver": 'ring.driver = "bitbang" is not a known LED driver; allowed: spi, pwm, pi5,'
+    " none",
+    "session.pattern": 'session.pattern = "square" is not a known pattern; allowed: three-breath,'
+    " box, 4-7-8, coherent, sigh, wind-down, custom",
+    "session.breaths": "session.breaths = 101 is out of range; allowed 1-100",
+    "session.inhale": 'session.inhale = "4" must be a number of seconds (0.5-30 s; only with'
+    ' pattern = "custom")',
+    "session.hold_in": "session.hold_in = true must be a number of seconds (0-30 s; only with"
+    ' pattern = "custom")',
+    "session.exhale": "session.exhale = [6] must be a number of seconds (0.5-30 s; only with"
+    ' pattern = "custom")',
+    "session.hold_out": 'session.hold_out = "0" must be a number of seconds (0-30 s; only with'
+    ' pattern = "custom")',
+    "session.long_pattern": 'session.long_pattern = "custom" is not a preset pattern; allowed:'
+    " three-breath, box, 4-7-8, coherent, sigh, wind-down",
+    "session.long_breaths": "session.long_breaths = 0 is out of range; allowed 1-100",
+    "reminder.enabled": 'reminder.enabled = "yes" must be true or false',
+    "reminder.every_minutes": "reminder.every_minutes = 45 is not allowed; allowed 1, 2, 3, 4, 5,"
+    " 6, 10, 12, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440 (divides an hour, or whole"
+    " hours dividing a day)",
+    "reminder.active_hours": 'reminder.active_hours = "8-22" is not an hour range; allowed'
+    ' "HH:MM-HH:MM" (may wrap midnight), e.g. "08:00-22:00"',
+    "reminder.seconds": "reminder.seconds = 4.9 is out of range; allowed 5-300",
+    "reminder.sound": "reminder.sound = 1 must be true or false",
+    "night.hours": 'night.hours = "22:00-25:00" is not an hour range; allowed "HH:MM-HH:MM"'
+    ' (may wrap midnight), e.g. "22:00-07:00"',
+    "night.brightness": "night.brightness = 1.01 is out of range; allowed 0 < brightness <= 1",
+    "night.color": 'night.color = "orange" is not a colour; allowed "#RRGGBB", e.g. "#FF8C32"',
+    "night.volume": "night.volume = -0.1 is out of range; allowed 0-1",
+    "audio.enabled": 'audio.enabled = "on" must be true or false',
+    "audio.volume": "audio.volume = 1.5 is out of range; allowed 0-1",
+    "audio.driver": 'audio.driver = "alsa;rm" is not allowed; allowed "" (automatic) or a name of'
+    ' letters, digits and _, e.g. "alsa", "pulseaudio", "pipewire", "disk", "dummy"',
+    "audio.device": 'audio.device = 3 must be a string ("" (default) or an SDL device name)',
+    "audio.cues_dir": 'audio.cues_dir = false must be a string ("" (bundled) or a directory path)',
+    "audio.guide_tone": "audio.guide_tone = 0 must be true or false",
+    "audio.buffer_samples": "audio.buffer_samples = 1000 is not allowed; allowed a power of two,"
+    " 256-8192",
+    "button.pin": 'button.pin = "pin17" is not a GPIO pin; allowed "GPIO0"-"GPIO27" (BCM numbers;'
+    ' "D17" or 17 also accepted), or "none"',
+    "button.pi_revision": 'button.pi_revision = "a0208z" is not a Pi revision code; allowed ""'
+    ' (read it from the Pi) or 4-8 hex digits, e.g. "a02082" (Pi 3B)',
+    "reminder.trust_clock": 'reminder.trust_clock = "never" is not a clock policy; allowed: sync,'
+    " always",
+    "mqtt.host": 'mqtt.host = "broker lan" is not a host name; allowed a host name or IP address,'
+    ' e.g. "localhost"',
+    "mqtt.port": "mqtt.port = 65536 is out of range; allowed 1-65535, or 0 for 1883 (8883 with"
+    " tls)",
+    "mqtt.username": 'mqtt.username = 1 must be a string ("" (anonymous) or a user name)',
+    "mqtt.password_file": 'mqtt.password_file = true must be a string ("" (none) or a file path)',
+    "mqtt.tls": 'mqtt.tls = "yes" must be true or false',
+    "mqtt.ca_file": 'mqtt.ca_file = [] must be a string ("" (the system\'s CAs) or a file path)',
+    "mqtt.discovery_prefix": 'mqtt.discovery_prefix = "ha/#" contains an MQTT wildcard (+ or #);'
+    ' allowed an MQTT topic like "homeassistant" (no + or #, no empty levels)',
+    "mqtt.topic": 'mqtt.topic = "home//bedroom" has an empty level (a leading, trailing or double'
+    ' /); allowed an MQTT topic like "breathring" or "home/bedroom" (no + or #, no empty levels)',
+    "mqtt.device_id": 'mqtt.device_id = "bed/side" is not allowed; allowed "" (from the machine'
+    ' id) or 1-64 letters, digits, _ and -',
+    "mqtt.keepalive": "mqtt.keepalive = 4 is out of range; allowed 5-3600",
+    "button.hold_seconds": "button.hold_seconds = 0.4 is out of range; allowed 0.5-10",
+    "button.double_seconds": "button.double_seconds = 2.5 is out of range; allowed 0.1-2",
+    "button.bounce_seconds": "button.bounce_seconds = 0.6 is out of range; allowed 0-0.5",
+}
+
+
+def test_exact_message_table_covers_every_key() -> None:
+    assert set(EXACT_MESSAGES) == all_keys()
+
+
+@pytest.mark.parametrize("dotted", sorted(EXACT_MESSAGES))
+def test_every_bad_value_message_word_for_word(dotted: str) -> None:
+    section, key = dotted.split(".")
+    err = error_of(f"# a comment\n[{section}]\n{key} = {BAD_VALUES[dotted]}\n")
+    assert str(err) == f"config.toml: {EXACT_MESSAGES[dotted]} (line 3)"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "[ring]\norder = 5",
+            "ring.order = 5 must be a string (one of RGB, RBG, GRB, GBR, BRG, BGR, RGBW, GRBW)",
+        ),
+        (
+            '[ring]\nbrightness = "x"',
+            'ring.brightness = "x" must be a number (0 < brightness <= 1)',
+        ),
+        (
+            '[reminder]\nevery_minutes = "60"',
+            'reminder.every_minutes = "60" must be an integer'
+            " (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440"
+            " (divides an hour, or whole hours dividing a day))",
+        ),
+        (
+            "[audio]\nbuffer_samples = 1024.0",
+            "audio.buffer_samples = 1024.0 must be an integer (a power of two, 256-8192)",
+        ),
+        (
+            "[audio]\ndriver = 1",
+            'audio.driver = 1 must be a string ("" (automatic) or a name of'
+            ' letters, digits and _, e.g. "alsa", "pulseaudio", "pipewire", "disk", "dummy")',
+        ),
+        (
+            "[night]\nhours = 22",
+            'night.hours = 22 is not an hour range; allowed "HH:MM-HH:MM"'
+            ' (may wrap midnight), e.g. "22:00-07:00"',
+        ),
+        (
+            '[reminder]\nactive_hours = "08:00-08:00"',
+            'reminder.active_hours = "08:00-08:00" is'
+            ' an empty range; start and end must differ ("00:00-24:00" = all day)',
+        ),
+        (
+            '[session]\npattern = "Box"',
+            'session.pattern = "Box" is not a known pattern; allowed:'
+            ' three-breath, box, 4-7-8, coherent, sigh, wind-down, custom; did you mean "box"?',
+        ),
+        (
+            "[session]\nexhale = [6, 7]",
+            "session.exhale = [6, 7] must be a number of seconds"
+            ' (0.5-30 s; only with pattern = "custom")',
+        ),
+        (
+            "[ring]\npixels = {a = 1, b = 2}",
+            "ring.pixels = {a = 1, b = 2} must be an integer (1-1000)",
+        ),
+        ("[ring]\npixels = 1979-05-27", "ring.pixels = 1979-05-27 must be an integer (1-1000)"),
+        (
+            "[ring]\npixels = 500",
+            "ring.max_milliamps = 400 leaves nothing to light the ring: 500"
+            " pixels idle at 1 mA draw 500 mA and dithering may add 118 mA; raise"
+            " ring.max_milliamps or lower ring.idle_milliamps",
+        ),
+        (
+            "[ring]\nidle_milliamps = 2\npixels = 190",
+            "ring.max_milliamps = 400 leaves nothing to"
+            " light the ring: 190 pixels idle at 2 mA draw 380 mA and dithering may add 44.7 mA;"
+            " raise ring.max_milliamps or lower ring.idle_milliamps",
+        ),
+        (
+            "[button]\npin = 9",
+            'button.pin = "GPIO9" is held by the SPI bus that ring.driver ='
+            ' "spi" uses (GPIO7-11); choose another pin, e.g. "GPIO17"',
+        ),
+    ],
+)
+def test_more_messages_word_for_word(text: str, message: str) -> None:
+    assert re.sub(r" \(line \d\)$", "", str(error_of(text))) == f"config.toml: {message}"
+
+
+def test_a_budget_with_exactly_nothing_left_is_refused() -> None:
+    # 85 pixels x 3 channels x 0.2 mA (51/255) of dithering = 51 mA = the whole budget.
+    err = error_of(
+        "[ring]\npixels = 85\nmax_milliamps = 51\nmilliamps_per_channel = 51\nidle_milliamps = 0"
+    )
+    assert err.key == "ring.max_milliamps"
+
+
+def test_values_shown_in_messages_are_cut_at_60_characters() -> None:
+    fits = "x" * 58  # with its quotes: 60 characters, shown whole
+    assert f'"{fits}" is not a colour' in str(error_of(f'[ring]\ncolor = "{fits}"'))
+    long = "y" * 500
+    message = str(error_of(f'[ring]\ncolor = "{long}"'))
+    assert f'ring.color = "{"y" * 56}... is not a colour' in message
+
+
+def test_errors_point_at_the_right_line_and_key() -> None:
+    # A key absent from the file: the line of its section's header.
+    assert error_of("\n[ring]\npixels = 500\n").line == 2
+    assert error_of("[Ring]\n").line == 1
+    table = error_of("\nring = 5")
+    assert (table.key, table.line) == ("ring", 2)
+    missing = error_of('\n[session]\npattern = "custom"\n')
+    assert (missing.key, missing.line) == ("session.pattern", 3)
+    assert str(missing) == (
+        'config.toml: session.pattern = "custom" needs session.inhale and session.exhale'
+        " (seconds, 0.5-30) (line 3)"
+    )
+
+
+def test_error_context_keeps_a_line_it_is_given() -> None:
+    ctx = C.errors.ErrorContext("f.toml", "[ring]\npixels = 1\n")
+    err = ctx.error("bad", key="ring.pixels", line=9)
+    assert (str(err), err.line, err.key) == ("f.toml: bad (line 9)", 9, "ring.pixels")
+    assert ConfigError("plain").args == ("plain",)
+
+
+def test_invalid_toml_at_the_end_of_a_one_line_file() -> None:
+    err = error_of("pixels =")
+    assert str(err) == "config.toml: invalid TOML at the end of the file (line 1): Invalid value"
+    assert err.line == 1
+    two = error_of("[ring]\npixels =")
+    assert two.line == 2
+
+
+def test_toml_nested_too_deeply_is_one_line() -> None:
+    text = "x = " + "[" * 3000 + "]" * 3000
+    assert str(error_of(text)) == (
+        "config.toml: invalid TOML: arrays or inline tables nested too deeply; allowed: the flat"
+        " keys of `breathring config defaults`"
+    )
+
+
+def test_default_source_name_is_config_in_angle_brackets() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config("[ring]\npixels = 0")
+    assert str(caught.value).startswith("<config>: ring.pixels = 0 ")
+
+
+def test_custom_pattern_details() -> None:
+    cfg = parse_config('[session]\npattern = "custom"\ninhale = 3\nexhale = 5\n')
+    assert (cfg.session.hold_in, cfg.session.hold_out) == (0.0, 0.0)
+    assert (
+        error_of('[session]\npattern = "custom"\ninhale = 3\nexhale = 5\nhold_out = 31\n').key
+        == "session.hold_out"
+    )
+    # Hand-built configs (not checked by the parser) go through session_pattern's own checks.
+    built = Config(session=C.SessionConfig(pattern="custom", inhale=3.0, exhale=4.0))
+    assert [(p.kind, p.seconds) for p in session_pattern(built).phases(0)] == [
+        ("inhale", 3.0),
+        ("exhale", 4.0),
+    ]
+    with pytest.raises(ConfigError) as caught:
+        session_pattern(Config(session=C.SessionConfig(pattern="custom", exhale=4.0)))
+    assert str(caught.value) == 'session.pattern = "custom" needs session.inhale and session.exhale'
+    with pytest.raises(ConfigError) as caught:
+        session_pattern(Config(session=C.SessionConfig(pattern="custom", inhale=3.0, exhale=40.0)))
+    assert str(caught.value) == "session.exhale = 40 s is out of range; allowed 0.5-30 s"
+    with pytest.raises(ConfigError) as caught:
+        session_pattern(Config(session=C.SessionConfig(pattern="nope")))
+    assert str(caught.value) == (
+        'session.pattern = "nope" is not a preset pattern; allowed: three-breath, box, 4-7-8,'
+        " coherent, sigh, wind-down"
+    )
+    with pytest.raises(ConfigError) as caught:
+        long_pattern(Config(session=C.SessionConfig(long_pattern="custom")))
+    assert str(caught.value) == (
+        'session.long_pattern = "custom" is not a preset pattern; allowed: three-breath, box,'
+        " 4-7-8, coherent, sigh, wind-down"
+    )
+
+
+def test_hour_range_messages_word_for_word() -> None:
+    cases = {
+        "8-22": "not HH:MM-HH:MM",
+        "24:00-07:00": "not a time of day",
+        "08:60-09:00": "not a time of day",
+        "08:00-09:60": "not a time of day",
+        "08:00-25:00": "not a time of day",
+        "08:00-24:30": "not a time of day",
+    }
+    for text, message in cases.items():
+        with pytest.raises(ValueError) as caught:
+            C.parse_hour_range(text)
+        assert str(caught.value) == message, text
+    assert C.parse_hour_range("08:00-22:59") == HourRange(480, 1379)
+    assert C.parse_hour_range("23:59-24:00") == HourRange(1439, 1440)
+    for start, end, message in (
+        (1440, 10, "start_minute = 1440 must be 0-1439"),
+        (-1, 10, "start_minute = -1 must be 0-1439"),
+        (0, 1441, "end_minute = 1441 must be 0-1440"),
+        (600, 600, "10:00-10:00 is an empty range; start and end must differ"),
+    ):
+        with pytest.raises(ValueError) as caught:
+            HourRange(start, end)
+        assert str(caught.value) == message
+    with pytest.raises(ValueError) as caught:
+        C.parse_color("#12345G")
+    assert str(caught.value) == "not #RRGGBB"
+
+
+def test_toml_strings_escape_exactly_what_they_must() -> None:
+    assert C.writing.toml_scalar("a b\nc\td") == '"a b\\nc\\td"'
+    assert C.toml_text.toml_string("\x01\x7f ~") == '"\\u0001\\u007F ~"'
+
+
+def test_key_infos_carry_the_defaults() -> None:
+    infos = {k.dotted: k for k in C.key_infos()}
+    assert infos["ring.pixels"].default == 24
+    assert infos["button.pin"].default == "GPIO17"
+    assert infos["ring.brightness"].allowed == "0 < brightness <= 1"
+
+
+def test_default_toml_lines_word_for_word() -> None:
+    lines = default_toml().splitlines()
+    assert lines[:8] == [
+        "# breathring configuration (TOML). Every key is optional; these are the defaults.",
+        "# Check it with: breathring config check",
+        "",
+        "# The LED ring and how bright it may get.",
+        "[ring]",
+        "# number of LEDs on the ring; allowed 1-1000",
+        "pixels = 24",
+        "# daytime cap on every wire value (linear); allowed 0 < brightness <= 1",
+    ]
+    assert "# What a press (and a double press) starts." in lines
+    assert "# inhale = 4.0" in lines and "# hold_out = 0.0" in lines
+    assert "# play sound cues; allowed true or false" in lines
+    assert 'order = "GRB"' in lines
+    assert (
+        "# colour order the LEDs expect (most WS2812 rings: GRB); allowed one of RGB, RBG, GRB,"
+        " GBR, BRG, BGR, RGBW, GRBW"
+    ) in lines
+
+
+def test_to_toml_has_no_comments_and_marks_unset_keys() -> None:
+    lines = to_toml(Config()).splitlines()
+    assert lines[:3] == ["[ring]", "pixels = 24", "brightness = 0.5"]
+    assert "# inhale is unset" in lines
+    assert not any(line.startswith("# ") and "allowed" in line for line in lines)
+
+
+def test_with_values_keeps_custom_durations_unless_the_pattern_changes() -> None:
+    custom = parse_config('[session]\npattern = "custom"\ninhale = 3\nexhale = 4')
+    assert with_values(custom, {"ring.pixels": 12}).session.inhale == 3.0
+    assert with_values(Config(), {"wifi.ssid": None}) == Config()
+
+
+def test_check_file_summaries_word_for_word(tmp_path: Path) -> None:
+    assert check_file(None) == (
+        0,
+        "no config file, defaults: OK (24 pixels, spi on GPIO10, pattern three-breath x 3,"
+        " reminders every 60 min 08:00-22:00, night 22:00-07:00)",
+    )
+    off = tmp_path / "off.toml"
+    off.write_text("[reminder]\nenabled = false\n")
+    assert check_file(off) == (
+        0,
+        f"{off}: OK (24 pixels, spi on GPIO10, pattern three-breath x 3, reminders off,"
+        " night 22:00-07:00)",
+    )
+
+
+def test_load_config_messages_word_for_word(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError) as caught:
+        load_config(fifo)
+    assert str(caught.value) == (
+        f"{fifo}: cannot read the config file: not a regular file (a directory, FIFO or"
+        " device); allowed: a TOML file"
+    )
+    latin = tmp_path / "latin1.toml"
+    latin.write_bytes(b'[audio]\n\ndevice = "caf\xe9"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(latin)
+    assert caught.value.line == 3
+    no_slot = tmp_path / "no-slot.toml"
+    no_slot.write_text('[reminder]\nevery_minutes = 120\nactive_hours = "09:00-10:00"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(no_slot)
+    assert str(caught.value) == (
+        f'{no_slot}: reminder.active_hours = "09:00-10:00" contains no pulse time of'
+        " reminder.every_minutes = 120 (pulses fall on multiples of 120 min after midnight);"
+        " allowed: a range that includes one (line 3)"
+    )
+    assert (caught.value.key, caught.value.line) == ("reminder.active_hours", 3)
+
+
+def test_each_key_carries_its_spec_and_doc() -> None:
+    spec = C.validation.BoolSpec()
+    assert C.schema._meta(spec, "a switch") == {"spec": spec, "doc": "a switch"}
+
+
+def test_new_keys_edges_word_for_word() -> None:
+    def refused(values: dict) -> str:
+        with pytest.raises(ConfigError) as caught:
+            with_values(Config(), values)
+        return str(caught.value)
+
+    assert refused({"mqtt.topic": "a\x7fb"}) == (
+        'command line: mqtt.topic = "a\\u007Fb" contains a control character; allowed an MQTT'
+        ' topic like "breathring" or "home/bedroom" (no + or #, no empty levels)'
+    )
+    assert "contains a control character" in refused({"mqtt.topic": "a\x01b"})
+    assert refused({"mqtt.device_id": 5}) == (
+        'command line: mqtt.device_id = 5 must be a string ("" (from the machine id) or 1-64'
+        " letters, digits, _ and -)"
+    )
+    assert with_values(Config(), {"mqtt.device_id": "d" * 64}).mqtt.device_id == "d" * 64
+    assert "is not allowed" in refused({"mqtt.device_id": "d" * 65})
+    assert refused({"mqtt.host": 5}) == (
+        'command line: mqtt.host = 5 must be a string (a host name or IP address, e.g.'
+        ' "localhost")'
+    )
+    assert with_values(Config(), {"mqtt.host": "h" * 253}).mqtt.host == "h" * 253
+    assert "is not a host name" in refused({"mqtt.host": "h" * 254})
+    assert "is not a host name" in refused({"mqtt.host": ""})
+    assert with_values(Config(), {"button.pi_revision": "A02082"}).button.pi_revision == "a02082"
+
+
+def test_topics_and_no_button_edges_word_for_word() -> None:
+    def refused(values: dict) -> str:
+        with pytest.raises(ConfigError) as caught:
+            with_values(Config(), values)
+        return str(caught.value)
+
+    tail = 'allowed an MQTT topic like "breathring" or "home/bedroom" (no + or #, no empty levels)'
+    assert refused({"mqtt.topic": "home/+"}) == (
+        f'command line: mqtt.topic = "home/+" contains an MQTT wildcard (+ or #); {tail}'
+    )
+    assert refused({"mqtt.topic": ""}) == f'command line: mqtt.topic = "" is empty; {tail}'
+    assert refused({"mqtt.topic": 7}) == (
+        f"command line: mqtt.topic = 7 must be a string ({tail.removeprefix('allowed ')})"
+    )
+    assert with_values(Config(), {"mqtt.topic": "t" * 200}).mqtt.topic == "t" * 200
+    assert "is longer than 200 characters" in refused({"mqtt.topic": "t" * 201})
+    assert with_values(Config(), {"button.pin": " None "}).button.pin == "none"

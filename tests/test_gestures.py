@@ -218,3 +218,71 @@ def test_well_separated_short_presses_are_each_one_press(gaps):
         t += gap
         assert dec.feed(down(t)) == [PRESS]
         assert dec.feed(up(t + 0.1)) == []
+
+
+# --------------------------------------------------------------------------- written-down values
+# (added for mutation testing: exact messages, defaults and the edges of each window)
+
+
+def test_defaults_are_2_s_hold_0_4_s_double_30_ms_bounce():
+    dec = GestureDecoder()
+    assert (dec.hold_seconds, dec.double_seconds, dec.bounce_seconds) == (2.0, 0.4, 0.03)
+    assert not dec.pressed
+
+
+def test_bad_arguments_are_refused_with_exact_messages():
+    with pytest.raises(ValueError) as caught:
+        GestureDecoder(hold_seconds=-1)
+    assert str(caught.value) == "hold_seconds = -1 must be > 0"
+    with pytest.raises(ValueError) as caught:
+        GestureDecoder(double_seconds=-0.5)
+    assert str(caught.value) == "double_seconds = -0.5 must be >= 0"
+    with pytest.raises(ValueError) as caught:
+        GestureDecoder(bounce_seconds=-0.25)
+    assert str(caught.value) == "bounce_seconds = -0.25 must be >= 0"
+    with pytest.raises(ValueError) as caught:
+        ButtonEvent("pressed", 0.0)  # type: ignore[arg-type]
+    assert str(caught.value) == "button event kind 'pressed' is not one of 'down', 'up'"
+
+
+def test_zero_double_and_bounce_windows_are_allowed():
+    dec = GestureDecoder(hold_seconds=1.0, double_seconds=0.0, bounce_seconds=0.0)
+    assert run(dec, down(0.0), up(0.1), down(0.2)) == [PRESS, PRESS]
+    assert ButtonEvent("up", 1.0).kind == "up"
+
+
+def test_a_down_exactly_the_bounce_time_after_the_release_is_a_new_press():
+    dec = GestureDecoder(hold_seconds=5.0, double_seconds=0.0, bounce_seconds=0.25)
+    assert run(dec, down(0.0), up(1.0), down(1.25)) == [PRESS, PRESS]
+    # Just inside the bounce time it is chatter: nothing new, and the first press goes on.
+    dec = GestureDecoder(hold_seconds=5.0, double_seconds=0.0, bounce_seconds=0.25)
+    assert run(dec, down(0.0), up(1.0), down(1.2)) == [PRESS]
+    assert dec.next_deadline() == 5.0
+
+
+def test_a_press_after_chatter_starts_a_new_hold_time():
+    dec = GestureDecoder(hold_seconds=2.0, double_seconds=0.5, bounce_seconds=0.1)
+    assert run(dec, down(0.0), up(0.5), down(0.55), up(1.0)) == [PRESS]
+    # A real press later: its own hold deadline, and it is not a double of the first.
+    assert run(dec, down(3.0)) == [PRESS]
+    assert dec.next_deadline() == 5.0
+    assert dec.poll(4.999) == []
+    assert dec.poll(5.0) == [HOLD]
+    assert dec.next_deadline() is None
+
+
+def test_the_first_poll_works_before_any_edge():
+    # The decoder starts at minus infinity: an early poll at a negative time is still fine.
+    dec = decoder()
+    assert dec.poll(-100.0) == []
+    assert run(dec, down(-50.0)) == [PRESS]
+    assert dec.next_deadline() == -50.0 + HOLD_S
+
+
+def test_pressed_is_a_real_bool():
+    dec = decoder()
+    assert dec.pressed is False
+    dec.feed(down(0.0))
+    assert dec.pressed is True
+    dec.feed(up(0.1))
+    assert dec.pressed is False

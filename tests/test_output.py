@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from itertools import pairwise
 
 import pytest
@@ -135,3 +136,119 @@ def test_the_limit_holds_for_every_dithered_frame_of_a_full_ring(limit, rgb):
         worst = max(worst, budget.estimate(wire, pixels))
     assert worst <= limit
     assert worst > 0.9 * limit  # and the ring is not simply dark
+
+
+# --------------------------------------------------------------------------- written-down values
+# (added for mutation testing: each expected value below is worked out by hand)
+
+
+def test_lightness_curve_values_and_clamp():
+    assert lightness_to_linear(-0.2) == 0.0
+    assert lightness_to_linear(1.5) == 1.0
+    assert lightness_to_linear(0.5) == pytest.approx((66 / 116) ** 3)
+    assert lightness_to_linear(0.09) == pytest.approx((25 / 116) ** 3)
+    assert lightness_to_linear(0.05) == pytest.approx(5 / 903.3)
+
+
+def test_power_budget_defaults_and_arithmetic():
+    budget = PowerBudget()
+    assert (budget.max_milliamps, budget.ma_per_channel, budget.idle_ma) == (400.0, 20.0, 1.0)
+    assert OutputStage(24).budget == PowerBudget(400.0, 20.0, 1.0)
+    # 306 steps at 20/255 mA each, plus 1 mA idle for each of the 2 pixels.
+    assert budget.estimate(bytes([255, 0, 0, 51, 0, 0]), 2) == pytest.approx(26.0)
+    assert budget.dither_allowance(24) == pytest.approx(24 * 3 * 20 / 255)
+    assert budget.dither_allowance(10, lit_channels=1) == pytest.approx(200 / 255)
+    assert budget.usable_milliamps(24) == pytest.approx(400 - 24 - 1440 / 255)
+    assert budget.usable_milliamps(24, lit_channels=1) == pytest.approx(400 - 24 - 480 / 255)
+
+
+def test_soft_knee_values():
+    assert soft_knee(150, 100) == pytest.approx(80 + 20 * (1 - math.exp(-70 / 20)))
+    assert soft_knee(60, 100, knee=0.5) == pytest.approx(50 + 50 * (1 - math.exp(-10 / 50)))
+    assert soft_knee(50, 0.0) == 0.0
+    assert soft_knee(50, -5.0) == 0.0
+
+
+def test_power_scale_counts_only_the_lit_channels():
+    # 10 pixels, 0.1 mA a step, no idle draw: red alone asks 255 mA; the dithering may add
+    # 1 mA (one step on one channel of 10 pixels), so 220 of the 221 mA are usable and the
+    # knee starts at 176 mA.
+    stage = OutputStage(10, PowerBudget(221.0, 25.5, 0.0))
+    expected_red = (176 + 44 * (1 - math.exp(-79 / 44))) / 255
+    assert stage.power_scale((1.0, 0.0, 0.0)) == pytest.approx(expected_red)
+    # White asks 765 mA with 3 mA of dithering: 218 usable, the knee at 174.4.
+    expected_white = (174.4 + 43.6 * (1 - math.exp(-(765 - 174.4) / 43.6))) / 765
+    assert stage.power_scale((1.0, 1.0, 1.0)) == pytest.approx(expected_white)
+
+
+def test_power_scale_follows_a_new_budget_and_handles_dark_and_hopeless_cases():
+    stage = OutputStage(10, PowerBudget(221.0, 25.5, 0.0))
+    assert stage.power_scale((1.0, 0.0, 0.0)) < 0.9
+    stage.budget = PowerBudget(max_milliamps=1e6)
+    assert stage.power_scale((1.0, 0.0, 0.0)) == 1.0
+    assert stage.power_scale((0.0, 0.0, 0.0)) == 1.0
+    # 300 pixels idle at 1 mA and dithering leave nothing of 320 mA: the ring stays dark.
+    dark = OutputStage(300, PowerBudget(max_milliamps=320))
+    assert dark.power_scale((1.0, 1.0, 1.0)) == 0.0
+    assert dark.render(Frame(1.0, (1.0,) * 300, (1.0, 1.0, 1.0))) == bytes(900)
+
+
+def test_wire_values_are_capped_at_255():
+    stage = OutputStage(1, PowerBudget(max_milliamps=1e6))
+    assert stage.render(Frame(1.0, (1.0,), (2.0, 0.0, 0.0))) == bytes([255, 0, 0])
+
+
+def test_first_dithered_frames_follow_the_golden_ratio_start():
+    # Every channel of 3 pixels wants 127.5. The residuals start at (3i + c) * 0.618... mod 1
+    # less 0.5, and the pixels that owe most round up: worked out by hand for two frames.
+    stage = OutputStage(3, PowerBudget(max_milliamps=1e6))
+    frame = Frame(1.0, (1.0, 1.0, 1.0), (0.5, 0.5, 0.5))
+    assert list(stage.render(frame)) == [127, 128, 128, 128, 128, 127, 128, 127, 128]
+    assert list(stage.render(frame)) == [128, 127, 127, 127, 127, 128, 127, 128, 127]
+
+
+def test_idle_draw_counts_per_pixel():
+    budget = PowerBudget(idle_ma=2.0)
+    assert budget.estimate(bytes(12), 4) == pytest.approx(8.0)
+
+
+def test_a_pixel_without_coverage_stays_dark():
+    # Pixel 0 wants 127.5 and rounds up (the ring owes half a step); pixel 1 wants 0 and,
+    # although its starting residual is the larger, it never takes the step.
+    stage = OutputStage(2, PowerBudget(max_milliamps=1e6))
+    frame = Frame(1.0, (1.0, 0.0), (0.5, 0.0, 0.0))
+    assert list(stage.render(frame)) == [128, 0, 0, 0, 0, 0]
+    for _ in range(20):
+        assert stage.render(frame)[3:] == bytes(3)
+
+
+def test_the_pixel_that_owes_most_rounds_up():
+    # Red targets 10.95, 20.02 and 30.03: one step to give (0.95 + 0.02 + 0.03 = 1.0). The
+    # starting residuals are -0.5, 0.354 and 0.208, so pixel 0 owes 0.45, pixel 1 0.374 and
+    # pixel 2 0.238: pixel 0 takes it.
+    stage = OutputStage(3, PowerBudget(max_milliamps=1e6))
+    frame = Frame(1.0, (10.95 / 255, 20.02 / 255, 30.03 / 255), (1.0, 0.0, 0.0))
+    assert list(stage.render(frame)[0::3]) == [11, 20, 30]
+
+
+def test_each_pixel_averages_its_own_target():
+    stage = OutputStage(3, PowerBudget(max_milliamps=1e6))
+    targets = (10.95, 20.25, 30.6)
+    frame = Frame(1.0, tuple(t / 255 for t in targets), (1.0, 0.0, 0.0))
+    frames = [stage.render(frame) for _ in range(400)]
+    means = [sum(f[3 * i] for f in frames) / len(frames) for i in range(3)]
+    assert means == pytest.approx(list(targets), abs=0.01)
+
+
+def test_a_budget_under_one_milliamp_still_lights_faintly():
+    # Red on one pixel asks 25.5 mA; 0.9 mA is usable (1 mA less 0.1 for the dithering).
+    stage = OutputStage(1, PowerBudget(max_milliamps=1.0, ma_per_channel=25.5, idle_ma=0.0))
+    assert stage.power_scale((1.0, 0.0, 0.0)) == pytest.approx(0.9 / 25.5, rel=1e-6)
+
+
+def test_a_demand_under_one_milliamp_is_still_limited():
+    # Red on one pixel at 0.001 mA a step asks 0.255 mA; 0.199 mA is usable (0.2 less 0.001
+    # for the dithering), so the knee starts at 0.1592 mA.
+    budget = PowerBudget(max_milliamps=0.2, ma_per_channel=0.255, idle_ma=0.0)
+    expected = (0.1592 + 0.0398 * (1 - math.exp(-(0.255 - 0.1592) / 0.0398))) / 0.255
+    assert OutputStage(1, budget).power_scale((1.0, 0.0, 0.0)) == pytest.approx(expected)

@@ -391,3 +391,88 @@ def test_works_with_the_real_config():
     assert len(whole_day.minutes) == 24
     night_owl = ReminderSchedule(120, parse_hour_range("20:00-02:00"))
     assert night_owl.minutes == (0, 20 * 60, 22 * 60)
+
+
+# --------------------------------------------------------------------------- written-down values
+# (added for mutation testing: exact messages, edges of the stale and grace rules, caches)
+
+
+def test_next_slot_two_days_ahead_when_the_gap_removes_the_only_slot():
+    sched = schedule(60, "01:00-02:00")
+    # From the day before the spring-forward day: that day has no slot, the next one is 2 days on.
+    assert sched.next_slot_after(at(2026, 3, 28, 1, 30)) == at(2026, 3, 30, 1)
+
+
+def test_answers_stay_right_when_the_date_moves_on():
+    sched = schedule()
+    assert sched.next_slot_after(at(2026, 6, 1, 12, 30)) == at(2026, 6, 1, 13)
+    assert sched.next_slot_after(at(2026, 6, 20, 12, 30)) == at(2026, 6, 20, 13)
+    assert sched.slot_at_or_before(at(2026, 6, 20, 8, 5)) == at(2026, 6, 20, 8)
+    assert sched.next_slot_after(at(2026, 6, 1, 21, 30)) == at(2026, 6, 2, 8)
+
+
+def test_from_settings_passes_the_other_arguments_on():
+    settings_ = SimpleNamespace(every_minutes=60, active_hours=HourRange.parse("08:00-22:00"))
+    sched = ReminderSchedule.from_settings(settings_, grace_seconds=60)
+    assert sched.grace == timedelta(seconds=60)
+
+
+def test_a_last_pulse_exactly_stale_after_ahead_is_still_trusted():
+    sched = schedule()  # stale after 12 h (more than the 1-h period)
+    now = at(2026, 6, 15, 10)
+    assert sched.stale_after == timedelta(hours=12)
+    assert sched.trusted_last(now, now + timedelta(hours=12)) == now + timedelta(hours=12)
+    assert sched.trusted_last(now, now + timedelta(hours=12, seconds=1)) is None
+    assert sched.trusted_last(now, None) is None
+    assert schedule(1440, "00:00-01:00").stale_after == timedelta(hours=24)
+
+
+def test_grace_defaults_to_5_minutes_and_is_capped_at_half_a_period():
+    assert schedule().grace == timedelta(minutes=5)
+    assert schedule(60, grace_seconds=90).grace == timedelta(seconds=90)
+    assert schedule(2, "00:00-23:59", grace_seconds=600).grace == timedelta(minutes=1)
+    assert schedule(60, grace_seconds=0.5).grace == timedelta(seconds=0.5)
+
+
+def test_messages_word_for_word():
+    with pytest.raises(ValueError) as caught:
+        schedule(45)
+    assert str(caught.value) == (
+        "reminder.every_minutes is 45; allowed: a divisor of 60 (1, 2, 3, 4, 5, 6, 10, 12, 15,"
+        " 20, 30, 60) or 120, 180, 240, 360, 480, 720, 1440"
+    )
+    with pytest.raises(ValueError) as caught:
+        schedule(60, "08:10-08:50")
+    assert str(caught.value) == (
+        "reminder.active_hours 08:10-08:50 contains no slot of every 60 minutes; allowed: a"
+        " range that includes at least one"
+    )
+    with pytest.raises(ValueError) as caught:
+        schedule(60, grace_seconds=-1)
+    assert str(caught.value) == "reminder grace is -1 s; allowed: more than 0"
+    with pytest.raises(ValueError) as caught:
+        schedule().due(datetime(2026, 6, 15, 10), None, True)
+    assert str(caught.value) == ("reminder times must be timezone-aware, got 2026-06-15T10:00:00")
+
+
+def test_slot_minutes_of_a_half_hour_range():
+    sched = schedule(15, "09:00-10:00")
+    assert sched.minutes == (540, 555, 570, 585)
+    assert schedule(60, "00:00-02:00").minutes == (0, 60)
+
+
+def test_due_at_the_edges():
+    sched = schedule()
+    slot = at(2026, 6, 15, 10)
+    assert sched.due(slot, None, True) == slot
+    assert sched.due(slot + timedelta(minutes=5), None, True) == slot
+    assert sched.due(slot + timedelta(minutes=5, seconds=1), None, True) is None
+    assert sched.due(slot, None, False) is None
+    assert sched.due(slot, slot, True) is None
+    assert sched.due(slot, slot - timedelta(seconds=1), True) == slot
+
+
+def test_the_schedule_keeps_its_settings():
+    sched = schedule(30, "09:00-10:00")
+    assert sched.active_hours == HourRange(540, 600)
+    assert (sched.every_minutes, sched.period) == (30, timedelta(minutes=30))

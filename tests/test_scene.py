@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from breathring.scene import MAX_INTENSITY, MIN_INTENSITY, ArcScene
+from breathring.scene import MAX_INTENSITY, MIN_INTENSITY, ArcScene, Frame, color_multipliers
 
 
 def test_empty_and_full():
@@ -49,3 +49,59 @@ def test_intensity_rises_with_level():
     assert scene.render(0.5, color, gain=0.5).intensity == pytest.approx(
         (MIN_INTENSITY + MAX_INTENSITY) / 4
     )
+
+
+# --------------------------------------------------------------------------- written-down values
+# (added for mutation testing: each expected value below is worked out by hand)
+
+
+def test_color_multipliers_scale_each_channel_by_the_cap():
+    assert color_multipliers((255, 51, 102), 0.5) == pytest.approx((0.5, 0.1, 0.2))
+    assert color_multipliers((0, 255, 0), 1.0) == (0.0, 1.0, 0.0)
+
+
+def test_a_ring_needs_a_pixel_and_wraps_its_start():
+    with pytest.raises(ValueError, match=r"^a ring needs at least one pixel$"):
+        ArcScene(0)
+    assert ArcScene(1).coverage(0.5) == [0.5]
+    assert ArcScene(24, 25).start_pixel == 1
+    assert ArcScene(24, -1).start_pixel == 23
+
+
+def test_coverage_of_an_even_ring_doubles_the_opposite_pixel():
+    scene = ArcScene(4)
+    # Half-length 1 pixel: the start full, its neighbours half, the opposite dark.
+    assert scene.coverage(0.5) == [1.0, 0.5, 0.0, 0.5]
+    # Half-length 1.75: the opposite pixel is reached from both sides (0.25 each).
+    assert scene.coverage(0.875) == [1.0, 1.0, 0.5, 1.0]
+
+
+def test_coverage_of_an_odd_ring_from_a_moved_start():
+    # Half-length 0.75 around pixel 2: the start full, its neighbours a quarter.
+    assert ArcScene(5, 2).coverage(0.3) == pytest.approx([0.0, 0.25, 1.0, 0.25, 0.0])
+    # Half-length 0.25: only the start pixel, half lit.
+    assert ArcScene(5).coverage(0.1) == pytest.approx([0.5, 0.0, 0.0, 0.0, 0.0])
+
+
+def test_levels_outside_0_1_are_clamped():
+    scene = ArcScene(6)
+    assert scene.coverage(-0.5) == [0.0] * 6
+    assert scene.coverage(1.5) == [1.0] * 6
+    assert scene.render(2.0, (1.0, 1.0, 1.0)).intensity == 1.0
+    assert scene.render(-1.0, (1.0, 1.0, 1.0)).intensity == pytest.approx(0.35)
+    assert scene.render(2.0, (1.0, 1.0, 1.0)).coverage == (1.0,) * 6
+
+
+def test_render_carries_the_colour_and_the_coverage():
+    color = (0.2, 0.4, 0.6)
+    frame = ArcScene(4).render(0.5, color)
+    assert frame.intensity == pytest.approx(0.35 + 0.65 * 0.5)
+    assert frame.coverage == (1.0, 0.5, 0.0, 0.5)
+    assert frame.color == color
+    assert ArcScene(4).render(1.0, color, gain=0.25).intensity == pytest.approx(0.25)
+
+
+def test_fill_and_dark():
+    scene = ArcScene(3)
+    assert scene.fill(0.4, (1.0, 0.5, 0.0)) == Frame(0.4, (1.0, 1.0, 1.0), (1.0, 0.5, 0.0))
+    assert scene.dark() == Frame(0.0, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))

@@ -6,13 +6,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from breathring.patterns import PRESETS, custom_pattern
-from breathring.session import (
-    GLOW_LEVEL,
-    Timeline,
-    ease_out_cubic,
-    smootherstep,
-)
+from breathring.patterns import PRESETS, Pattern, Phase, custom_pattern
+from breathring.session import Segment, Timeline, ease_out_cubic, smootherstep
+
+# Written down here, not imported, so a changed constant fails a test.
+GLOW_LEVEL = 0.1  # the resting glow between breaths
+LEAD_IN_SPARK = 0.04  # a press lights the ring at once
 
 #: The documented timeline, written down (not imported): the ring gathers for 2 s
 #: before the first breath and fades out over 2.5 s after the last.
@@ -118,3 +117,112 @@ def test_custom_pattern_validation():
         custom_pattern(0.2, 5)
     with pytest.raises(ValueError, match="hold_out"):
         custom_pattern(4, 4, hold_out=31)
+
+
+# --------------------------------------------------------------------------- written-down values
+# (added for mutation testing: each expected value below is worked out by hand)
+
+
+def test_one_three_breath_session_segment_by_segment():
+    segments = Timeline(PRESETS["three-breath"], 1).segments
+    assert [
+        (s.phase, s.breath, s.start, s.end, s.from_level, s.to_level, s.ease_out) for s in segments
+    ] == [
+        ("lead-in", 0, 0.0, 2.0, 0.04, 0.1, True),
+        ("inhale", 1, 2.0, 6.0, 0.1, pytest.approx(1.0), False),
+        ("exhale", 1, 6.0, 12.0, pytest.approx(1.0), 0.1, False),
+        ("closing", 1, 12.0, 14.5, 0.1, 0.0, False),
+    ]
+    assert [s.cue for s in segments] == ["start", "inhale", "exhale", "end"]
+
+
+def test_levels_inside_each_phase():
+    timeline = Timeline(PRESETS["three-breath"], 1)
+    assert timeline.duration == 14.5
+    assert timeline.level(0.0) == pytest.approx(LEAD_IN_SPARK)
+    # Halfway through the lead-in the ease-out has done 7/8 of its way.
+    assert timeline.level(1.0) == pytest.approx(0.04 + 0.06 * 0.875)
+    assert timeline.level(4.0) == pytest.approx(0.1 + 0.9 * 0.5)  # half the inhale
+    assert timeline.level(9.0) == pytest.approx(1.0 - 0.9 * 0.5)  # half the exhale
+    assert timeline.level(13.25) == pytest.approx(0.05)  # half the closing
+    assert timeline.level(14.5) == 0.0
+
+
+def test_easing_values():
+    assert smootherstep(0.25) == pytest.approx(0.103515625)
+    assert smootherstep(0.5) == 0.5
+    assert smootherstep(-1.0) == 0.0 and smootherstep(2.0) == 1.0
+    assert ease_out_cubic(0.25) == pytest.approx(0.578125)
+    assert ease_out_cubic(-1.0) == 0.0 and ease_out_cubic(2.0) == 1.0
+    assert ease_out_cubic(1.0) == 1.0 and smootherstep(1.0) == 1.0
+    # Past the end both stay at rest (unclamped, the polynomials would overshoot).
+    assert ease_out_cubic(1.5) == 1.0 and smootherstep(1.5) == 1.0
+
+
+def test_a_zero_length_segment_is_at_its_target_and_gives_no_cue():
+    segment = Segment("hold-in", 1, 5.0, 5.0, 0.3, 1.0)
+    assert segment.seconds == 0.0
+    assert segment.level(5.0) == 1.0
+    assert segment.cue == "hold"
+    pattern = Pattern(
+        "p",
+        "",
+        lambda _k, _e: (
+            Phase("inhale", 1.0, 1.0),
+            Phase("hold-in", 0.0, 1.0),
+            Phase("exhale", 1.0, 0.0),
+        ),
+    )
+    timeline = Timeline(pattern, 1)
+    assert timeline.cues_between(None, timeline.duration) == ["start", "inhale", "exhale", "end"]
+
+
+def test_hold_out_cue_and_levels_of_a_box_breath():
+    segments = Timeline(PRESETS["box"], 1).segments
+    assert [(s.phase, s.cue) for s in segments[1:-1]] == [
+        ("inhale", "inhale"),
+        ("hold-in", "hold"),
+        ("exhale", "exhale"),
+        ("hold-out", "hold"),
+    ]
+    hold_in, hold_out = segments[2], segments[4]
+    assert (hold_in.from_level, hold_in.to_level) == (pytest.approx(1.0), pytest.approx(1.0))
+    assert (hold_out.from_level, hold_out.to_level) == (0.1, 0.1)
+
+
+def test_a_session_needs_a_breath():
+    with pytest.raises(ValueError) as caught:
+        Timeline(PRESETS["box"], 0)
+    assert str(caught.value) == "a session needs at least one breath"
+    assert len(Timeline(PRESETS["box"], 1).segments) == 6
+
+
+def test_patterns_are_asked_with_the_time_since_the_lead_in():
+    asked = []
+
+    def breath(k: int, elapsed: float) -> tuple[Phase, ...]:
+        asked.append((k, elapsed))
+        return (Phase("inhale", 4.0, 1.0), Phase("exhale", 6.0, 0.0))
+
+    timeline = Timeline(Pattern("p", "", breath), 3)
+    assert asked == [(0, 0.0), (1, 10.0), (2, 20.0)]
+    assert timeline.segments[-1].breath == 3
+
+
+def test_segment_at_its_edges():
+    timeline = Timeline(PRESETS["three-breath"], 1)
+    assert timeline.segment_at(-0.001) is None
+    assert timeline.segment_at(14.5) is None
+    assert timeline.segment_at(0.0).phase == "lead-in"
+    assert timeline.segment_at(2.0).phase == "inhale"
+    assert timeline.segment_at(14.4).phase == "closing"
+    assert timeline.level(-0.5) == 0.0
+
+
+def test_cues_between_is_half_open():
+    timeline = Timeline(PRESETS["three-breath"], 1)
+    assert timeline.cues_between(None, 0.0) == ["start"]
+    assert timeline.cues_between(0.0, 2.0) == ["inhale"]
+    assert timeline.cues_between(2.0, 2.0) == []
+    assert timeline.cues_between(2.0, 12.0) == ["exhale", "end"]
+    assert [s.phase for s in timeline.crossed(5.0, 20.0)] == ["exhale", "closing"]

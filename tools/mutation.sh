@@ -2,33 +2,43 @@
 # Mutation testing of the pure core with mutmut (docs/testing.md).
 # mutmut 3 looks for code in ./, src/ or source/, so this lays the package out as
 # src/breathring in a scratch folder, with the tests beside it, and runs mutmut there.
-# Usage: tools/mutation.sh [MODULE ...]   (default: the pure core; names without .py)
+#
+# Usage: tools/mutation.sh [--survivors] [MODULE ...]
+#   MODULE       names without .py (a package such as config is mutated whole);
+#                default: the whole pure core in one run.
+#   --survivors  keep the run's folder, copy the current tests into it and run again only
+#                the mutants that survived last time (after adding tests that kill them).
+# Each run has its own folder, .mutation/<modules joined by +>/, with mutmut's state and that
+# run's results.txt (`mutmut results --all true`); .mutation/results.txt sums every run present
+# (tools/mutation_summary.py): killed, survived and the score per module and overall, also
+# counted without the equivalent mutants listed in docs/testing.md.
+# Environment: MUTATION_JOBS (mutants run in parallel, default 2), MUTATION_TESTS (the test
+# files, space-separated), MUTATION_DIR (the scratch folder, default .mutation).
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
-work=${MUTATION_DIR:-$here/.mutation}
-venv=$here/.venv
-modules=("$@")
-if [ ${#modules[@]} -eq 0 ]; then
-    modules=(patterns session scene output gestures controller reminder clock config)
-fi
-"$venv/bin/pip" install -q 'mutmut==3.8.1' 2>&1 | grep -v "is ignored" || true
-rm -rf "$work"
-mkdir -p "$work/src"
-cp -r "$here/firmware/breathring" "$work/src/"
-for d in tests assets docs systemd benchmarks README.md LICENSE; do cp -r "$here/$d" "$work/"; done
-paths=()
-for m in "${modules[@]}"; do
-    if [ -d "$work/src/breathring/$m" ]; then paths+=("\"src/breathring/$m/*\""); else paths+=("\"src/breathring/$m.py\""); fi
-done
-joined=$(IFS=,; echo "${paths[*]}")
-# The unit tests of the pure core (fast, no processes, no real time). The property tests
-# (hypothesis) and the process, hardware and reliability suites are left out: they would
-# multiply the run time and their findings are covered by the tests listed here.
-core_tests=(${MUTATION_TESTS:-tests/test_patterns.py tests/test_session.py tests/test_scene.py tests/test_output.py tests/test_controller.py tests/test_gestures.py tests/test_reminder.py tests/test_clock.py tests/test_config.py tests/test_engine.py tests/test_simulate_cli.py tests/test_analysis.py tests/test_render.py})
-quoted=()
-for t in "${core_tests[@]}"; do [ -e "$here/$t" ] && quoted+=("\"$t\""); done
-tests=$(IFS=,; echo "${quoted[*]}")
-cat > "$work/pyproject.toml" <<TOML
+
+# The unit tests of the pure core, one file per module (fast, no processes, no real time):
+# a mutant must be killed by the tests of the core itself. The end-to-end `simulate` tests,
+# the property tests (test_properties.py) and the process, hardware and reliability suites
+# are left out: each mutant would rerun them (test_simulate_cli.py alone takes ~20 s here).
+DEFAULT_TESTS="tests/test_patterns.py tests/test_session.py tests/test_scene.py
+ tests/test_output.py tests/test_controller.py tests/test_controller_issue10.py
+ tests/test_gestures.py tests/test_reminder.py
+ tests/test_clock.py tests/test_config.py"
+PURE_CORE="patterns session scene output gestures controller reminder clock config"
+
+# Write the tests and data the run needs into the run's folder (the sources only on a new run).
+lay_out() {
+    local here=$1 run_dir=$2
+    mkdir -p "$run_dir/src"
+    rm -rf "$run_dir/tests"
+    for d in tests assets docs systemd benchmarks README.md LICENSE; do
+        cp -r "$here/$d" "$run_dir/"
+    done
+}
+
+write_config() {
+    local run_dir=$1 only_mutate=$2 tests=$3
+    cat > "$run_dir/pyproject.toml" <<TOML
 [tool.pytest.ini_options]
 testpaths = ["tests"]
 addopts = "-q -p no:cacheprovider"
@@ -36,12 +46,65 @@ markers = ["bench: smoke test of the benchmarks (a few seconds)"]
 
 [tool.mutmut]
 source_paths = ["src"]
-only_mutate = [$joined]
+only_mutate = [$only_mutate]
 also_copy = ["assets", "docs", "systemd", "benchmarks", "README.md", "LICENSE"]
 pytest_add_cli_args_test_selection = [$tests]
 TOML
-cd "$work"
-start=$(date +%s)
-"$venv/bin/mutmut" run --max-children "${MUTATION_JOBS:-2}" || true
-"$venv/bin/mutmut" results --all true > results.txt 2>&1 || "$venv/bin/mutmut" results > results.txt 2>&1 || true
-echo "mutation run took $(( $(date +%s) - start )) s; results in $work/results.txt"
+}
+
+# One function, read whole before it runs, so editing this file during a run is safe.
+main() {
+    local here work venv survivors_only=false
+    here=$(cd "$(dirname "$0")/.." && pwd)
+    work=${MUTATION_DIR:-$here/.mutation}
+    venv=$here/.venv
+    if [ "${1:-}" = "--survivors" ]; then survivors_only=true; shift; fi
+    local modules=("$@")
+    [ ${#modules[@]} -gt 0 ] || read -r -a modules <<< "$PURE_CORE"
+    local run_dir
+    run_dir=$work/$(IFS=+; echo "${modules[*]}")
+    "$venv/bin/pip" install -q 'mutmut==3.8.1' 2>&1 | grep -v "is ignored" || true
+
+    local core_tests quoted=() t
+    read -r -a core_tests <<< "$(echo ${MUTATION_TESTS:-$DEFAULT_TESTS})"
+    for t in "${core_tests[@]}"; do [ -e "$here/$t" ] && quoted+=("\"$t\""); done
+
+    local names=()
+    if $survivors_only; then
+        [ -f "$run_dir/results.txt" ] || { echo "no earlier run in $run_dir" >&2; exit 2; }
+        mapfile -t names < <(sed -n 's/^ *\([^ ]*\): \(survived\|no tests\|not checked\)$/\1/p' \
+            "$run_dir/results.txt")
+        lay_out "$here" "$run_dir"
+        # Collect which tests reach which function again: new tests must reach the survivors.
+        rm -f "$run_dir/mutants/mutmut-stats.json"
+    else
+        rm -rf "$run_dir"
+        lay_out "$here" "$run_dir"
+        cp -r "$here/firmware/breathring" "$run_dir/src/"
+    fi
+    local paths=() m
+    for m in "${modules[@]}"; do
+        if [ -d "$run_dir/src/breathring/$m" ]; then
+            paths+=("\"src/breathring/$m/*\"")
+        else
+            paths+=("\"src/breathring/$m.py\"")
+        fi
+    done
+    write_config "$run_dir" "$(IFS=,; echo "${paths[*]}")" "$(IFS=,; echo "${quoted[*]}")"
+
+    cd "$run_dir"
+    if $survivors_only && [ ${#names[@]} -eq 0 ]; then
+        echo "no survivors to run again"
+    else
+        local start
+        start=$(date +%s)
+        "$venv/bin/mutmut" run --max-children "${MUTATION_JOBS:-2}" "${names[@]}" || true
+        echo "$(date -Is) ${modules[*]}$($survivors_only && echo " (${#names[@]} survivors)"):" \
+            "$(( $(date +%s) - start )) s" | tee -a "$run_dir/timing.txt"
+    fi
+    "$venv/bin/mutmut" results --all true > results.txt 2>&1 || true
+    "$venv/bin/python" "$here/tools/mutation_summary.py" "$work" "$here/docs/testing.md"
+    echo "results in $work/results.txt; a survivor: cd $run_dir && $venv/bin/mutmut show NAME"
+}
+
+main "$@"; exit $?
