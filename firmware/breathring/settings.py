@@ -11,7 +11,6 @@ warning, and the config file's values apply.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import logging
 import os
@@ -20,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .atomic_file import replace_file
 from .config import Config, ConfigError, key_infos, with_values
 from .config.toml_text import toml_scalar
 
@@ -31,8 +31,6 @@ CORRUPT_SUFFIX = ".corrupt"
 FILE_MODE = 0o644
 #: A settings file larger than this is corrupt (it holds a few dozen short keys at most).
 MAX_SETTINGS_BYTES = 64 * 1024
-_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
-_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
 SUGGEST_CUTOFF = 0.6
 
 #: Where a value comes from, as `settings` reports it.
@@ -187,29 +185,7 @@ class SettingsFile:
 
     def write(self, values: Mapping[str, object]) -> None:
         """Replace the file atomically; raises OSError."""
-        payload = render_settings(values).encode("utf-8")
-        self.directory.mkdir(parents=True, exist_ok=True)
-        temp = self.directory / TEMP_FILE
-        try:
-            fd = os.open(temp, _WRITE_FLAGS, FILE_MODE)
-            try:
-                view = memoryview(payload)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(temp, self.path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                temp.unlink(missing_ok=True)
-            raise
-        with contextlib.suppress(OSError):
-            fd = os.open(self.directory, _DIR_FLAGS)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        replace_file(self.path, render_settings(values).encode("utf-8"), TEMP_FILE, FILE_MODE)
 
     def move_aside(self) -> Path | None:
         """Rename a corrupt file to settings.toml.corrupt; the new name, or None."""

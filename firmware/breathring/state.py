@@ -11,7 +11,6 @@ memory, and each problem is logged once, not once per save.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -21,14 +20,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .atomic_file import replace_file
+
 DEFAULT_STATE_DIR = Path("/var/lib/breathring")
 STATE_DIR_ENV = "STATE_DIRECTORY"
 STATE_FILE = "state.json"
 TEMP_FILE = ".state.json.tmp"
 STATE_VERSION = 1
 FILE_MODE = 0o644
-_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
-_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
 LOG = logging.getLogger("breathring.state")
 
 
@@ -149,33 +148,4 @@ class StateStore:
         return True
 
     def _write(self, payload: bytes) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        temp = self.directory / TEMP_FILE
-        try:
-            fd = os.open(temp, _WRITE_FLAGS, FILE_MODE)
-            try:
-                view = memoryview(payload)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(temp, self.path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                temp.unlink(missing_ok=True)
-            raise
-        self._sync_directory()
-
-    def _sync_directory(self) -> None:
-        """Make the rename durable; some file systems cannot fsync a directory: that is fine."""
-        try:
-            fd = os.open(self.directory, _DIR_FLAGS)
-        except OSError:
-            return
-        try:
-            os.fsync(fd)
-        except OSError as error:
-            self.log.debug("cannot fsync %s (%s)", self.directory, error)
-        finally:
-            os.close(fd)
+        replace_file(self.path, payload, TEMP_FILE, FILE_MODE)
