@@ -72,6 +72,20 @@ def _largest_stray(
     return 100.0 * worst / peak
 
 
+def _roughness(
+    totals: Sequence[float], fps: float, short_s: float, trend_s: float, quadratic: bool
+) -> float:
+    peak = max(totals, default=0)
+    if peak <= 0:
+        return 0.0
+    short = _centred_mean(totals, max(1, round(short_s * fps)))
+    if quadratic:
+        trend = _quadratic_trend(short, max(3, round(trend_s * fps)))
+    else:
+        trend = _centred_mean(totals, max(1, round(trend_s * fps)))
+    return _largest_stray(short, trend, peak)
+
+
 def roughness_pct(
     totals: Sequence[float],
     fps: float,
@@ -79,12 +93,7 @@ def roughness_pct(
     trend_s: float = TREND_WINDOW_S,
 ) -> float:
     """Largest stray of the 50-ms light from its local quadratic trend, in % of the peak."""
-    peak = max(totals, default=0)
-    if peak <= 0:
-        return 0.0
-    short = _centred_mean(totals, max(1, round(short_s * fps)))
-    trend = _quadratic_trend(short, max(3, round(trend_s * fps)))
-    return _largest_stray(short, trend, peak)
+    return _roughness(totals, fps, short_s, trend_s, quadratic=True)
 
 
 def roughness_flat_pct(
@@ -94,12 +103,7 @@ def roughness_flat_pct(
     trend_s: float = TREND_WINDOW_S,
 ) -> float:
     """The older measure: the 50-ms mean against a flat 250-ms mean, in % of the peak."""
-    peak = max(totals, default=0)
-    if peak <= 0:
-        return 0.0
-    short = _centred_mean(totals, max(1, round(short_s * fps)))
-    trend = _centred_mean(totals, max(1, round(trend_s * fps)))
-    return _largest_stray(short, trend, peak)
+    return _roughness(totals, fps, short_s, trend_s, quadratic=False)
 
 
 def hue_error_pct(
