@@ -201,7 +201,9 @@ def test_pi_off_a_pi_with_a_ring_names_the_fix(no_pi, clock):
 def test_pi_with_nothing_wired_but_audio_runs_anywhere(no_pi, clock):
     cfg = parse_config('[ring]\ndriver = "none"\n[button]\npin = "none"\n[audio]\ndriver = "dummy"')
     hw = open_hardware(cfg, "pi", clock, LOG, model_path=no_pi, env={})
-    assert hw.kind == "pi" and isinstance(hw.audio, PygameAudio) and hw.audio.available
+    # The mixer opens in the background (the service is ready before pygame is loaded).
+    assert hw.kind == "pi" and isinstance(hw.audio, PygameAudio)
+    assert hw.audio.wait_open(3.0) and hw.audio.available
     hw.close()
 
 

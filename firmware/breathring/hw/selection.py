@@ -168,7 +168,8 @@ def open_pi(
         )
     try:
         button = _open_pi_button(cfg, clock, model, env)
-        audio = _open_audio(cfg.audio, clock, log)
+        # In the background: the service is ready (and lights up) while pygame loads.
+        audio = _open_audio(cfg.audio, clock, log, background=True)
     except BaseException:
         ring.close()
         raise
@@ -219,7 +220,9 @@ def _no_button() -> Button:
     return NoButton()
 
 
-def _open_audio(settings: Any, clock: Clock, log: logging.Logger) -> Audio:
+def _open_audio(
+    settings: Any, clock: Clock, log: logging.Logger, *, background: bool = False
+) -> Audio:
     from breathring.hw.audio import open_audio
 
-    return open_audio(settings, clock, log)
+    return open_audio(settings, clock, log, background=background)
