@@ -69,6 +69,8 @@ step1_install() {
 # The VM is no Pi: tell gpiozero which Pi it stands for (a Pi 3 B, gpiochip0).
 [Service]
 Environment=BREATHRING_PI_REVISION=$PI_REVISION
+# SDL prints the ALSA period and buffer it got (diagnostics in the journal).
+Environment=SDL_AUDIO_ALSA_DEBUG=1
 CONFD
     else
         cat >"$DROPIN_DIR/10-vm.conf" <<'CONFD'
@@ -99,6 +101,14 @@ pull_attr() { cat "$OUT/gpio17-pull-path" 2>/dev/null; }
 # buttons STEP...: exact timing in one process (see press.py); prints the first write's time (us).
 buttons() { python3 "$GUEST/press.py" "$(pull_attr)" "$@"; }
 
+# Per thread: name and CPU ticks (diagnostics).
+thread_ticks() {
+    local t
+    for t in /proc/"$1"/task/*; do
+        echo "$(cat "$t/comm") $(awk '{ print $14 + $15 }' "$t/stat") nice=$(awk '{ print $19 }' "$t/stat")"
+    done
+}
+
 # CPU ticks (user + system) of a process.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
@@ -128,7 +138,8 @@ step2_button_audio() {
 
     # Record from before the press until the session is over (its length from `status`).
     # plughw: the capture side takes the format the service's playback side chose (S32_LE).
-    arecord -q -D plughw:Loopback,1,0 -f S16_LE -r 44100 -c 2 -t wav "$OUT/session.wav" &
+    thread_ticks "$pid" >"$OUT/threads-before.txt"
+    arecord -q -D plughw:Loopback,1,0 -f S16_LE -r 44100 -c 2 -t wav "$OUT/session.wav" 2>"$OUT/arecord.log" &
     local rec=$!
     local rec_start
     rec_start=$(now_us)
@@ -144,6 +155,7 @@ step2_button_audio() {
     sleep "$(awk -v d="${duration:-60}" 'BEGIN { print d + 3 }')"
     wait_until 60 sh -c "! $VENV_BIN/$APP status --json | grep -q '\"session\"'"
     t1=$(now_us); c1=$(cpu_ticks "$pid")
+    thread_ticks "$pid" >"$OUT/threads-session.txt"
     sleep 2   # silence while idle, recorded too
     kill -INT "$rec"; wait "$rec"
     # ALSA's own word for a late buffer, in the service's log while it played the session.
@@ -229,6 +241,8 @@ step5_watchdog() {
         say "  restarted: pid $pid -> $newpid"
         if wait_until 60 is_active; then
             result watchdog_active_again_s "$(s_between "$t0" "$(now_us)")"
+            # The first frame after the restart: dark (status `light`: the last frame's total).
+            result watchdog_first_frame_light "$(status_field light)"
         fi
     else
         result watchdog_restart_s null
