@@ -246,3 +246,14 @@ def test_cli_undo(boot, capsys):
     assert (boot / "cmdline.txt").read_text() == text("cmdline.txt")
     assert cli(boot, "--undo") == 0
     assert "nothing to undo" in capsys.readouterr().out
+
+
+def test_undo_also_takes_out_the_block_of_the_old_installer(tmp_path):
+    config_txt = tmp_path / "config.txt"
+    original = "dtparam=audio=on\n"
+    config_txt.write_text(
+        original + "# >>> breathring (systemd/install.sh): SPI clock for the LED ring\n"
+        "[all]\ndtparam=spi=on\ncore_freq=250\n# <<< breathring\n"
+    )
+    assert undo(config_txt, None) == [config_txt]
+    assert config_txt.read_text() == original

@@ -48,6 +48,9 @@ MARKER = "# breathring: SPI timing for the LED ring (breathring boot-config)"
 #: The owner's lines --fix turned off carry this (so that --undo can turn them on again).
 REPLACED_SUFFIX = "  # breathring boot-config: replaced below"
 ALL_SECTION = "[all]"
+#: The block the installer's own shell rules wrote before boot-config existed (undo takes it out).
+LEGACY_BEGIN = "# >>> breathring (systemd/install.sh): SPI clock for the LED ring"
+LEGACY_END = "# <<< breathring"
 BUFSIZ_KEY = "spidev.bufsiz"
 
 #: Families of boards, by what their SPI clock needs.
@@ -323,11 +326,17 @@ def fix_cmdline(text: str, wanted: Iterable[Need]) -> str:
 
 
 def undo_config_txt(text: str) -> str:
-    """`text` without what fix_config_txt added: its blocks out, the owner's lines back on."""
+    """`text` without what fix_config_txt added: its blocks out, the owner's lines back on.
+
+    Also takes out the block an older systemd/install.sh wrote (LEGACY_BEGIN..LEGACY_END).
+    """
     lines = text.splitlines()
     out: list[str] = []
     i = 0
     while i < len(lines):
+        if lines[i] == LEGACY_BEGIN and LEGACY_END in lines[i:]:
+            i = lines.index(LEGACY_END, i) + 1
+            continue
         if lines[i] == MARKER:
             # Ours: the blank line and [all] before the marker, the settings after it.
             if out and out[-1] == ALL_SECTION:
@@ -471,7 +480,7 @@ def undo(config_txt: Path, cmdline: Path | None) -> list[Path]:
     files changed.
     """
     text = config_txt.read_text(encoding="utf-8", errors="replace")
-    if MARKER not in text.splitlines():
+    if not {MARKER, LEGACY_BEGIN} & set(text.splitlines()):
         return []
     changed = [config_txt]
     _write(config_txt, undo_config_txt(text))
