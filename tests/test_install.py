@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import sys
 import stat
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -411,7 +411,9 @@ def test_spi_clock_for_the_model(stage: Stage, fixture: str, settings: list[str]
     assert Path(str(txt) + ".breathring-backup").read_text() == original
     assert "a reboot is due for these settings to take effect" in out
     assert REBOOT_DUE in out
-    assert any(c.startswith("breathring boot-config --fix --driver spi --model ") for c in stage.calls())
+    assert any(
+        c.startswith("breathring boot-config --fix --driver spi --model ") for c in stage.calls()
+    )
 
 
 def test_an_owners_conflicting_setting_is_turned_off_and_comes_back_at_uninstall(

@@ -283,9 +283,7 @@ def test_open_audio_picks_silent_when_disabled(clock):
     assert isinstance(real, PygameAudio) and real.available
 
 
-def test_a_background_open_does_not_block_and_cues_are_silent_until_it_is_done(
-    monkeypatch, clock
-):
+def test_a_background_open_does_not_block_and_cues_are_silent_until_it_is_done(monkeypatch, clock):
     gate = threading.Event()
     opened_in: list[str] = []
     real_import = hw_audio._import_pygame
