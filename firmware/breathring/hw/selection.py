@@ -128,9 +128,7 @@ def open_mock(
         if button_cfg.pin == NO_BUTTON:
             button: Button = _no_button()
         else:
-            button, pins = mock_button(
-                button_cfg.pin, button_cfg.bounce_seconds, clock
-            )
+            button, pins = mock_button(button_cfg.pin, button_cfg.bounce_seconds, clock)
         audio_cfg = cfg.audio
         if audio_cfg.driver not in SIMULATED_AUDIO_DRIVERS:
             audio_cfg = dataclasses.replace(audio_cfg, driver=MOCK_AUDIO_DRIVER)
@@ -187,25 +185,25 @@ def open_pi(
 
 
 def _open_pi_button(cfg: Any, clock: Clock, model: str | None, env: Mapping[str, str]) -> Button:
-    from breathring.hw.button import NO_REVISION, GpioButton, lgpio_factory, parse_revision
+    """The button on the kernel's GPIO character device (hw/gpio_cdev.py: no polling thread).
+
+    Off a Pi a revision must be given (as for gpiozero's pin names): it is checked and names
+    the board, whose header pins are on gpiochip0 (gpiochip4 on a Pi 5 that has it).
+    """
+    from breathring.hw.button import NO_REVISION, parse_revision
+    from breathring.hw.gpio_cdev import CdevButton, chip_for
 
     button_cfg = cfg.button
     if button_cfg.pin == NO_BUTTON:
         return _no_button()
     given = pi_revision(cfg, env)
-    factory = None
+    revision = None
     if given is not None:
-        factory = lgpio_factory(parse_revision(*given))
+        revision = parse_revision(*given)
     elif model is None:
         raise HardwareUnavailable(NO_REVISION.format(pin=button_cfg.pin))
-    try:
-        return GpioButton(
-            button_cfg.pin, button_cfg.bounce_seconds, clock, factory
-        )
-    except BaseException:
-        if factory is not None:
-            factory.close()
-        raise
+    offset = int(str(button_cfg.pin).removeprefix("GPIO"))
+    return CdevButton(chip_for(model, revision), offset, button_cfg.bounce_seconds, clock)
 
 
 def _no_ring(pixels: int) -> Ring:
