@@ -2,10 +2,10 @@
 
 The device classes are always the real ones; what changes is what lies under them:
 
-- pi: the ring on its driver (SPI, PWM or the Pi 5's PIO), the button on
-  gpiozero's default pin factory (on a Pi) or on lgpio with the revision given
-  by $BREATHRING_PI_REVISION / button.pi_revision (off a Pi, e.g. a VM with a
-  simulated GPIO chip), the sound on the configured SDL driver (ALSA).
+- pi: the ring on its driver (SPI, PWM or the Pi 5's PIO), the button on the
+  kernel's GPIO character device (hw/gpio_cdev.py; off a Pi, e.g. a VM with a
+  simulated GPIO chip, a revision must be given by $BREATHRING_PI_REVISION /
+  button.pi_revision), the sound on the configured SDL driver (ALSA).
 - mock: the same classes over a captured transmit, gpiozero's MockFactory and
   SDL's dummy audio driver (hw/mock.py).
 - auto: pi on a Raspberry Pi, else mock (with one warning).
