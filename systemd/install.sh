@@ -134,15 +134,6 @@ readonly STATE_DIR=/var/lib/$APP
 readonly MANIFEST=$OPT_DIR/installed-by-install.sh
 # Raspberry Pi OS Bookworm keeps the boot files in /boot/firmware; older releases in /boot.
 readonly BOOT_DIRS=(/boot/firmware /boot)
-# The lines we add to config.txt sit between these markers (idempotent, removable).
-readonly BOOT_BEGIN="# >>> breathring (systemd/install.sh): SPI clock for the LED ring"
-readonly BOOT_END="# <<< breathring"
-# spidev's default transfer buffer (bytes); the spi driver sends 24 bytes per pixel plus a reset.
-readonly SPIDEV_DEFAULT_BUFSIZ=4096
-readonly SPI_BYTES_PER_PIXEL=24
-readonly SPI_RESET_BYTES=100
-readonly SPIDEV_BUFSIZ=65536
-
 STAGED=0
 [[ -z "$PREFIX" ]] || STAGED=1
 readonly STAGED
@@ -206,21 +197,17 @@ boot_config_txt() {
     done
 }
 
-# strip_boot_block FILE: FILE without our marked block (printed).
-strip_boot_block() {
-    awk -v b="$BOOT_BEGIN" -v e="$BOOT_END" '
-        $0 == b { skip = 1; next }
-        skip && $0 == e { skip = 0; next }
-        !skip { print }' "$1"
-}
-
-# replace_file FILE NEWCONTENT_FILE: back FILE up once per change and replace it atomically.
-replace_file() {
-    local file="$1" new="$2"
-    cp -p "$file" "$file.breathring-backup"
-    cat "$new" >"$file.breathring-tmp"
-    chmod --reference="$file" "$file.breathring-tmp" 2>/dev/null || true
-    mv -f "$file.breathring-tmp" "$file"
+# boot_config_cmd ARGS...: the product's `breathring boot-config` (hw/boot_config.py, the one home
+# of the SPI timing rules) from the venv. Staged, it works on the prefix's boot files and model.
+boot_config_cmd() {
+    local txt cmdline args=()
+    txt="$(boot_config_txt)"
+    cmdline="$(dirname "$txt")/cmdline.txt"
+    if (( STAGED )); then
+        args+=(--config-txt "$txt")
+        [[ ! -f "$cmdline" ]] || args+=(--cmdline "$cmdline")
+    fi
+    "$(dest "$VENV")/bin/$APP" boot-config "$@" "${args[@]}"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -274,20 +261,17 @@ uninstall() {
         fi
     done
 
+    # What `breathring boot-config --fix` wrote in config.txt / cmdline.txt (the backups stay).
+    if [[ -n "$(boot_config_txt)" ]]; then
+        if [[ -x "$(dest "$VENV")/bin/$APP" ]]; then
+            boot_config_cmd --undo 2>&1 | sed 's/^/    /' || true
+        else
+            note "no $VENV/bin/$APP: config.txt left as it is (its breathring block stays)"
+        fi
+    fi
     rm -rf "$(dest "$VENV")" "$(dest "$OPT_DIR")/docs"
     rm -f "$manifest"
     rmdir "$(dest "$OPT_DIR")" 2>/dev/null || true
-
-    # Our lines in config.txt (the backup of the file stays beside it).
-    local txt stripped
-    txt="$(boot_config_txt)"
-    if [[ -n "$txt" ]] && grep -qxF "$BOOT_BEGIN" "$txt"; then
-        stripped="$(mktemp)"
-        strip_boot_block "$txt" >"$stripped"
-        replace_file "$txt" "$stripped"
-        rm -f "$stripped"
-        note "removed the SPI clock lines from ${txt#"$PREFIX"} (takes effect at the next reboot)"
-    fi
 
     say "Removed the services, $VENV, $BIN_LINK and the user $APP."
     if (( PURGE )); then
@@ -489,95 +473,30 @@ fi
 (( ! MQTT )) || add_companion "$MQTT_UNIT" --mqtt
 
 # 6. The LED interface.
-# SPI clock settings for the model: on a Pi 3 / Zero / Zero 2 W (and 1, 2) the SPI clock follows
-# the VPU core clock, which changes under load (wrong colours, white flashes): core_freq=250.
-# A Pi 4's core clock varies too: core_freq=500 and core_freq_min=500. The Pi 5's SPI (RP1) has
-# its own clock. Long rings need a bigger spidev buffer (cmdline.txt: spidev.bufsiz).
-spi_clock_lines() {
-    case "$1" in
-        *"Raspberry Pi 5"*|*"Compute Module 5"*) ;;
-        *"Raspberry Pi 4"*|*"Compute Module 4"*)
-            printf '%s\n' core_freq=500 core_freq_min=500 ;;
-        *"Raspberry Pi"*) printf '%s\n' core_freq=250 ;;
-    esac
-}
-
-ring_pixels() {
-    sed -n -E '/^\[ring\]/,/^\[/ s/^[[:space:]]*pixels[[:space:]]*=[[:space:]]*([0-9]+).*/\1/p' "$conf" | head -1
-}
-
-boot_config() {
-    local txt cmdline block new lines changed=0
-    txt="$(boot_config_txt)"
-    if [[ -z "$txt" ]]; then
-        note "no config.txt in ${BOOT_DIRS[*]}: not a Raspberry Pi OS boot partition; SPI clock left alone"
-        return
-    fi
-    mapfile -t lines < <(spi_clock_lines "$model")
-    block="$(mktemp)"
-    {
-        echo "$BOOT_BEGIN"
-        echo "[all]"
-        echo "dtparam=spi=on"
-        (( ${#lines[@]} == 0 )) || printf '%s\n' "${lines[@]}"
-        echo "$BOOT_END"
-    } >"$block"
-    new="$(mktemp)"
-    strip_boot_block "$txt" >"$new"
-    # keep one blank line between the user's lines and ours
-    [[ ! -s "$new" || -z "$(tail -c1 "$new")" ]] || echo >>"$new"
-    cat "$block" >>"$new"
-    if cmp -s "$new" "$txt"; then
-        note "${txt#"$PREFIX"} already has the SPI settings for ${model:-this board}"
-    else
-        replace_file "$txt" "$new"
-        note "set dtparam=spi=on${lines[*]:+ and ${lines[*]}} in ${txt#"$PREFIX"} (for ${model:-an unknown board}); backup: ${txt#"$PREFIX"}.breathring-backup"
-        changed=1
-    fi
-    rm -f "$block" "$new"
-
-    local pixels need
-    pixels="$(ring_pixels)"
-    need=$(( ${pixels:-0} * SPI_BYTES_PER_PIXEL + SPI_RESET_BYTES ))
-    cmdline="$(dirname "$txt")/cmdline.txt"
-    if (( need > SPIDEV_DEFAULT_BUFSIZ )) && [[ -f "$cmdline" ]]; then
-        if grep -Eq "(^| )spidev\.bufsiz=" "$cmdline"; then
-            note "${cmdline#"$PREFIX"} already sets spidev.bufsiz"
-        else
-            new="$(mktemp)"
-            # cmdline.txt is one line: append to it
-            printf '%s spidev.bufsiz=%s\n' "$(head -1 "$cmdline" | sed 's/[[:space:]]*$//')" "$SPIDEV_BUFSIZ" >"$new"
-            replace_file "$cmdline" "$new"
-            rm -f "$new"
-            note "set spidev.bufsiz=$SPIDEV_BUFSIZ in ${cmdline#"$PREFIX"} ($pixels pixels need $need bytes per frame)"
-            changed=1
-        fi
-    fi
-    if (( changed )); then
-        REBOOT_DUE=1
-    fi
-}
-
 case "$DRIVER" in
     spi)
         say "SPI for the LED data (GPIO10)"
         if (( STAGED )) || command -v raspi-config >/dev/null; then
             sys raspi-config nonint do_spi 0 || problem "raspi-config could not turn SPI on: sudo raspi-config (Interface Options, SPI)"
         fi
-        if (( BOOT_CONFIG )) && (( ! STAGED )) \
-                && "$venv_dir/bin/$APP" boot-config --help >/dev/null 2>&1; then
-            # The product's own rules (breathring boot-config), where this version has them.
+        # The SPI clock the model needs (config.txt, cmdline.txt): `breathring boot-config --fix`.
+        if (( BOOT_CONFIG )) && [[ -z "$(boot_config_txt)" ]]; then
+            note "no config.txt in ${BOOT_DIRS[*]}: not a Raspberry Pi OS boot partition; SPI clock left alone"
+        elif (( BOOT_CONFIG )) && (( STAGED )) && [[ -z "$model" ]]; then
+            note "no model in $(dest /proc/device-tree/model): SPI clock left alone"
+        elif (( BOOT_CONFIG )) && [[ -x "$venv_dir/bin/$APP" ]]; then
+            boot_args=(--fix --driver "$DRIVER")
+            (( ! STAGED )) || boot_args+=(--model "$model")
             boot_rc=0
-            boot_out="$(BREATHRING_CONFIG="$conf" "$venv_dir/bin/$APP" boot-config --fix --driver "$DRIVER" 2>&1)" \
-                || boot_rc=$?
+            boot_out="$(BREATHRING_CONFIG="$conf" boot_config_cmd "${boot_args[@]}" 2>&1)" || boot_rc=$?
             printf '%s\n' "$boot_out" | sed 's/^/    /'
             if (( boot_rc == 0 )); then
-                ! grep -qi 'reboot' <<<"$boot_out" || REBOOT_DUE=1
+                ! grep -q 'a reboot is due' <<<"$boot_out" || REBOOT_DUE=1
             else
                 note "SPI clock settings left alone (above: why)"
             fi
         elif (( BOOT_CONFIG )); then
-            boot_config
+            problem "no $VENV/bin/$APP: SPI clock not set; after fixing the install: sudo $VENV/bin/$APP boot-config --fix"
         else
             note "--no-boot-config: config.txt and cmdline.txt left alone"
         fi

@@ -13,6 +13,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,8 +66,12 @@ bin="$(dirname "$0")"
 cp "$STUB_DIR/venv-breathring" "$bin/breathring"
 """
 
+# `breathring boot-config` is the real product (the SPI timing rules live only there).
 BREATHRING_STUB = """#!/bin/sh
 echo "breathring $*" >> "$STUB_LOG"
+if [ "$1" = "boot-config" ]; then
+    exec "$REAL_PYTHON" -c "from breathring.cli import main; raise SystemExit(main())" "$@"
+fi
 if [ "$1" = "config" ] && [ "$2" = "defaults" ]; then
     cat "$STUB_DIR/default-config.toml"
     exit 0
@@ -99,6 +104,8 @@ class Stage:
             "STUB_DIR": str(self.stubs),
             "HOME": str(self.tmp),
             "LANG": "C.UTF-8",
+            "REAL_PYTHON": sys.executable,
+            "PYTHONPATH": str(ROOT / "firmware"),
             **env,
         }
         argv = [str(BASH), str(SCRIPT)]
@@ -359,8 +366,7 @@ def test_shellcheck_is_clean() -> None:
 # --- SPI clock in config.txt / cmdline.txt (issue 13 §2) ----------------------------------------
 
 BOOT_FIXTURES = ROOT / "tests" / "data" / "boot"
-BLOCK_BEGIN = "# >>> breathring (systemd/install.sh): SPI clock for the LED ring"
-BLOCK_END = "# <<< breathring"
+MARKER = "# breathring: SPI timing for the LED ring (breathring boot-config)"
 REBOOT_DUE = "A reboot is due"
 
 
@@ -380,18 +386,19 @@ def boot_stage(stage: Stage, fixture: str) -> Path:
 
 
 def block_of(text: str) -> list[str]:
+    """The lines boot-config appended: [all], its marker, the settings (to the end)."""
     lines = text.splitlines()
-    start, end = lines.index(BLOCK_BEGIN), lines.index(BLOCK_END)
-    return lines[start + 1 : end]
+    start = lines.index(MARKER)
+    return lines[start - 1 :]
 
 
 @pytest.mark.parametrize(
     ("fixture", "settings"),
     [
-        ("pi3b-plus-bookworm", ["core_freq=250"]),
-        ("zero2w-bookworm", ["core_freq=250"]),
+        ("pi3b-plus-bookworm", ["dtparam=spi=on", "core_freq=250"]),
+        ("zero2w-bookworm", ["core_freq=250"]),  # its config.txt turns SPI on already
         ("pi4b-bullseye", ["core_freq=500", "core_freq_min=500"]),
-        ("pi5-bookworm", []),
+        ("pi5-bookworm", ["dtparam=spi=on"]),
     ],
 )
 def test_spi_clock_for_the_model(stage: Stage, fixture: str, settings: list[str]) -> None:
@@ -399,12 +406,25 @@ def test_spi_clock_for_the_model(stage: Stage, fixture: str, settings: list[str]
     original = txt.read_text()
     out = stage.ok("--no-start")
     text = txt.read_text()
-    # The owner's lines stay as they were; ours come last, under [all], so they win.
-    assert text.startswith(original)
-    assert block_of(text) == ["[all]", "dtparam=spi=on", *settings]
-    assert text.endswith(BLOCK_END + "\n")
+    # Ours come last, under [all], so they win; the backup is the file as it was.
+    assert block_of(text) == ["[all]", MARKER, *settings]
     assert Path(str(txt) + ".breathring-backup").read_text() == original
+    assert "a reboot is due for these settings to take effect" in out
     assert REBOOT_DUE in out
+    assert any(
+        c.startswith("breathring boot-config --fix --driver spi --model ") for c in stage.calls()
+    )
+
+
+def test_an_owners_conflicting_setting_is_turned_off_and_comes_back_at_uninstall(
+    stage: Stage,
+) -> None:
+    txt = boot_stage(stage, "pi4b-bullseye")  # it sets core_freq=400
+    original = txt.read_text()
+    stage.ok("--no-start")
+    assert "#core_freq=400  # breathring boot-config: replaced below" in txt.read_text()
+    stage.ok("--uninstall")
+    assert txt.read_text() == original
 
 
 def test_spi_clock_is_idempotent(stage: Stage) -> None:
@@ -413,8 +433,8 @@ def test_spi_clock_is_idempotent(stage: Stage) -> None:
     once = txt.read_text()
     out = stage.ok("--no-start")
     assert txt.read_text() == once
-    assert once.count(BLOCK_BEGIN) == 1
-    assert "already has the SPI settings" in out
+    assert once.count(MARKER) == 1
+    assert "have what SPI timing needs" in out
     assert REBOOT_DUE not in out
 
 
@@ -442,10 +462,13 @@ def test_a_long_ring_gets_a_bigger_spidev_buffer(stage: Stage) -> None:
     stage.path(CONFIG).write_text('[ring]\npixels = 300\ndriver = "spi"\n')
     stage.ok("--no-start")
     text = cmdline.read_text()
-    assert text == original.rstrip("\n") + " spidev.bufsiz=65536\n"
+    # 300 GRB pixels: 8 SPI bytes per bit, 7200 bytes plus the resets: the next power of two.
+    assert text == original.rstrip("\n") + " spidev.bufsiz=8192\n"
     assert len(text.splitlines()) == 1  # cmdline.txt must stay one line
     stage.ok("--no-start")
     assert cmdline.read_text() == text
+    stage.ok("--uninstall")
+    assert cmdline.read_text() == original
 
 
 def test_a_short_ring_keeps_cmdline_txt(stage: Stage) -> None:
@@ -461,8 +484,19 @@ def test_uninstall_takes_the_spi_lines_out_again(stage: Stage) -> None:
     original = txt.read_text()
     stage.ok("--no-start")
     assert txt.read_text() != original
-    stage.ok("--uninstall")
+    out = stage.ok("--uninstall")
     assert txt.read_text() == original
+    assert "breathring boot-config --undo" in "\n".join(stage.calls())
+    assert "removed the SPI timing settings of breathring" in out
+
+
+def test_off_a_pi_the_boot_files_are_left_alone(stage: Stage) -> None:
+    stage.path("boot/firmware").mkdir(parents=True)
+    txt = stage.path("boot/firmware/config.txt")
+    txt.write_text("dtparam=audio=on\n")  # a boot partition, but no /proc/device-tree/model
+    out = stage.ok("--no-start")
+    assert txt.read_text() == "dtparam=audio=on\n"
+    assert "SPI clock left alone" in out
 
 
 # --- never half-way; companions; purge -------------------------------------------------------

@@ -291,3 +291,27 @@ def test_trust_clock_always_pulses_on_the_restored_time():
     assert status["clock_reason"] == (
         'an RTC restored the time at boot; trusted (reminder.trust_clock = "always")'
     )
+
+
+def test_status_counts_frames_sent_and_late_and_the_light_of_the_last_frame(caplog):
+    caplog.set_level(logging.INFO, logger="breathring.service")
+    service, clock, hw = make()
+    status = control(service, cmd="status")
+    assert status["frames_sent"] == 0 and status["late_frames_pct"] is None
+    assert status["light"] == 0  # the dark frame sent at start
+    hw.button.press()
+    run_for(service, clock, 5)
+    status = control(service, cmd="status")
+    assert status["light"] > 0 and status["frames_late"] == 0
+    # The loop wakes 25 ms late for a few frames (a busy CPU): each of those is late.
+    for _ in range(4):
+        clock.advance(0.025)
+        service.step()
+    run_for(service, clock, 40)
+    status = control(service, cmd="status")
+    assert status["state"] == "idle" and status["light"] == 0
+    assert status["frames_late"] == 4
+    assert 3000 < status["frames_sent"] < 4000
+    assert status["late_frames_pct"] == round(400 / status["frames_sent"], 2)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("frames:")]
+    assert len(lines) == 1 and ", 4 late (0.1 %) at 100 fps" in lines[0]

@@ -164,6 +164,10 @@ def test_status_always_has_every_protocol_key(tmp_path):
         "remaining",
         "night",
         "hardware",
+        "frames_sent",
+        "frames_late",
+        "late_frames_pct",
+        "light",
     }
     assert set(idle) == expected
     assert (idle["phase"], idle["breath"], idle["breaths"], idle["pattern"]) == ("idle", 0, 0, None)

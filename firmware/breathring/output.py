@@ -136,21 +136,24 @@ class OutputStage:
         # Whole steps go out as they are: one C-level slice write for the channel.
         bases = [floor(target) for target in targets]
         self._wire[channel::3] = bytes(bases)
-        fracs = [target - base for target, base in zip(targets, bases, strict=True)]
-        # Only pixels with a fraction take part (most are dark or full).
-        candidates = [i for i, frac in enumerate(fracs) if frac > 0.0]
+        # Only pixels with a fraction take part (most are dark or full); one pass collects
+        # them and the light they owe, in pixel order (the sum's order is part of the result).
         owed_total = self._carry[channel]
-        for i in candidates:
-            owed_total += fracs[i]
-        ups = min(max(floor(owed_total + 0.5), 0), len(candidates))
+        candidates: list[tuple[int, float]] = []
+        for i, target in enumerate(targets):
+            frac = target - bases[i]
+            if frac > 0.0:
+                candidates.append((i, frac))
+                owed_total += frac
+        count = len(candidates)
+        ups = min(max(floor(owed_total + 0.5), 0), count)
         carry = owed_total - ups
         self._carry[channel] = min(max(carry, -MAX_CARRY), MAX_CARRY)
-        if 0 < ups < len(candidates):
+        if 0 < ups < count:
             # Most owed first; a stable sort keeps pixel order among equals.
-            candidates.sort(key=lambda i: residual[i] + fracs[i], reverse=True)
+            candidates.sort(key=lambda c: residual[c[0]] + c[1], reverse=True)
         wire = self._wire
-        for rank, i in enumerate(candidates):
-            frac = fracs[i]
+        for rank, (i, frac) in enumerate(candidates):
             if rank < ups:
                 wire[3 * i + channel] += 1
                 residual[i] += frac - 1.0

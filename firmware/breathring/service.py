@@ -98,6 +98,8 @@ WATCHED_FIELDS = (
     "night",
     "clock_synchronized",
 )
+#: A frame sent more than this many frame intervals after its deadline counts as late.
+LATE_FRAME_INTERVALS = 1.0
 #: Where a gesture came from, as watchers see it.
 SOURCE_BUTTON = "button"
 SOURCE_SOCKET = "socket"
@@ -126,6 +128,33 @@ class _Signal:
 @dataclass(frozen=True)
 class _Wake:
     """A signal arrived: wakes the loop so that Python runs the signal's handler at once."""
+
+
+@dataclass
+class FrameTiming:
+    """Frames sent since start and how many went out late (later than one frame interval)."""
+
+    frames_sent: int = 0
+    frames_late: int = 0
+    _mark: tuple[int, int] = (0, 0)
+
+    def sent(self, late: bool) -> None:
+        self.frames_sent += 1
+        if late:
+            self.frames_late += 1
+
+    def late_pct(self) -> float | None:
+        """The share of late frames in percent (2 decimals); None before the first frame."""
+        if not self.frames_sent:
+            return None
+        return round(100.0 * self.frames_late / self.frames_sent, 2)
+
+    def since_mark(self) -> tuple[int, int]:
+        """(sent, late) since the last call, for one line per session."""
+        sent = self.frames_sent - self._mark[0]
+        late = self.frames_late - self._mark[1]
+        self._mark = (self.frames_sent, self.frames_late)
+        return sent, late
 
 
 class RateLimitedLog:
@@ -198,6 +227,10 @@ class Service:
         self._status = ""
         self._clock_trust: ClockTrust | None = None
         self.frames = 0
+        #: Frames sent while the light changed, and those sent late (status, once per session).
+        self.timing = FrameTiming()
+        #: The total light of the last frame sent (the sum of its wire bytes; 0 = dark).
+        self.light = 0
         #: Watchers of the `watch` stream; history rows written off the loop.
         self.feed = StatusFeed()
         self.history = history
@@ -333,6 +366,7 @@ class Service:
 
     def _frame(self, now: Now, restart: bool) -> None:
         interval = self.engine.frame_interval
+        due = now.mono if restart else self._next_frame
         try:
             rendered = self.engine.render(now)
         except Exception:
@@ -341,6 +375,7 @@ class Service:
             return
         self._show(rendered.wire, now.mono)
         self.frames += 1
+        self.timing.sent(self.clock.monotonic() - due > LATE_FRAME_INTERVALS * interval)
         tick = rendered.tick
         self._play(tick, now)
         for event in tick.events:
@@ -353,9 +388,23 @@ class Service:
             self._next_frame = now.mono + interval
         if not self.engine.active:
             self._update_status(now)
+            self._log_timing()
+
+    def _log_timing(self) -> None:
+        """One line when the light stops changing: how many of its frames were late."""
+        sent, late = self.timing.since_mark()
+        if sent:
+            log.info(
+                "frames: %d sent, %d late (%.1f %%) at %g fps",
+                sent,
+                late,
+                100.0 * late / sent,
+                self.cfg.ring.fps,
+            )
 
     def _show(self, wire: bytes, mono: float) -> None:
         self._last_wire = wire
+        self.light = sum(wire)
         try:
             self.hw.ring.show(wire)
         except OSError:
@@ -523,6 +572,10 @@ class Service:
         out["clock_trusted"] = trust.trusted
         out["clock_reason"] = trust.reason or None
         out["hardware"] = self.hw.kind
+        out["frames_sent"] = self.timing.frames_sent
+        out["frames_late"] = self.timing.frames_late
+        out["late_frames_pct"] = self.timing.late_pct()
+        out["light"] = self.light
         return out
 
     def _update_status(self, now: Now) -> None:

@@ -280,3 +280,27 @@ def test_open_audio_picks_silent_when_disabled(clock):
     assert pygame.mixer.get_init() is None  # SilentAudio never opens the mixer
     real = open_audio(AudioConfig(), clock)
     assert isinstance(real, PygameAudio) and real.available
+
+
+def test_a_background_open_does_not_block_and_cues_are_silent_until_it_is_done(monkeypatch, clock):
+    gate = threading.Event()
+    opened_in: list[str] = []
+    real_import = hw_audio._import_pygame
+
+    def slow_import():
+        opened_in.append(threading.current_thread().name)
+        assert gate.wait(DEADLINE_SECONDS)
+        return real_import()
+
+    monkeypatch.setattr(hw_audio, "_import_pygame", slow_import)
+    audio = PygameAudio(AudioConfig(), clock, background=True)
+    assert not audio.available  # returned while pygame is still loading
+    audio.play("start", 0.6)  # silent, never raises, no second attempt
+    assert audio.open_attempts == 1
+    gate.set()
+    assert audio.wait_open(DEADLINE_SECONDS) is True
+    assert opened_in == ["breathring-audio-open"]
+    audio.play("start", 0.6)
+    assert pygame.mixer.get_busy()
+    audio.close()
+    assert not audio.available

@@ -19,6 +19,7 @@ from breathring.hw.boot_config import (
     needs,
     parse_vcgencmd_clock,
     resolve_model,
+    undo,
 )
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "boot"
@@ -205,3 +206,54 @@ def test_run_takes_pixels_and_order_from_the_ring_config(boot):
         lines[0] == "Raspberry Pi 3 Model B Rev 1.2: Pi 3 / Zero / Zero 2 W class "
         "(SPI clock follows the core clock)"
     )
+
+
+@pytest.mark.parametrize(
+    ("model", "config", "cmdline"),
+    [(PI3B, "pi3b-config.txt", "pi3b-cmdline.txt"), (PI4B, "pi4b-config.txt", "cmdline.txt")],
+)
+def test_undo_takes_out_exactly_what_fix_wrote(boot, model, config, cmdline):
+    config_txt, cmdline_txt = boot / config, boot / cmdline
+    first = inspect(board_from_model(model), config_txt, cmdline_txt, pixels=300, fix=True)
+    assert first.changed == [config_txt, cmdline_txt]
+    assert undo(config_txt, cmdline_txt) == [config_txt, cmdline_txt]
+    assert config_txt.read_text() == text(config)
+    assert cmdline_txt.read_text() == text(cmdline)  # pi3b's own spidev.bufsiz=4096 is back
+    assert (boot / (config + ".breathring-backup")).exists()  # the backups stay
+    assert undo(config_txt, cmdline_txt) == []  # nothing of ours left
+
+
+def test_undo_turns_the_owners_replaced_lines_on_again(tmp_path):
+    config_txt = tmp_path / "config.txt"
+    original = "# mine\ncore_freq=400\ndtparam=audio=on\n"
+    config_txt.write_text(original)
+    inspect(board_from_model(PI3B), config_txt, None, pixels=24, fix=True)
+    fixed = config_txt.read_text()
+    assert "#core_freq=400  # breathring boot-config: replaced below\n" in fixed
+    assert fixed.endswith("dtparam=spi=on\ncore_freq=250\n")
+    undo(config_txt, None)
+    assert config_txt.read_text() == original
+
+
+def test_cli_undo(boot, capsys):
+    assert cli(boot, "--model", "pi4", "--pixels", "300", "--fix") == 0
+    capsys.readouterr()
+    assert cli(boot, "--undo") == 0
+    out = capsys.readouterr().out
+    assert f"removed the SPI timing settings of breathring from {boot / 'pi4b-config.txt'}" in out
+    assert "this takes effect at the next reboot" in out
+    assert (boot / "pi4b-config.txt").read_text() == text("pi4b-config.txt")
+    assert (boot / "cmdline.txt").read_text() == text("cmdline.txt")
+    assert cli(boot, "--undo") == 0
+    assert "nothing to undo" in capsys.readouterr().out
+
+
+def test_undo_also_takes_out_the_block_of_the_old_installer(tmp_path):
+    config_txt = tmp_path / "config.txt"
+    original = "dtparam=audio=on\n"
+    config_txt.write_text(
+        original + "# >>> breathring (systemd/install.sh): SPI clock for the LED ring\n"
+        "[all]\ndtparam=spi=on\ncore_freq=250\n# <<< breathring\n"
+    )
+    assert undo(config_txt, None) == [config_txt]
+    assert config_txt.read_text() == original

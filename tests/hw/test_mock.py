@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import queue
 from datetime import UTC, datetime
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from breathring.clock import FakeClock
 from breathring.config import Config, parse_config
 from breathring.gestures import DOUBLE, HOLD, PRESS, GestureDecoder
-from breathring.hw import Audio, Button, HardwareUnavailable, Ring
+from breathring.hw import Audio, Button, HardwareMisconfigured, HardwareUnavailable, Ring
 from breathring.hw.audio import PygameAudio, SilentAudio
 from breathring.hw.button import GpioButton, NoButton
 from breathring.hw.mock import WireCapture, mock_button, mock_ring
@@ -201,7 +202,9 @@ def test_pi_off_a_pi_with_a_ring_names_the_fix(no_pi, clock):
 def test_pi_with_nothing_wired_but_audio_runs_anywhere(no_pi, clock):
     cfg = parse_config('[ring]\ndriver = "none"\n[button]\npin = "none"\n[audio]\ndriver = "dummy"')
     hw = open_hardware(cfg, "pi", clock, LOG, model_path=no_pi, env={})
-    assert hw.kind == "pi" and isinstance(hw.audio, PygameAudio) and hw.audio.available
+    # The mixer opens in the background (the service is ready before pygame is loaded).
+    assert hw.kind == "pi" and isinstance(hw.audio, PygameAudio)
+    assert hw.audio.wait_open(3.0) and hw.audio.available
     hw.close()
 
 
@@ -235,43 +238,45 @@ def test_the_lgpio_factory_maps_pins_with_the_revision_given(monkeypatch):
 
 
 def test_a_revision_given_reaches_the_button_off_a_pi(no_pi, clock, monkeypatch):
-    from gpiozero.pins.mock import MockFactory
+    from breathring.hw import gpio_cdev
 
-    from breathring.hw import button as button_module
+    opened: list[tuple[str, int, float]] = []
 
-    given: list[int] = []
+    class Recorded:
+        def __init__(self, chip, offset, bounce, clock):
+            opened.append((str(chip), offset, bounce))
+            self.events = queue.SimpleQueue()
 
-    def factory(revision: int):
-        given.append(revision)
-        return MockFactory(revision=f"{revision:x}")
+        def close(self):
+            pass
 
-    monkeypatch.setattr(button_module, "lgpio_factory", factory)
+    monkeypatch.setattr(gpio_cdev, "CdevButton", Recorded)
     cfg = parse_config(
         '[ring]\ndriver = "none"\n[button]\npi_revision = "c03114"\n[audio]\nenabled = false\n'
     )
     env = {"BREATHRING_PI_REVISION": "A02082"}  # the environment wins over the config
     hw = open_hardware(cfg, "pi", clock, LOG, model_path=no_pi, env=env)
-    assert given == [0xA02082] and isinstance(hw.button, GpioButton)
+    assert isinstance(hw.button, Recorded)
+    assert opened == [("/dev/gpiochip0", 17, 0.03)]  # GPIO17 and the default 30 ms bounce
     hw.close()
-    hw = open_hardware(cfg, "pi", clock, LOG, model_path=no_pi, env={})
-    assert given == [0xA02082, 0xC03114]
-    hw.close()
+    bad = {"BREATHRING_PI_REVISION": "zz"}
+    with pytest.raises(HardwareMisconfigured):
+        open_hardware(cfg, "pi", clock, LOG, model_path=no_pi, env=bad)
 
 
-def test_without_a_gpio_chip_the_revision_path_says_so(no_pi, clock, monkeypatch):
-    from gpiozero.pins import lgpio as gpiozero_lgpio
+def test_without_a_gpio_chip_the_revision_path_says_so(no_pi, clock, tmp_path, monkeypatch):
+    from breathring.hw import gpio_cdev
 
-    def no_chip(chip):
-        raise gpiozero_lgpio.lgpio.error("can not open gpiochip")
-
-    monkeypatch.setattr(gpiozero_lgpio.lgpio, "gpiochip_open", no_chip)
+    monkeypatch.setattr(gpio_cdev, "chip_for", lambda model, revision: tmp_path / "gpiochip0")
     cfg = parse_config('[ring]\ndriver = "none"\n[audio]\nenabled = false\n')
     env = {"BREATHRING_PI_REVISION": "a02082"}
     with pytest.raises(HardwareUnavailable) as info:
         open_hardware(cfg, "pi", clock, LOG, model_path=no_pi, env=env)
     assert info.value.exit_code == EX_UNAVAILABLE
-    assert str(info.value).startswith("cannot open /dev/gpiochip0 for the button: ")
-    assert "can not open gpiochip" in str(info.value)
+    assert str(info.value) == (
+        f"cannot open {tmp_path / 'gpiochip0'} for the button: No such file or directory; "
+        "check that a GPIO chip exists and that the user is in group gpio"
+    )
 
 
 def test_unknown_mode_is_refused(clock):

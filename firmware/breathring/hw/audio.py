@@ -17,6 +17,10 @@ every open/close is an audible pop. Mixer settings:
   has no desktop session (no PulseAudio/PipeWire user daemon), so "alsa" is the
   right choice there; "" lets SDL pick (fine on a desktop).
 
+With background=True (the service), the mixer is opened in a thread of its own: importing
+pygame and opening the device take seconds on a slow CPU, and the service tells systemd it is
+ready without waiting for them; cues asked for meanwhile are silent.
+
 No device, or one that fails later (pygame.error): ONE warning, then silence;
 a new attempt is made on the next play at most every RETRY_SECONDS of the
 injected clock's monotonic time, and one info line when the sound is back.
@@ -49,6 +53,8 @@ MIXER_VOICES = 8
 GUIDE_VOICE = 0
 #: stop() fades out over this long instead of cutting (a cut clicks).
 STOP_FADE_MS = 120
+#: close() waits at most this long for a background open still under way.
+CLOSE_WAIT_S = 0.5
 #: Rendered guide tones kept in memory (bytes); least recently used go first.
 GUIDE_CACHE_BYTES = 16 * 1024 * 1024
 ASSETS_ENV = "BREATHRING_ASSETS"
@@ -125,7 +131,12 @@ class PygameAudio:
     """Cues and guide tones through pygame.mixer; silent while the device is unusable."""
 
     def __init__(
-        self, settings: AudioSettings, clock: Clock, log: logging.Logger | None = None
+        self,
+        settings: AudioSettings,
+        clock: Clock,
+        log: logging.Logger | None = None,
+        *,
+        background: bool = False,
     ) -> None:
         self._settings = settings
         self._clock = clock
@@ -141,7 +152,20 @@ class PygameAudio:
         self._complained: set[str] = set()
         #: How many times the mixer was asked to open (for tests and status).
         self.open_attempts = 0
-        self._try_open()
+        self._opener: threading.Thread | None = None
+        if background:
+            self._opener = threading.Thread(
+                target=self._try_open, name="breathring-audio-open", daemon=True
+            )
+            self._opener.start()
+        else:
+            self._try_open()
+
+    def wait_open(self, timeout: float | None = None) -> bool:
+        """Wait for a background open to finish; True when the mixer is open."""
+        if self._opener is not None:
+            self._opener.join(timeout)
+        return self._open
 
     # -- the Audio interface -------------------------------------------------
 
@@ -221,6 +245,7 @@ class PygameAudio:
     def close(self) -> None:
         """Close the mixer for good (at service stop)."""
         self._closed = True
+        self.wait_open(CLOSE_WAIT_S)
         if self._open:
             self._open = False
             self._sounds.clear()
@@ -232,7 +257,7 @@ class PygameAudio:
         """Open (or retry opening) if needed; True when cues can be played."""
         if self._open:
             return True
-        if self._closed:
+        if self._closed or (self._opener is not None and self._opener.is_alive()):
             return False
         now = self._clock.monotonic()
         if self._last_attempt is not None and now - self._last_attempt < RETRY_SECONDS:
@@ -357,9 +382,16 @@ class PygameAudio:
 
 
 def open_audio(
-    settings: AudioSettings, clock: Clock, log: logging.Logger | None = None
+    settings: AudioSettings,
+    clock: Clock,
+    log: logging.Logger | None = None,
+    *,
+    background: bool = False,
 ) -> PygameAudio | SilentAudio:
-    """The audio for `settings` ([audio] config): silent when audio.enabled is false."""
+    """The audio for `settings` ([audio] config): silent when audio.enabled is false.
+
+    background=True opens the mixer in a thread (see the module docstring).
+    """
     if not settings.enabled:
         return SilentAudio()
-    return PygameAudio(settings, clock, log)
+    return PygameAudio(settings, clock, log, background=background)

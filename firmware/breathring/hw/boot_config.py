@@ -45,6 +45,13 @@ CORE_CLOCK_PATHS = (
 )
 BACKUP_SUFFIX = ".breathring-backup"
 MARKER = "# breathring: SPI timing for the LED ring (breathring boot-config)"
+#: The owner's lines --fix turned off carry this (so that --undo can turn them on again).
+REPLACED_SUFFIX = "  # breathring boot-config: replaced below"
+ALL_SECTION = "[all]"
+#: The block the installer's own shell rules wrote before boot-config existed (undo takes it out).
+LEGACY_BEGIN = "# >>> breathring (systemd/install.sh): SPI clock for the LED ring"
+LEGACY_END = "# <<< breathring"
+BUFSIZ_KEY = "spidev.bufsiz"
 
 #: Families of boards, by what their SPI clock needs.
 LEGACY, PI4, PI5 = "pi3", "pi4", "pi5"
@@ -301,8 +308,8 @@ def fix_config_txt(text: str, board: Board, wanted: Iterable[Need]) -> str:
             continue
         key = line.partition("=")[0].strip().lower()
         if board_ok and not other and "=" in line and key in plain:
-            lines[i] = f"#{raw}  # breathring boot-config: replaced below"
-    block = ["", "[all]", MARKER]
+            lines[i] = f"#{raw}{REPLACED_SUFFIX}"
+    block = ["", ALL_SECTION, MARKER]
     for n in items:
         block.append(f"{n.key}={n.want}" if not n.key.startswith("dtparam") else "dtparam=spi=on")
     return "\n".join(lines + block) + "\n"
@@ -315,6 +322,44 @@ def fix_cmdline(text: str, wanted: Iterable[Need]) -> str:
         return text
     tokens = [t for t in text.split() if not t.startswith("spidev.bufsiz=")]
     tokens += [f"{n.key}={n.want}" for n in items]
+    return " ".join(tokens) + "\n"
+
+
+def undo_config_txt(text: str) -> str:
+    """`text` without what fix_config_txt added: its blocks out, the owner's lines back on.
+
+    Also takes out the block an older systemd/install.sh wrote (LEGACY_BEGIN..LEGACY_END).
+    """
+    lines = text.splitlines()
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        if lines[i] == LEGACY_BEGIN and LEGACY_END in lines[i:]:
+            i = lines.index(LEGACY_END, i) + 1
+            continue
+        if lines[i] == MARKER:
+            # Ours: the blank line and [all] before the marker, the settings after it.
+            if out and out[-1] == ALL_SECTION:
+                out.pop()
+                if out and out[-1] == "":
+                    out.pop()
+            i += 1
+            while i < len(lines) and lines[i].strip() and not lines[i].startswith("["):
+                i += 1
+            continue
+        line = lines[i]
+        if line.startswith("#") and line.endswith(REPLACED_SUFFIX):
+            line = line[1 : -len(REPLACED_SUFFIX)]
+        out.append(line)
+        i += 1
+    return "\n".join(out) + "\n" if out else ""
+
+
+def undo_cmdline(text: str, before: str | None) -> str:
+    """cmdline.txt without our spidev.bufsiz; the one of `before` (the backup) comes back."""
+    tokens = [t for t in text.split() if not t.startswith(BUFSIZ_KEY + "=")]
+    if before is not None:
+        tokens += [t for t in before.split() if t.startswith(BUFSIZ_KEY + "=")]
     return " ".join(tokens) + "\n"
 
 
@@ -415,12 +460,39 @@ def _backup_and_write(path: Path, text: str) -> None:
     backup = path.with_name(path.name + BACKUP_SUFFIX)
     if not backup.exists():
         shutil.copy2(path, backup)
+    _write(path, text)
+
+
+def _write(path: Path, text: str) -> None:
+    """Replace `path` atomically."""
     tmp = path.with_name(path.name + ".breathring-tmp")
     with open(tmp, "w", encoding="utf-8") as out:
         out.write(text)
         out.flush()
         os.fsync(out.fileno())
     os.replace(tmp, path)
+
+
+def undo(config_txt: Path, cmdline: Path | None) -> list[Path]:
+    """Take out what --fix wrote (its marked block, the lines it turned off, spidev.bufsiz).
+
+    Files without the marker are left alone; the backups stay beside the files. Returns the
+    files changed.
+    """
+    text = config_txt.read_text(encoding="utf-8", errors="replace")
+    if not {MARKER, LEGACY_BEGIN} & set(text.splitlines()):
+        return []
+    changed = [config_txt]
+    _write(config_txt, undo_config_txt(text))
+    if cmdline is not None and cmdline.is_file():
+        backup = cmdline.with_name(cmdline.name + BACKUP_SUFFIX)
+        line = cmdline.read_text(encoding="utf-8", errors="replace")
+        before = backup.read_text(encoding="utf-8", errors="replace") if backup.is_file() else None
+        new_line = undo_cmdline(line, before)
+        if new_line.split() != line.split():
+            _write(cmdline, new_line)
+            changed.append(cmdline)
+    return changed
 
 
 def inspect(
@@ -492,11 +564,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="default: /boot/firmware/cmdline.txt, else /boot/cmdline.txt",
     )
-    p.add_argument("--fix", action="store_true", help="write what is missing (backup first)")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--fix", action="store_true", help="write what is missing (backup first)")
+    what.add_argument(
+        "--undo",
+        action="store_true",
+        help="take out what --fix wrote (the uninstaller; the backups stay)",
+    )
 
 
 def run(args: argparse.Namespace, ring: object, out: Callable[[str], None] = print) -> int:
     """`breathring boot-config`; `ring` is the config's [ring] (pixels, driver, order)."""
+    if getattr(args, "undo", False):
+        return _run_undo(args, out)
     board = resolve_model(args.model, read_model)
     if board is None:
         where = "this machine" if args.model == "auto" else f"--model {args.model!r}"
@@ -535,6 +615,22 @@ def run(args: argparse.Namespace, ring: object, out: Callable[[str], None] = pri
     for line in report.lines():
         out(line)
     return EXIT_FAILURE if report.missing and not report.changed else EXIT_OK
+
+
+def _run_undo(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    config_txt = Path(args.config_txt) if args.config_txt else first_existing(CONFIG_TXT_PATHS)
+    if config_txt is None or not config_txt.is_file():
+        out("no config.txt: nothing to undo")
+        return EXIT_OK
+    cmdline = Path(args.cmdline) if args.cmdline else first_existing(CMDLINE_PATHS)
+    changed = undo(config_txt, cmdline)
+    if not changed:
+        out(f"{config_txt} has no SPI timing lines of breathring: nothing to undo")
+    for path in changed:
+        out(f"removed the SPI timing settings of breathring from {path}")
+    if changed:
+        out("this takes effect at the next reboot")
+    return EXIT_OK
 
 
 def check_spi_timing(model: str | None, ring: object) -> tuple[bool, str] | None:

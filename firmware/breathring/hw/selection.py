@@ -2,10 +2,10 @@
 
 The device classes are always the real ones; what changes is what lies under them:
 
-- pi: the ring on its driver (SPI, PWM or the Pi 5's PIO), the button on
-  gpiozero's default pin factory (on a Pi) or on lgpio with the revision given
-  by $BREATHRING_PI_REVISION / button.pi_revision (off a Pi, e.g. a VM with a
-  simulated GPIO chip), the sound on the configured SDL driver (ALSA).
+- pi: the ring on its driver (SPI, PWM or the Pi 5's PIO), the button on the
+  kernel's GPIO character device (hw/gpio_cdev.py; off a Pi, e.g. a VM with a
+  simulated GPIO chip, a revision must be given by $BREATHRING_PI_REVISION /
+  button.pi_revision), the sound on the configured SDL driver (ALSA).
 - mock: the same classes over a captured transmit, gpiozero's MockFactory and
   SDL's dummy audio driver (hw/mock.py).
 - auto: pi on a Raspberry Pi, else mock (with one warning).
@@ -128,9 +128,7 @@ def open_mock(
         if button_cfg.pin == NO_BUTTON:
             button: Button = _no_button()
         else:
-            button, pins = mock_button(
-                button_cfg.pin, button_cfg.bounce_seconds, clock
-            )
+            button, pins = mock_button(button_cfg.pin, button_cfg.bounce_seconds, clock)
         audio = open_audio_for(MOCK, cfg.audio, clock, log)
     except BaseException:
         ring.close()
@@ -165,7 +163,8 @@ def open_pi(
         )
     try:
         button = _open_pi_button(cfg, clock, model, env)
-        audio = _open_audio(cfg.audio, clock, log)
+        # In the background: the service is ready (and lights up) while pygame loads.
+        audio = _open_audio(cfg.audio, clock, log, background=True)
     except BaseException:
         ring.close()
         raise
@@ -183,25 +182,25 @@ def open_pi(
 
 
 def _open_pi_button(cfg: Any, clock: Clock, model: str | None, env: Mapping[str, str]) -> Button:
-    from breathring.hw.button import NO_REVISION, GpioButton, lgpio_factory, parse_revision
+    """The button on the kernel's GPIO character device (hw/gpio_cdev.py: no polling thread).
+
+    Off a Pi a revision must be given (as for gpiozero's pin names): it is checked and names
+    the board, whose header pins are on gpiochip0 (gpiochip4 on a Pi 5 that has it).
+    """
+    from breathring.hw.button import NO_REVISION, parse_revision
+    from breathring.hw.gpio_cdev import CdevButton, chip_for
 
     button_cfg = cfg.button
     if button_cfg.pin == NO_BUTTON:
         return _no_button()
     given = pi_revision(cfg, env)
-    factory = None
+    revision = None
     if given is not None:
-        factory = lgpio_factory(parse_revision(*given))
+        revision = parse_revision(*given)
     elif model is None:
         raise HardwareUnavailable(NO_REVISION.format(pin=button_cfg.pin))
-    try:
-        return GpioButton(
-            button_cfg.pin, button_cfg.bounce_seconds, clock, factory
-        )
-    except BaseException:
-        if factory is not None:
-            factory.close()
-        raise
+    offset = int(str(button_cfg.pin).removeprefix("GPIO"))
+    return CdevButton(chip_for(model, revision), offset, button_cfg.bounce_seconds, clock)
 
 
 def _no_ring(pixels: int) -> Ring:
@@ -226,7 +225,9 @@ def open_audio_for(kind: str, settings: Any, clock: Clock, log: logging.Logger) 
     return _open_audio(settings, clock, log)
 
 
-def _open_audio(settings: Any, clock: Clock, log: logging.Logger) -> Audio:
+def _open_audio(
+    settings: Any, clock: Clock, log: logging.Logger, *, background: bool = False
+) -> Audio:
     from breathring.hw.audio import open_audio
 
-    return open_audio(settings, clock, log)
+    return open_audio(settings, clock, log, background=background)

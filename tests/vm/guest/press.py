@@ -1,10 +1,11 @@
 """Drive the simulated button with exact timing (the shell's forks are slow under emulation).
 
-    python3 press.py PULL_ATTR STEP...      STEP = down:SECONDS | up:SECONDS
+    python3 press.py PULL_ATTR STEP...      STEP = down:SECONDS | up:SECONDS | wait:SECONDS
 
 Writes pull-down (pressed: the button shorts GPIO17 to ground) or pull-up (released) to the
 gpio-sim line's `pull` attribute, waits SECONDS after each, and prints the wall-clock time of
-the first write in microseconds.
+the first write in microseconds. A leading wait:SECONDS writes nothing: started early, the
+interpreter's start-up is over before the press.
 """
 
 import sys
@@ -19,6 +20,9 @@ def main(argv: list[str]) -> int:
     with open(path, "w") as attr:
         for step in steps:
             what, _, seconds = step.partition(":")
+            if what == "wait":
+                time.sleep(float(seconds))
+                continue
             attr.seek(0)
             attr.write(PULLS[what])
             attr.flush()

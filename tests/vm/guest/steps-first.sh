@@ -69,6 +69,8 @@ step1_install() {
 # The VM is no Pi: tell gpiozero which Pi it stands for (a Pi 3 B, gpiochip0).
 [Service]
 Environment=BREATHRING_PI_REVISION=$PI_REVISION
+# SDL prints the ALSA period and buffer it got (diagnostics in the journal).
+Environment=SDL_AUDIO_ALSA_DEBUG=1
 CONFD
     else
         cat >"$DROPIN_DIR/10-vm.conf" <<'CONFD'
@@ -99,6 +101,37 @@ pull_attr() { cat "$OUT/gpio17-pull-path" 2>/dev/null; }
 # buttons STEP...: exact timing in one process (see press.py); prints the first write's time (us).
 buttons() { python3 "$GUEST/press.py" "$(pull_attr)" "$@"; }
 
+# Per thread: name and CPU ticks (diagnostics).
+thread_ticks() {
+    local t
+    for t in /proc/"$1"/task/*; do
+        echo "$(cat "$t/comm") $(awk '{ print $14 + $15 }' "$t/stat") nice=$(awk '{ print $19 }' "$t/stat")"
+    done
+}
+
+# follow_first_us PATTERN: realtime (us) of the first line with PATTERN in the journal follower's
+# file, with shell builtins only (no process started).
+follow_first_us() {
+    local line
+    while IFS= read -r line; do
+        if [[ "$line" == *"$1"* && "$line" =~ \"__REALTIME_TIMESTAMP\":\"([0-9]+)\" ]]; then
+            echo "${BASH_REMATCH[1]}"
+            return 0
+        fi
+    done <"$OUT/follow.json"
+    return 1
+}
+
+# wait_follow TIMEOUT_S PATTERN: prints the line's realtime (us) once the follower has it.
+wait_follow() {
+    local deadline=$(( SECONDS + $1 ))
+    while (( SECONDS <= deadline )); do
+        follow_first_us "$2" && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
 # CPU ticks (user + system) of a process.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
@@ -126,26 +159,35 @@ step2_button_audio() {
         return
     fi
 
-    # Record from before the press until the session is over (its length from `status`).
+    # While the session is recorded the guest starts no interpreter (journalctl | python3,
+    # `breathring status`): under emulation each start stalls the whole VM for moments (new
+    # code to translate), which the service's audio would take for its own underruns. One
+    # journal follower and one button process are started before the recording.
+    journalctl -u "$UNIT" -f -n 0 -o json >"$OUT/follow.json" 2>/dev/null &
+    local follow=$!
+    buttons wait:5 down:0.15 up:0 >"$OUT/press-us" &
+    local presser=$!
+    sleep 2
+    thread_ticks "$pid" >"$OUT/threads-before.txt"
     # plughw: the capture side takes the format the service's playback side chose (S32_LE).
-    arecord -q -D plughw:Loopback,1,0 -f S16_LE -r 44100 -c 2 -t wav "$OUT/session.wav" &
+    arecord -q -D plughw:Loopback,1,0 -f S16_LE -r 44100 -c 2 -t wav "$OUT/session.wav" 2>"$OUT/arecord.log" &
     local rec=$!
-    local rec_start
+    local rec_start t_end
     rec_start=$(now_us)
-    sleep 1
     c0=$(cpu_ticks "$pid"); t0=$(now_us)
-    t_press="$(buttons down:0.15 up:0)"
-    if t_lit="$(wait_journal 10 "$t_press" "session started")"; then
+    wait "$presser"
+    t_press="$(cat "$OUT/press-us")"
+    if t_lit="$(wait_follow 10 "session started")"; then
         result press_to_light_ms "$(ms_between "$t_press" "$t_lit")"
     else
         result press_to_light_ms null
     fi
-    duration="$(status_json | python3 -c 'import json,sys; print(json.load(sys.stdin).get("remaining", 60))')"
-    sleep "$(awk -v d="${duration:-60}" 'BEGIN { print d + 3 }')"
-    wait_until 60 sh -c "! $VENV_BIN/$APP status --json | grep -q '\"session\"'"
+    t_end="$(wait_follow 120 "session finished")"
     t1=$(now_us); c1=$(cpu_ticks "$pid")
+    thread_ticks "$pid" >"$OUT/threads-session.txt"
     sleep 2   # silence while idle, recorded too
     kill -INT "$rec"; wait "$rec"
+    kill "$follow" 2>/dev/null; wait "$follow" 2>/dev/null
     # ALSA's own word for a late buffer, in the service's log while it played the session.
     result alsa_underruns_session "$(journalctl -u "$UNIT" --since "@$(( rec_start / 1000000 ))" \
         --no-pager -o cat | grep -c 'underrun occurred' || true)"
@@ -153,7 +195,7 @@ step2_button_audio() {
         'BEGIN { printf "%.1f", 100 * (c / hz) / ((b - a) / 1e6) }')"
     result late_frames_pct "$(status_field late_frames_pct)"
     printf '{"record_start_us": %s, "press_us": %s, "session_started_us": %s, "session_end_us": %s}\n' \
-        "$rec_start" "$t_press" "${t_lit:-null}" "$t1" >"$OUT/session-times.json"
+        "$rec_start" "$t_press" "${t_lit:-null}" "${t_end:-$t1}" >"$OUT/session-times.json"
     cp "$CONF" "$OUT/config.toml"
 
     # Double press: the long session; then a press fades it out.
@@ -229,6 +271,8 @@ step5_watchdog() {
         say "  restarted: pid $pid -> $newpid"
         if wait_until 60 is_active; then
             result watchdog_active_again_s "$(s_between "$t0" "$(now_us)")"
+            # The first frame after the restart: dark (status `light`: the last frame's total).
+            result watchdog_first_frame_light "$(status_field light)"
         fi
     else
         result watchdog_restart_s null

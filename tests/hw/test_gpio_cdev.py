@@ -1,0 +1,110 @@
+"""hw/gpio_cdev.py off-device: the uAPI v2 structures byte by byte, event parsing, the watcher.
+
+On a kernel GPIO chip (gpio-sim) the whole path runs in the VM test (tests/vm).
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from datetime import UTC, datetime
+
+import pytest
+
+from breathring.clock import FakeClock
+from breathring.gestures import DOWN, UP, ButtonEvent
+from breathring.hw import gpio_cdev
+from breathring.hw.gpio_cdev import (
+    GET_LINE_IOCTL,
+    GET_VALUES_IOCTL,
+    REQUEST_SIZE,
+    CdevButton,
+    chip_for,
+    line_request,
+    parse_events,
+    request_fd,
+)
+
+#: <linux/gpio.h>: sizeof(struct gpio_v2_line_request) and the two ioctl numbers.
+KERNEL_REQUEST_SIZE = 592
+KERNEL_GET_LINE = 0xC250B407
+KERNEL_GET_VALUES = 0xC010B40E
+
+
+def test_the_structures_match_the_kernel_abi():
+    assert REQUEST_SIZE == KERNEL_REQUEST_SIZE
+    assert GET_LINE_IOCTL == KERNEL_GET_LINE
+    assert GET_VALUES_IOCTL == KERNEL_GET_VALUES
+
+
+def test_a_line_request_for_gpio17_with_pull_up_both_edges_and_debounce():
+    buf = line_request(17, "breathring", 30_000)
+    assert len(buf) == 592
+    assert struct.unpack_from("<I", buf, 0)[0] == 17  # offsets[0]
+    assert bytes(buf[256:266]) == b"breathring" and buf[266] == 0  # consumer
+    # config.flags: INPUT (1<<2) | EDGE_RISING (1<<4) | EDGE_FALLING (1<<5) | PULL_UP (1<<8)
+    assert struct.unpack_from("<Q", buf, 288)[0] == 0x134
+    assert struct.unpack_from("<I", buf, 296)[0] == 1  # num_attrs
+    # attrs[0]: id DEBOUNCE (3), the period in microseconds, mask: line 0
+    assert struct.unpack_from("<IIQQ", buf, 320) == (3, 0, 30_000, 1)
+    assert struct.unpack_from("<I", buf, 560)[0] == 1  # num_lines
+    assert struct.unpack_from("<i", buf, 588)[0] == -1 and request_fd(buf) == -1
+    no_bounce = line_request(17, "breathring", 0)
+    assert struct.unpack_from("<I", no_bounce, 296)[0] == 0
+
+
+def test_edge_events_are_parsed_whole():
+    event = struct.Struct("<QIIII6I")
+    data = event.pack(1_000, 2, 17, 1, 1, *[0] * 6) + event.pack(2_000, 1, 17, 2, 2, *[0] * 6)
+    assert parse_events(data) == [(1_000, 2), (2_000, 1)]
+    assert parse_events(data[:60]) == [(1_000, 2)]  # a torn second event is not one
+
+
+def test_the_chip_is_gpiochip4_only_on_a_pi5_that_has_it(tmp_path):
+    assert chip_for("Raspberry Pi 4 Model B Rev 1.5", None, tmp_path) == tmp_path / "gpiochip0"
+    assert chip_for("Raspberry Pi 5 Model B Rev 1.0", None, tmp_path) == tmp_path / "gpiochip0"
+    (tmp_path / "gpiochip4").touch()
+    assert chip_for("Raspberry Pi 5 Model B Rev 1.0", None, tmp_path) == tmp_path / "gpiochip4"
+    assert chip_for(None, 0xC04170, tmp_path) == tmp_path / "gpiochip4"  # a Pi 5 revision
+    assert chip_for(None, 0xA02082, tmp_path) == tmp_path / "gpiochip0"
+
+
+class PipeLine:
+    """A stand-in for CdevLine: edge events come through a pipe."""
+
+    def __init__(self, chip, offset, debounce_us, consumer):
+        self.args = (chip, offset, debounce_us, consumer)
+        self.fd, self.feed = os.pipe()
+        self.closed = False
+
+    def value(self) -> int:
+        return 1
+
+    def read_events(self):
+        return parse_events(os.read(self.fd, 48 * 16))
+
+    def close(self) -> None:
+        self.closed = True
+        os.close(self.fd)
+        os.close(self.feed)
+
+
+def test_the_watcher_turns_falling_and_rising_edges_into_down_and_up(monkeypatch):
+    monkeypatch.setattr(gpio_cdev, "CdevLine", PipeLine)
+    clock = FakeClock(datetime(2026, 1, 15, 12, 0, tzinfo=UTC))
+    button = CdevButton(gpio_cdev.Path("/dev/gpiochip0"), 17, 0.03, clock)
+    line = button._line
+    assert line.args == (gpio_cdev.Path("/dev/gpiochip0"), 17, 30_000, "breathring")
+    event = struct.Struct("<QIIII6I")
+    os.write(line.feed, event.pack(1, 2, 17, 1, 1, *[0] * 6) + event.pack(2, 1, 17, 2, 2, *[0] * 6))
+    got = [button.events.get(timeout=5), button.events.get(timeout=5)]
+    assert got == [ButtonEvent(DOWN, clock.monotonic()), ButtonEvent(UP, clock.monotonic())]
+    assert not button.is_pressed  # the line reads 1: pulled up, not pressed
+    button.close()
+    assert line.closed and not button._thread.is_alive()
+
+
+def test_a_missing_chip_is_unavailable_with_the_fix(tmp_path):
+    clock = FakeClock(datetime(2026, 1, 15, 12, 0, tzinfo=UTC))
+    with pytest.raises(gpio_cdev.HardwareUnavailable, match="user is in group gpio"):
+        CdevButton(tmp_path / "gpiochip0", 17, 0.03, clock)
