@@ -218,6 +218,16 @@ def markdown(r: dict[str, Any], command: str) -> str:
             "costs about 37 µs with warm caches (the same loop in virtual time) but about",
             "165 µs after each 10-ms sleep between frames, and /proc counts CPU in 10-ms",
             "ticks. Idle, the loop sleeps until the next schedule check (at most 60 s).",
+            "",
+            "Since issue 10 `--hardware mock` runs the real device classes over mock buses:",
+            "the real pygame mixer (SDL's dummy driver), Blinka's neopixel and gpiozero. So",
+            "idle CPU and memory now include what the device itself carries: SDL's audio",
+            "thread, which keeps the mixer open so a cue starts at once, wakes for every",
+            "buffer (about 0.3 % of a core; with `audio.enabled = false` the idle service",
+            "used 2 ticks in 20 s), and the mixer and SDL libraries add about 16 MB of",
+            "resident memory (36 MB without audio, 52 MB with it, measured with",
+            "/proc/PID/status). The earlier figures (0 % and 19.8 MB) were of whole-device",
+            "mocks that loaded none of these libraries, so they were not what a Pi runs.",
         ]
     lines += ["", "![Frame cost and an inhale at 2 %, ours and the peer's](benchmarks.png)", ""]
     return "\n".join(lines)
