@@ -24,7 +24,6 @@ reboot is due). The rules and the parsing are pure functions of text; only
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
@@ -32,6 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from breathring.atomic_file import replace_file
 from breathring.exitcodes import EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE
 
 CONFIG_TXT_PATHS = (Path("/boot/firmware/config.txt"), Path("/boot/config.txt"))
@@ -465,12 +465,7 @@ def _backup_and_write(path: Path, text: str) -> None:
 
 def _write(path: Path, text: str) -> None:
     """Replace `path` atomically."""
-    tmp = path.with_name(path.name + ".breathring-tmp")
-    with open(tmp, "w", encoding="utf-8") as out:
-        out.write(text)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
+    replace_file(path, text.encode("utf-8"), path.name + ".breathring-tmp")
 
 
 def undo(config_txt: Path, cmdline: Path | None) -> list[Path]:
