@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from unit_files import Unit, parse_unit
 
 ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "systemd" / "breathring-web.service"
@@ -18,25 +19,6 @@ MAX_EXPOSURE = 1.0
 ANALYZE = shutil.which("systemd-analyze")
 needs_analyze = pytest.mark.skipif(ANALYZE is None, reason="systemd-analyze not installed")
 SYSTEM_UNIT_DIRS = (Path("/usr/lib/systemd/system"), Path("/lib/systemd/system"))
-
-Unit = dict[tuple[str, str], list[str]]
-
-
-def parse_unit(path: Path) -> Unit:
-    unit: Unit = {}
-    section = ""
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith(("#", ";")):
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            section = line[1:-1]
-            continue
-        key, sep, value = line.partition("=")
-        assert sep, raw
-        unit.setdefault((section, key.strip()), []).append(value.strip())
-    return unit
-
 
 def one(unit: Unit, key: str) -> str:
     values = unit[("Service", key)]
