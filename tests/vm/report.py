@@ -65,6 +65,7 @@ CLICK_MARGIN = 1.5  # a step this many times the cues' own steepest step is a cl
 CLICK_FLOOR = 0.05  # ... and never less than this fraction of full scale
 GAP_MIN_S = 0.005  # a run of exact zeros this long inside a cue is an underrun gap
 IDLE_TAIL_S = 1.5  # the end of the recording, after the session: must be silent
+START_CUE = "start"  # the cue a press plays (on release)
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,37 @@ def expected_cues(config: Path, pattern_seconds: float) -> list[tuple[float, lis
     return cues
 
 
+def _held_s(out_dir: Path) -> float | None:
+    """How long the first press held the button down (s), from press.py's write times."""
+    try:
+        writes = json.loads((out_dir / "press-times.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    if not isinstance(writes, list) or len(writes) < 2:
+        return None
+    return (writes[1] - writes[0]) / 1e6
+
+
+def cue_times(
+    cues: list[tuple[float, list[str]]], session_at: float, held_s: float | None
+) -> list[float]:
+    """Where each expected cue belongs in the recording (s).
+
+    Phase cues belong at the session's start plus their time on the timeline. The `start` cue
+    belongs at the press's release, not at the press (a press plays it when the button comes
+    up, so that a hold never plays it; `simulate` presses and releases at the same instant):
+    `held_s` after the session's start, since the service sees the release as late as it saw
+    the press.
+    """
+    placed = []
+    for t, names in cues:
+        if START_CUE in names and held_s is not None:
+            placed.append(session_at + t + held_s)
+        else:
+            placed.append(session_at + t)
+    return placed
+
+
 def analyse_audio(out_dir: Path) -> dict[str, object]:
     wav, times_file, config = (
         out_dir / "session.wav",
@@ -199,7 +231,7 @@ def analyse_audio(out_dir: Path) -> dict[str, object]:
         return result
     session_at = (times["session_started_us"] - times["record_start_us"]) / 1e6
     session_s = (times["session_end_us"] - times["session_started_us"]) / 1e6
-    expected = [session_at + t for t, _ in expected_cues(config, session_s)]
+    expected = cue_times(expected_cues(config, session_s), session_at, _held_s(out_dir))
     errors: list[float] = []
     for t in expected:
         near = [o for o in found if abs(o - t) <= MATCH_WINDOW_S]

@@ -103,3 +103,14 @@ def test_one_bad_value_fails_its_check(key: str, value: object) -> None:
     result = report.checks({**PASSING, key: value})
     assert result[key] is False
     assert sum(1 for ok in result.values() if not ok) == 1
+
+
+def test_the_start_cue_belongs_at_the_release_and_phase_cues_on_the_timeline() -> None:
+    cues = [(0.0, ["start"]), (2.0, ["inhale"]), (6.0, ["exhale"]), (34.5, ["end"])]
+    # The session started 3.0 s into the recording; the button was held down for 0.15 s.
+    placed = report.cue_times(cues, session_at=3.0, held_s=0.15)
+    assert placed == pytest.approx([3.15, 5.0, 9.0, 37.5])
+    # Without the press's times every cue goes on the timeline.
+    assert report.cue_times(cues, session_at=3.0, held_s=None) == pytest.approx(
+        [3.0, 5.0, 9.0, 37.5]
+    )

@@ -6,8 +6,13 @@ Writes pull-down (pressed: the button shorts GPIO17 to ground) or pull-up (relea
 gpio-sim line's `pull` attribute, waits SECONDS after each, and prints the wall-clock time of
 the first write in microseconds. A leading wait:SECONDS writes nothing: started early, the
 interpreter's start-up is over before the press.
+
+With PRESS_TIMES=FILE in the environment, the wall-clock time (us) of every write is also
+written to FILE as a JSON list (the release of a press is when its `start` cue plays).
 """
 
+import json
+import os
 import sys
 import time
 
@@ -16,7 +21,7 @@ PULLS = {"down": "pull-down", "up": "pull-up"}
 
 def main(argv: list[str]) -> int:
     path, steps = argv[0], argv[1:]
-    first_us = None
+    times_us: list[int] = []
     with open(path, "w") as attr:
         for step in steps:
             what, _, seconds = step.partition(":")
@@ -26,10 +31,13 @@ def main(argv: list[str]) -> int:
             attr.seek(0)
             attr.write(PULLS[what])
             attr.flush()
-            if first_us is None:
-                first_us = time.time_ns() // 1000
+            times_us.append(time.time_ns() // 1000)
             time.sleep(float(seconds or 0))
-    print(first_us)
+    print(times_us[0] if times_us else None)
+    times_file = os.environ.get("PRESS_TIMES")
+    if times_file:
+        with open(times_file, "w") as out:
+            json.dump(times_us, out)
     return 0
 
 

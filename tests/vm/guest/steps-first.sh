@@ -165,7 +165,7 @@ step2_button_audio() {
     # journal follower and one button process are started before the recording.
     journalctl -u "$UNIT" -f -n 0 -o json >"$OUT/follow.json" 2>/dev/null &
     local follow=$!
-    buttons wait:5 down:0.15 up:0 >"$OUT/press-us" &
+    PRESS_TIMES="$OUT/press-times.json" buttons wait:5 down:0.15 up:0 >"$OUT/press-us" &
     local presser=$!
     sleep 2
     thread_ticks "$pid" >"$OUT/threads-before.txt"
