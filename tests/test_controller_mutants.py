@@ -122,6 +122,10 @@ def test_the_pulse_ends_exactly_on_time_and_counts():
     last = controller.tick(read(clock))
     assert (last.phase, last.breath, last.frame.intensity) == ("idle", 0, 0.0)
     assert not controller.active
+    idle = controller.tick(read(clock))
+    assert (idle.phase, idle.breath, idle.cues, idle.events) == ("idle", 0, [], [])
+    assert controller.start_pulse(read(clock))
+    assert controller.pulses_shown == 2
 
 
 # --------------------------------------------------------------------------- confirm blinks
@@ -438,3 +442,32 @@ def test_a_waiting_blink_follows_the_session_that_replaced_its_own():
     cues = [c for t in ticks for c in t.cues]
     assert cues[-2:] == ["end", "confirm-off"]
     assert controller.session_view(read(clock)) is None
+
+
+# --------------------------------------------------------------------------- day and night
+
+
+@pytest.mark.parametrize(
+    ("hour", "minute", "second", "night"),
+    [
+        (21, 59, 59, False),
+        (22, 0, 0, True),
+        (22, 30, 0, True),
+        (6, 59, 30, True),
+        (7, 0, 0, False),
+        (7, 30, 0, False),
+    ],
+)
+def test_night_is_from_22_00_to_07_00_to_the_second(hour, minute, second, night):
+    at = datetime(2026, 1, 15, hour, minute, second, tzinfo=UTC)
+    assert Controller(Config()).is_night(read(FakeClock(at))) is night
+
+
+def test_a_day_session_plays_at_the_audio_volume_and_a_night_one_at_the_night_volume():
+    cfg = Config()
+    cfg = replace(cfg, audio=replace(cfg.audio, volume=0.7), night=replace(cfg.night, volume=0.2))
+    day, _ = started(cfg)
+    assert day.volume == 0.7
+    night, _ = started(cfg, at=NIGHT)
+    assert night.volume == 0.2
+    assert Controller(cfg).volume == 0.7  # idle: the configured volume
