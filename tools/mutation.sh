@@ -22,6 +22,7 @@ set -euo pipefail
 # are left out: each mutant would rerun them (test_simulate_cli.py alone takes ~20 s here).
 DEFAULT_TESTS="tests/test_patterns.py tests/test_session.py tests/test_scene.py
  tests/test_output.py tests/test_controller.py tests/test_controller_issue10.py
+ tests/test_controller_mutants.py
  tests/test_gestures.py tests/test_reminder.py
  tests/test_clock.py tests/test_config.py"
 PURE_CORE="patterns session scene output gestures controller reminder clock config"

@@ -275,7 +275,7 @@ class Controller:
                 activity.cancel_s = fade_s
                 if not activity.start_cue_held:  # never `end` without its `start`
                     self._pending_cues.append(activity.timeline.segments[-1].cue)
-                activity.start_cue_held = False
+                # A release after this plays no `start`: release() checks cancel_at.
                 self._pending_events.append("session-cancelled")
             return True
         if activity is not None:
