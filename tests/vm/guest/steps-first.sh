@@ -109,6 +109,10 @@ thread_ticks() {
     done
 }
 
+# Scratch space in the guest's RAM for what is written while the session is recorded.
+readonly SCRATCH=/run/vm-scenario
+readonly FOLLOW=$SCRATCH/follow.json
+
 # follow_first_us PATTERN: realtime (us) of the first line with PATTERN in the journal follower's
 # file, with shell builtins only (no process started).
 follow_first_us() {
@@ -118,7 +122,7 @@ follow_first_us() {
             echo "${BASH_REMATCH[1]}"
             return 0
         fi
-    done <"$OUT/follow.json"
+    done <"$FOLLOW"
     return 1
 }
 
@@ -163,14 +167,19 @@ step2_button_audio() {
     # `breathring status`): under emulation each start stalls the whole VM for moments (new
     # code to translate), which the service's audio would take for its own underruns. One
     # journal follower and one button process are started before the recording.
-    journalctl -u "$UNIT" -f -n 0 -o json >"$OUT/follow.json" 2>/dev/null &
+    # The recording and the journal follower write to the guest's RAM (tmpfs), copied to the
+    # share afterwards: the share is 9p, whose writes QEMU serves from its main loop, and a
+    # steady stream of them (the WAV, 176 kB/s) paused the whole guest now and then, long
+    # enough for the service's sound to underrun.
+    mkdir -p "$SCRATCH"
+    journalctl -u "$UNIT" -f -n 0 -o json >"$FOLLOW" 2>/dev/null &
     local follow=$!
     PRESS_TIMES="$OUT/press-times.json" buttons wait:5 down:0.15 up:0 >"$OUT/press-us" &
     local presser=$!
     sleep 2
     thread_ticks "$pid" >"$OUT/threads-before.txt"
     # plughw: the capture side takes the format the service's playback side chose (S32_LE).
-    arecord -q -D plughw:Loopback,1,0 -f S16_LE -r 44100 -c 2 -t wav "$OUT/session.wav" 2>"$OUT/arecord.log" &
+    arecord -q -D plughw:Loopback,1,0 -f S16_LE -r 44100 -c 2 -t wav "$SCRATCH/session.wav" 2>"$SCRATCH/arecord.log" &
     local rec=$!
     local rec_start t_end
     rec_start=$(now_us)
@@ -188,6 +197,7 @@ step2_button_audio() {
     sleep 2   # silence while idle, recorded too
     kill -INT "$rec"; wait "$rec"
     kill "$follow" 2>/dev/null; wait "$follow" 2>/dev/null
+    cp "$SCRATCH/session.wav" "$SCRATCH/arecord.log" "$FOLLOW" "$OUT/"
     # ALSA's own word for a late buffer, in the service's log while it played the session.
     result alsa_underruns_session "$(journalctl -u "$UNIT" --since "@$(( rec_start / 1000000 ))" \
         --no-pager -o cat | grep -c 'underrun occurred' || true)"
