@@ -192,3 +192,37 @@ def test_a_click_where_the_sound_underran_is_the_underruns_not_the_cues(tmp_path
     assert result["clicks"] == 2
     assert result["underrun_gaps"] == 1
     assert result["alsa_underruns_recorded"] == 1
+
+
+#: The default three-breath session's cues (s after the press), written down.
+DEFAULT_CUES_S = [0.0, 2.0, 6.0, 12.0, 16.0, 22.0, 26.0, 32.0]
+
+
+@pytest.mark.parametrize(
+    ("underruns_s", "expected_max_ms", "at_underruns"),
+    [
+        ([], 300.0, 0),  # the late cue counts
+        ([13.2], 10.0, 1),  # an underrun around it: the late cue is the underrun's
+    ],
+)
+def test_a_cue_late_around_an_underrun_is_left_out_of_the_timing(
+    tmp_path: Path, underruns_s: list[float], expected_max_ms: float, at_underruns: int
+) -> None:
+    session_at = 1.0
+    late = {12.0: 0.300, 22.0: 0.010}  # the second inhale 300 ms late, the third 10 ms
+    starts = [session_at + t + late.get(t, 0.0) for t in DEFAULT_CUES_S]
+    write_session(tmp_path, tone_bursts(starts, total_s=36.0), underruns_s=underruns_s)
+    result = report.analyse_audio(tmp_path)
+    assert result["cues_matched"] == 8
+    assert result["cues_at_underruns"] == at_underruns
+    assert result["cue_onset_err_ms_max"] == pytest.approx(expected_max_ms, abs=3.0)
+
+
+def test_no_cue_timing_when_most_cues_sounded_around_underruns(tmp_path: Path) -> None:
+    session_at = 1.0
+    starts = [session_at + t for t in DEFAULT_CUES_S]
+    underruns = [session_at + t + 0.1 for t in DEFAULT_CUES_S[:5]]
+    write_session(tmp_path, tone_bursts(starts, total_s=36.0), underruns_s=underruns)
+    result = report.analyse_audio(tmp_path)
+    assert result["cues_at_underruns"] == 5
+    assert result["cue_onset_err_ms_max"] is None
