@@ -7,6 +7,7 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
+from controller_frames import FPS, run
 
 from breathring.clock import FakeClock, read
 from breathring.config import Config
@@ -14,17 +15,8 @@ from breathring.controller import CONFIRM, IDLE, PULSE, Controller
 
 NOON = datetime(2026, 1, 15, 12, 0, tzinfo=ZoneInfo("UTC"))
 NIGHT = datetime(2026, 1, 15, 23, 30, tzinfo=ZoneInfo("UTC"))
-FPS = 50
 #: The lead-in lasts 2 s (written down, not imported).
 LEAD_IN_S = 2.0
-
-
-def run(controller: Controller, clock: FakeClock, seconds: float):
-    ticks = []
-    for _ in range(round(seconds * FPS)):
-        clock.advance(1 / FPS)
-        ticks.append(controller.tick(read(clock)))
-    return ticks
 
 
 def test_press_starts_a_session_on_the_same_frame():

@@ -15,6 +15,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from controller_frames import run
 
 from breathring.clock import FakeClock, read
 from breathring.config import Config
@@ -24,17 +25,8 @@ UTC = ZoneInfo("UTC")
 NOON = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 BEFORE_DAWN = datetime(2026, 1, 15, 6, 59, 50, tzinfo=UTC)  # night ends at 07:00
 NIGHT = datetime(2026, 1, 15, 23, 30, tzinfo=UTC)
-FPS = 50
 #: A monotonic reading far from 0 (a Pi that has been up for a while).
 UPTIME = 1000.0
-
-
-def run(controller: Controller, clock: FakeClock, seconds: float):
-    ticks = []
-    for _ in range(round(seconds * FPS)):
-        clock.advance(1 / FPS)
-        ticks.append(controller.tick(read(clock)))
-    return ticks
 
 
 def started(cfg: Config | None = None, at: datetime = NOON, mono: float = UPTIME):

@@ -208,6 +208,25 @@ def test_cues_never_take_the_guide_voice(clock):
     assert pygame.mixer.Channel(hw_audio.GUIDE_VOICE).get_busy()
 
 
+def test_an_open_mixer_hands_the_gil_to_the_audio_thread_within_a_millisecond(clock):
+    """pygame takes the GIL in SDL's audio thread when a voice ends: hand it over fast."""
+    import sys
+
+    previous = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.005)  # Python's default
+        hw_audio.open_audio(AudioConfig(enabled=False), clock).close()  # no mixer: no change
+        assert sys.getswitchinterval() == pytest.approx(0.005)
+        audio = PygameAudio(AudioConfig(), clock)
+        assert audio.available
+        assert sys.getswitchinterval() == pytest.approx(0.001)
+        sys.setswitchinterval(0.0005)  # a shorter one set elsewhere is kept
+        PygameAudio(AudioConfig(), clock)
+        assert sys.getswitchinterval() == pytest.approx(0.0005)
+    finally:
+        sys.setswitchinterval(previous)
+
+
 def test_guide_tones_are_cached_and_can_be_prepared_ahead(clock):
     audio = PygameAudio(AudioConfig(), clock)
     audio.prepare_guide("hold-in", 1.5)

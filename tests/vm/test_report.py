@@ -114,3 +114,81 @@ def test_the_start_cue_belongs_at_the_release_and_phase_cues_on_the_timeline() -
     assert report.cue_times(cues, session_at=3.0, held_s=None) == pytest.approx(
         [3.0, 5.0, 9.0, 37.5]
     )
+
+
+def test_an_event_counts_as_a_pause_only_inside_a_pause_widened_by_its_margins() -> None:
+    pauses = [(1_000_000, 1_100_000)]  # the machine stood still from 1.0 s to 1.1 s
+    assert report.in_pause(1_050_000, pauses, 0.0, 0.25)
+    assert report.in_pause(1_300_000, pauses, 0.0, 0.25)  # logged 0.2 s after the stall
+    assert not report.in_pause(1_400_000, pauses, 0.0, 0.25)
+    assert not report.in_pause(950_000, pauses, 0.0, 0.25)
+    assert report.in_pause(950_000, pauses, 0.1, 0.25)
+    assert not report.in_pause(1_050_000, [], 0.5, 0.5)
+
+
+def test_click_and_gap_times_are_where_they_happen() -> None:
+    samples = tone_bursts([0.5], total_s=1.0)
+    for i in range(int(0.6 * RATE), int(0.61 * RATE)):
+        samples[i] = 0
+    rec = recording(samples)
+    gaps = report.zero_gap_times(rec, [(0.5, 0.7)])
+    assert len(gaps) == 1
+    assert gaps[0] == pytest.approx(0.6, abs=0.002)
+    stepped = list(tone_bursts([0.5], total_s=1.0))
+    for i in range(int(0.9 * RATE), len(stepped)):
+        stepped[i] = 12000
+    at = report.click_times(recording(stepped), 0.05 * 32768)
+    assert at == [pytest.approx(0.9, abs=0.001)]
+
+
+def test_underruns_during_a_pause_of_the_machine_are_counted_apart(tmp_path: Path) -> None:
+    (tmp_path / "pauses.txt").write_text("5000000 5080000\n")
+    underruns = [5_100_000, 9_000_000]  # one just after the pause, one on its own
+    assert report.read_pauses(tmp_path / "pauses.txt") == [(5_000_000, 5_080_000)]
+    pauses = report.read_pauses(tmp_path / "pauses.txt")
+    assert pauses is not None
+    ours = [u for u in underruns if not report.in_pause(u, pauses, 0.0, 0.25)]
+    assert ours == [9_000_000]
+    assert report.read_pauses(tmp_path / "missing.txt") is None
+
+
+RECORD_START_US = 1_000_000_000_000
+
+
+def write_session(out: Path, samples: list[int], underruns_s: list[float]) -> None:
+    """What the guest leaves for the analysis: a session pressed 1.0 s into the recording."""
+    import json
+    import wave
+
+    with wave.open(str(out / "session.wav"), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(array.array("h", samples).tobytes())
+    times = {
+        "record_start_us": RECORD_START_US,
+        "record_end_us": RECORD_START_US + int(len(samples) / RATE * 1e6),
+        "press_us": RECORD_START_US + 1_000_000,
+        "session_started_us": RECORD_START_US + 1_000_000,
+        "session_end_us": RECORD_START_US + 35_500_000,
+    }
+    (out / "session-times.json").write_text(json.dumps(times))
+    (out / "config.toml").write_text("")  # every key at its default
+    (out / "underruns.txt").write_text(
+        "".join(f"{RECORD_START_US + int(t * 1e6)}\n" for t in underruns_s)
+    )
+
+
+def test_a_click_where_the_sound_underran_is_the_underruns_not_the_cues(tmp_path: Path) -> None:
+    """analyse_audio on a recording with one click at an underrun and one on its own."""
+    samples = tone_bursts([1.0, 3.0], total_s=5.0)
+    for at in (1.1, 3.1):  # two hard steps inside the two cues
+        for i in range(int(at * RATE), int((at + 0.002) * RATE)):
+            samples[i] = 20000
+    write_session(tmp_path, samples, underruns_s=[1.15])
+    result = report.analyse_audio(tmp_path)
+    assert result["recorded_clicks"] == 4  # each step: up, then down
+    assert result["clicks_at_underruns"] == 2
+    assert result["clicks"] == 2
+    assert result["underrun_gaps"] == 1
+    assert result["alsa_underruns_recorded"] == 1

@@ -21,6 +21,13 @@ With background=True (the service), the mixer is opened in a thread of its own: 
 pygame and opening the device take seconds on a slow CPU, and the service tells systemd it is
 ready without waiting for them; cues asked for meanwhile are silent.
 
+pygame takes Python's GIL in SDL's audio thread whenever a voice finishes (to drop its
+reference to the Sound), inside the mixing callback: a Python thread that keeps the GIL delays
+the next buffer, and a delay longer than the device's buffer is an underrun (a gap). Python
+hands the GIL over only after a waiter has asked for sys.getswitchinterval() (5 ms); with the
+mixer open the interval is GIL_SWITCH_S, so the audio thread gets it within a millisecond or
+two of asking, even on a slow CPU (the VM test counted underruns at every cue's end before).
+
 No device, or one that fails later (pygame.error): ONE warning, then silence;
 a new attempt is made on the next play at most every RETRY_SECONDS of the
 injected clock's monotonic time, and one info line when the sound is back.
@@ -33,6 +40,7 @@ import contextlib
 import logging
 import math
 import os
+import sys
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -55,6 +63,8 @@ GUIDE_VOICE = 0
 STOP_FADE_MS = 120
 #: close() waits at most this long for a background open still under way.
 CLOSE_WAIT_S = 0.5
+#: The GIL's switch interval while the mixer is open (see the module docstring).
+GIL_SWITCH_S = 0.001
 #: Rendered guide tones kept in memory (bytes); least recently used go first.
 GUIDE_CACHE_BYTES = 16 * 1024 * 1024
 ASSETS_ENV = "BREATHRING_ASSETS"
@@ -284,6 +294,7 @@ class PygameAudio:
                 devicename=settings.device or None,
                 allowedchanges=0,
             )
+            sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_S))
             pygame.mixer.set_num_channels(MIXER_VOICES)
             pygame.mixer.set_reserved(GUIDE_VOICE + 1)
             self._sounds = self._load_cues()

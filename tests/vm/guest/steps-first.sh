@@ -176,6 +176,12 @@ step2_button_audio() {
     local follow=$!
     PRESS_TIMES="$OUT/press-times.json" buttons wait:5 down:0.15 up:0 >"$OUT/press-us" &
     local presser=$!
+    # One pause probe per CPU (pause_probe.py): when the emulator itself stops the guest.
+    local probes=() cpu
+    for (( cpu = 0; cpu < $(nproc); cpu++ )); do
+        python3 "$GUEST/pause_probe.py" "$cpu" "$SCRATCH/pauses-cpu$cpu.txt" &
+        probes+=($!)
+    done
     sleep 2
     thread_ticks "$pid" >"$OUT/threads-before.txt"
     # plughw: the capture side takes the format the service's playback side chose (S32_LE).
@@ -196,16 +202,22 @@ step2_button_audio() {
     thread_ticks "$pid" >"$OUT/threads-session.txt"
     sleep 2   # silence while idle, recorded too
     kill -INT "$rec"; wait "$rec"
-    kill "$follow" 2>/dev/null; wait "$follow" 2>/dev/null
-    cp "$SCRATCH/session.wav" "$SCRATCH/arecord.log" "$FOLLOW" "$OUT/"
-    # ALSA's own word for a late buffer, in the service's log while it played the session.
-    result alsa_underruns_session "$(journalctl -u "$UNIT" --since "@$(( rec_start / 1000000 ))" \
-        --no-pager -o cat | grep -c 'underrun occurred' || true)"
+    local rec_end
+    rec_end=$(now_us)
+    kill "$follow" "${probes[@]}" 2>/dev/null; wait "$follow" "${probes[@]}" 2>/dev/null
+    cat "$SCRATCH"/pauses-cpu*.txt 2>/dev/null | sort -n >"$SCRATCH/pauses.txt"
+    cp "$SCRATCH/session.wav" "$SCRATCH/arecord.log" "$FOLLOW" "$SCRATCH/pauses.txt" "$OUT/"
+    # ALSA's own word for a late buffer, in the service's log while it played the session
+    # (the times, in microseconds; report.py keeps those inside the recording).
+    journalctl -u "$UNIT" --since "@$(( rec_start / 1000000 ))" --no-pager -o short-unix \
+        | awk '/underrun occurred/ { printf "%.0f\n", $1 * 1000000 }' >"$OUT/underruns.txt" || true
+    result alsa_underruns_session "$(awk -v a="$rec_start" -v b="$rec_end" \
+        '$1 >= a && $1 <= b' "$OUT/underruns.txt" | wc -l)"
     result session_cpu_pct "$(awk -v c=$(( c1 - c0 )) -v hz="$tick_hz" -v a="$t0" -v b="$t1" \
         'BEGIN { printf "%.1f", 100 * (c / hz) / ((b - a) / 1e6) }')"
     result late_frames_pct "$(status_field late_frames_pct)"
-    printf '{"record_start_us": %s, "press_us": %s, "session_started_us": %s, "session_end_us": %s}\n' \
-        "$rec_start" "$t_press" "${t_lit:-null}" "${t_end:-$t1}" >"$OUT/session-times.json"
+    printf '{"record_start_us": %s, "record_end_us": %s, "press_us": %s, "session_started_us": %s, "session_end_us": %s}\n' \
+        "$rec_start" "$rec_end" "$t_press" "${t_lit:-null}" "${t_end:-$t1}" >"$OUT/session-times.json"
     cp "$CONF" "$OUT/config.toml"
 
     # Double press: the long session; then a press fades it out.
