@@ -26,7 +26,7 @@ reference to the Sound), inside the mixing callback: a Python thread that keeps 
 the next buffer, and a delay longer than the device's buffer is an underrun (a gap). Python
 hands the GIL over only after a waiter has asked for sys.getswitchinterval() (5 ms); with the
 mixer open the interval is GIL_SWITCH_S, so the audio thread gets it within a millisecond or
-two of asking, even on a slow CPU (the VM test counted underruns at every cue's end before).
+two of asking, even on a slow CPU.
 
 No device, or one that fails later (pygame.error): ONE warning, then silence;
 a new attempt is made on the next play at most every RETRY_SECONDS of the
