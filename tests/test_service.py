@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from mock_hw import RecordingAudio, make_bench
+from service_steps import run_for
 
 from breathring.clock import FakeClock
 from breathring.config import Config, parse_config
@@ -40,15 +41,6 @@ def make(cfg: Config | None = None, at="12:10", order="GRB", tmp_path=None, sync
     service = Service(cfg, hw.hardware, clock, state=store, wait=wait)
     service.start()
     return service, clock, hw
-
-
-def run_for(service: Service, clock: FakeClock, seconds: float, limit: int = 2_000_000) -> None:
-    end = clock.monotonic() + seconds
-    steps = 0
-    while clock.monotonic() < end:
-        service.step()
-        steps += 1
-        assert steps < limit, "the loop is spinning"
 
 
 def rgb_from_wire(wire: bytes, order: str) -> bytes:

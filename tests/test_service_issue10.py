@@ -12,6 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pygame  # a hard dependency: a broken install must fail here, not skip
+import service_steps as steps
 from mock_hw import RecordingAudio, make_bench
 
 from breathring.clock import FakeClock
@@ -52,12 +53,7 @@ def make(cfg: Config, audio=None, audio_opener=None, kind="mock"):
 
 
 def run_for(service: Service, clock: FakeClock, seconds: float) -> None:
-    end = clock.monotonic() + seconds
-    steps = 0
-    while clock.monotonic() < end:
-        service.step()
-        steps += 1
-        assert steps < 1_000_000, "the loop is spinning"
+    steps.run_for(service, clock, seconds, limit=1_000_000)
 
 
 # --------------------------------------------------------------- bug 9: held button

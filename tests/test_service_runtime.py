@@ -12,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import service_steps as steps
 from mock_hw import make_bench
 
 from breathring.clock import FakeClock
@@ -52,12 +53,7 @@ def make(tmp_path: Path, config: str = SHORT, at=(2026, 3, 10, 12, 10)):
 
 
 def run_for(service: Service, clock: FakeClock, seconds: float) -> None:
-    end = clock.monotonic() + seconds
-    steps = 0
-    while clock.monotonic() < end:
-        service.step()
-        steps += 1
-        assert steps < 1_000_000, "the loop is spinning"
+    steps.run_for(service, clock, seconds, limit=1_000_000)
 
 
 def control(service: Service, **fields) -> dict:
