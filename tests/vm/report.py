@@ -183,9 +183,9 @@ def zero_gaps(rec: Recording, spans: list[tuple[float, float]]) -> int:
     return len(zero_gap_times(rec, spans))
 
 
-def in_pause(t_us: float, pauses: list[tuple[int, int]], before_s: float, after_s: float) -> bool:
-    """True if wall-clock time t_us falls in a pause of the machine, widened by the margins."""
-    return any(s - before_s * 1e6 <= t_us <= e + after_s * 1e6 for s, e in pauses)
+def within(t_us: float, spans: list[tuple[int, int]], before_s: float, after_s: float) -> bool:
+    """True if wall-clock time t_us falls in one of the spans (us), each widened by the margins."""
+    return any(s - before_s * 1e6 <= t_us <= e + after_s * 1e6 for s, e in spans)
 
 
 def read_pauses(path: Path) -> list[tuple[int, int]] | None:
@@ -296,13 +296,15 @@ def analyse_audio(out_dir: Path) -> dict[str, object]:
         near = [o for o in found if abs(o - t) <= MATCH_WINDOW_S]
         if near:
             errors.append(min(near, key=lambda o: abs(o - t)) - t)
+            # An underrun logged from UNDERRUN_LOG_DELAY_S before the cue was due to the end
+            # of its match window (plus that delay) held the cue up.
             cue_us = times["record_start_us"] + t * 1e6
             delayed.append(
-                any(
-                    cue_us - UNDERRUN_LOG_DELAY_S * 1e6
-                    <= u
-                    <= cue_us + (MATCH_WINDOW_S + UNDERRUN_LOG_DELAY_S) * 1e6
-                    for u in underrun_at
+                within(
+                    cue_us,
+                    [(u, u) for u in underrun_at],
+                    MATCH_WINDOW_S + UNDERRUN_LOG_DELAY_S,
+                    UNDERRUN_LOG_DELAY_S,
                 )
             )
     on_time = [e for e, late in zip(errors, delayed, strict=True) if not late]
@@ -340,7 +342,7 @@ def analyse_audio(out_dir: Path) -> dict[str, object]:
         result["vm_pause_max_ms"] = round(max((e - s for s, e in inside), default=0) / 1000, 1)
 
     def ours(events: list[float], before_s: float, after_s: float) -> int:
-        return sum(1 for t in events if not in_pause(t, pauses, before_s, after_s))
+        return sum(1 for t in events if not within(t, pauses, before_s, after_s))
 
     result["recorded_clicks"] = len(click_at)
     result["recorded_zero_gaps"] = len(gap_at)
@@ -353,17 +355,13 @@ def analyse_audio(out_dir: Path) -> dict[str, object]:
     own_clicks = [
         t
         for t in click_at
-        if not in_pause(t, pauses + underrun_spans, RECORDING_MARGIN_S, RECORDING_MARGIN_S)
+        if not within(t, pauses + underrun_spans, RECORDING_MARGIN_S, RECORDING_MARGIN_S)
     ]
     result["clicks"] = len(own_clicks)
     result["clicks_at_underruns"] = len(click_at) - len(own_clicks)
-    mine = ours(underrun_at, 0.0, UNDERRUN_LOG_DELAY_S) + ours(
-        gap_at, RECORDING_MARGIN_S, RECORDING_MARGIN_S
-    )
-    result["underrun_gaps"] = mine
-    result["underruns_in_vm_pauses"] = len(underrun_at) - ours(
-        underrun_at, 0.0, UNDERRUN_LOG_DELAY_S
-    )
+    own_underruns = ours(underrun_at, 0.0, UNDERRUN_LOG_DELAY_S)
+    result["underrun_gaps"] = own_underruns + ours(gap_at, RECORDING_MARGIN_S, RECORDING_MARGIN_S)
+    result["underruns_in_vm_pauses"] = len(underrun_at) - own_underruns
     tail = rec.left[-int(IDLE_TAIL_S * rec.rate) :]
     result["idle_silent"] = max((abs(v) for v in tail), default=0) < ONSET_LEVEL * FULL_SCALE
     return result

@@ -118,12 +118,12 @@ def test_the_start_cue_belongs_at_the_release_and_phase_cues_on_the_timeline() -
 
 def test_an_event_counts_as_a_pause_only_inside_a_pause_widened_by_its_margins() -> None:
     pauses = [(1_000_000, 1_100_000)]  # the machine stood still from 1.0 s to 1.1 s
-    assert report.in_pause(1_050_000, pauses, 0.0, 0.25)
-    assert report.in_pause(1_300_000, pauses, 0.0, 0.25)  # logged 0.2 s after the stall
-    assert not report.in_pause(1_400_000, pauses, 0.0, 0.25)
-    assert not report.in_pause(950_000, pauses, 0.0, 0.25)
-    assert report.in_pause(950_000, pauses, 0.1, 0.25)
-    assert not report.in_pause(1_050_000, [], 0.5, 0.5)
+    assert report.within(1_050_000, pauses, 0.0, 0.25)
+    assert report.within(1_300_000, pauses, 0.0, 0.25)  # logged 0.2 s after the stall
+    assert not report.within(1_400_000, pauses, 0.0, 0.25)
+    assert not report.within(950_000, pauses, 0.0, 0.25)
+    assert report.within(950_000, pauses, 0.1, 0.25)
+    assert not report.within(1_050_000, [], 0.5, 0.5)
 
 
 def test_click_and_gap_times_are_where_they_happen() -> None:
@@ -147,7 +147,7 @@ def test_underruns_during_a_pause_of_the_machine_are_counted_apart(tmp_path: Pat
     assert report.read_pauses(tmp_path / "pauses.txt") == [(5_000_000, 5_080_000)]
     pauses = report.read_pauses(tmp_path / "pauses.txt")
     assert pauses is not None
-    ours = [u for u in underruns if not report.in_pause(u, pauses, 0.0, 0.25)]
+    ours = [u for u in underruns if not report.within(u, pauses, 0.0, 0.25)]
     assert ours == [9_000_000]
     assert report.read_pauses(tmp_path / "missing.txt") is None
 
