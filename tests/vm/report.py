@@ -403,11 +403,6 @@ def build_report(out_dir: Path, arch: str, elapsed_s: float) -> dict[str, object
         results.update(analyse_audio(out_dir))
     except Exception as exc:  # a broken recording is a failed check, not a crash
         results["audio_error"] = str(exc)
-    # Without the underrun times (an older guest script), every underrun ALSA logged counts.
-    alsa = results.get("alsa_underruns_session")
-    gaps = results.get("underrun_gaps")
-    if not (out_dir / "underruns.txt").exists() and isinstance(alsa, int) and isinstance(gaps, int):
-        results["underrun_gaps"] = gaps + alsa
     tracebacks = 0
     for name in ("tracebacks-boot1", "tracebacks-boot2"):
         path = out_dir / name

@@ -208,11 +208,9 @@ step2_button_audio() {
     cat "$SCRATCH"/pauses-cpu*.txt 2>/dev/null | sort -n >"$SCRATCH/pauses.txt"
     cp "$SCRATCH/session.wav" "$SCRATCH/arecord.log" "$FOLLOW" "$SCRATCH/pauses.txt" "$OUT/"
     # ALSA's own word for a late buffer, in the service's log while it played the session
-    # (the times, in microseconds; report.py keeps those inside the recording).
+    # (the times, in microseconds; report.py counts those inside the recording).
     journalctl -u "$UNIT" --since "@$(( rec_start / 1000000 ))" --no-pager -o short-unix \
         | awk '/underrun occurred/ { printf "%.0f\n", $1 * 1000000 }' >"$OUT/underruns.txt" || true
-    result alsa_underruns_session "$(awk -v a="$rec_start" -v b="$rec_end" \
-        '$1 >= a && $1 <= b' "$OUT/underruns.txt" | wc -l)"
     result session_cpu_pct "$(awk -v c=$(( c1 - c0 )) -v hz="$tick_hz" -v a="$t0" -v b="$t1" \
         'BEGIN { printf "%.1f", 100 * (c / hz) / ((b - a) / 1e6) }')"
     result late_frames_pct "$(status_field late_frames_pct)"
