@@ -93,12 +93,22 @@ class Web:
         token_file.write_text(TOKEN + "\n")
         self.port = free_port()
         self.url = f"http://{LOOPBACK}:{self.port}"
-        argv = [sys.executable, "-m", "breathring.cli", "web", "--listen",
-                f"{LOOPBACK}:{self.port}", "--token-file", str(token_file),
-                "--socket", str(socket_path)]
+        argv = [
+            sys.executable,
+            "-m",
+            "breathring.cli",
+            "web",
+            "--listen",
+            f"{LOOPBACK}:{self.port}",
+            "--token-file",
+            str(token_file),
+            "--socket",
+            str(socket_path),
+        ]
         started = time.perf_counter()
-        self.proc = subprocess.Popen(argv, env=child_env({}), stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            argv, env=child_env({}), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
         assert self.proc.stderr is not None
         for line in self.proc.stderr:
             if "listening on" in line:
@@ -116,8 +126,7 @@ class Web:
             pass
 
     def request(self, path: str) -> urllib.request.Request:
-        return urllib.request.Request(self.url + path,
-                                      headers={"Authorization": f"Bearer {TOKEN}"})
+        return urllib.request.Request(self.url + path, headers={"Authorization": f"Bearer {TOKEN}"})
 
     def get(self, path: str) -> bytes:
         with urllib.request.urlopen(self.request(path), timeout=HTTP_TIMEOUT_S) as response:
@@ -190,8 +199,10 @@ def session_cpu(service: ServiceProcess, session_s: float | None) -> tuple[float
     cpu1, wall1 = cpu_seconds(pid), time.perf_counter()
     if session_s is not None:  # quick: end the session rather than wait for it
         send_request(service.socket, {"cmd": "stop"})
-    wait_for(lambda: send_request(service.socket, {"cmd": "status"})["state"] == "idle",
-             "the session to end")
+    wait_for(
+        lambda: send_request(service.socket, {"cmd": "status"})["state"] == "idle",
+        "the session to end",
+    )
     return 100.0 * (cpu1 - cpu0) / (wall1 - wall0), wall1 - wall0
 
 
@@ -252,8 +263,9 @@ def measure_bridge(tmp: Path, idle_s: float) -> dict[str, Any]:
     if os.geteuid() == 0:
         lines.append("user root")
     conf.write_text("\n".join(lines) + "\n")
-    broker = subprocess.Popen([mosquitto, "-c", str(conf)], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    broker = subprocess.Popen(
+        [mosquitto, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     service = ServiceProcess(tmp)
     seen: dict[str, str] = {}
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-watcher")
@@ -265,13 +277,25 @@ def measure_bridge(tmp: Path, idle_s: float) -> dict[str, Any]:
         client.connect(LOOPBACK, port)
         client.loop_start()
         config = tmp / "with-mqtt.toml"
-        config.write_text((tmp / "config.toml").read_text()
-                          + f'\n[mqtt]\nhost = "{LOOPBACK}"\nport = {port}\ndevice_id = "bench"\n')
+        config.write_text(
+            (tmp / "config.toml").read_text()
+            + f'\n[mqtt]\nhost = "{LOOPBACK}"\nport = {port}\ndevice_id = "bench"\n'
+        )
         started = time.perf_counter()
         bridge = subprocess.Popen(
-            [sys.executable, "-m", "breathring.cli", "mqtt", "--config", str(config),
-             "--socket", str(service.socket)],
-            env=child_env({}), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "breathring.cli",
+                "mqtt",
+                "--config",
+                str(config),
+                "--socket",
+                str(service.socket),
+            ],
+            env=child_env({}),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for(lambda: seen.get("breathring/bench/availability") == "online", "the bridge online")
         online_s = time.perf_counter() - started

@@ -59,9 +59,7 @@ class CueTimes:
 def _service(cfg: Config, start: datetime, seed: int) -> tuple[Service, FakeClock, Hardware]:
     clock = FakeClock(start)
     ring = mock_ring(cfg.ring.pixels, cfg.ring.order, WireCapture(cfg.ring.order, keep=1))
-    button, pins = mock_button(
-        cfg.button.pin, cfg.button.bounce_seconds, clock
-    )
+    button, pins = mock_button(cfg.button.pin, cfg.button.bounce_seconds, clock)
     hw = Hardware(ring, button, CueTimes(clock), "mock", pins=pins)
     rng = random.Random(seed)
 

@@ -222,9 +222,7 @@ def make_bench(
     order = order or cfg.ring.order
     wire = FaultyWire(order, keep=keep)
     ring = mock_ring(cfg.ring.pixels, order, wire, cfg.ring.pin, cfg.ring.driver)
-    button, pins = mock_button(
-        cfg.button.pin, cfg.button.bounce_seconds, clock
-    )
+    button, pins = mock_button(cfg.button.pin, cfg.button.bounce_seconds, clock)
     audio = RecordingAudio(clock, keep=keep)
     hardware = Hardware(ring, button, audio, "mock", wire=wire, pins=pins)
     hand = Hand(pins, clock, advance or clock.advance)

@@ -715,7 +715,10 @@ def test_mqtt_defaults_and_round_trip() -> None:
     assert (default.host, default.port, default.tls) == ("localhost", 0, False)
     assert default.keepalive == 60
     assert (default.username, default.password_file, default.ca_file, default.device_id) == (
-        "", "", "", ""
+        "",
+        "",
+        "",
+        "",
     )
     assert (default.discovery_prefix, default.topic) == ("homeassistant", "breathring")
     cfg = parse_config(
@@ -847,7 +850,7 @@ EXACT_MESSAGES = {
     "mqtt.topic": 'mqtt.topic = "home//bedroom" has an empty level (a leading, trailing or double'
     ' /); allowed an MQTT topic like "breathring" or "home/bedroom" (no + or #, no empty levels)',
     "mqtt.device_id": 'mqtt.device_id = "bed/side" is not allowed; allowed "" (from the machine'
-    ' id) or 1-64 letters, digits, _ and -',
+    " id) or 1-64 letters, digits, _ and -",
     "mqtt.keepalive": "mqtt.keepalive = 4 is out of range; allowed 5-3600",
     "button.hold_seconds": "button.hold_seconds = 0.4 is out of range; allowed 0.5-10",
     "button.double_seconds": "button.double_seconds = 2.5 is out of range; allowed 0.1-2",
@@ -1172,8 +1175,7 @@ def test_new_keys_edges_word_for_word() -> None:
     assert with_values(Config(), {"mqtt.device_id": "d" * 64}).mqtt.device_id == "d" * 64
     assert "is not allowed" in refused({"mqtt.device_id": "d" * 65})
     assert refused({"mqtt.host": 5}) == (
-        'command line: mqtt.host = 5 must be a string (a host name or IP address, e.g.'
-        ' "localhost")'
+        'command line: mqtt.host = 5 must be a string (a host name or IP address, e.g. "localhost")'
     )
     assert with_values(Config(), {"mqtt.host": "h" * 253}).mqtt.host == "h" * 253
     assert "is not a host name" in refused({"mqtt.host": "h" * 254})

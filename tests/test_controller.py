@@ -133,7 +133,15 @@ def test_a_remote_switch_during_a_session_blinks_once_the_session_has_ended():
     cues = [c for t in ticks for c in t.cues]
     # Every breath still cued, the session's own `end`, and only then the blink.
     assert cues == [
-        "start", "inhale", "exhale", "inhale", "exhale", "inhale", "exhale", "end", "confirm-off"
+        "start",
+        "inhale",
+        "exhale",
+        "inhale",
+        "exhale",
+        "inhale",
+        "exhale",
+        "end",
+        "confirm-off",
     ]
     phases = [t.phase for t in ticks]
     last_closing = len(phases) - 1 - phases[::-1].index("closing")

@@ -103,7 +103,7 @@ def pulse_runs(frames: list[dict]) -> list[tuple[float, float, float, float]]:
 @pytest.mark.parametrize("seconds", [30, 50, 55, 59])
 def test_a_pulse_glows_for_reminder_seconds_and_no_slot_is_lost(capsys, tmp_path, seconds):
     config = (
-        f'[ring]\nfps = {FPS}\n[reminder]\nevery_minutes = 1\nseconds = {seconds}\n'
+        f"[ring]\nfps = {FPS}\n[reminder]\nevery_minutes = 1\nseconds = {seconds}\n"
         'active_hours = "00:00-24:00"\n'
     )
     frames = simulate(capsys, tmp_path, config, "--idle", "--seconds", "3600")
@@ -199,4 +199,3 @@ def test_a_button_press_plays_start_on_release():
 def test_a_press_not_from_the_button_plays_start_at_once(capsys, tmp_path):
     frames = simulate(capsys, tmp_path, "", "--seconds", "3")
     assert frames[0]["cues"] == ["start"] and frames[0]["t"] == 0.0
-

@@ -50,8 +50,7 @@ def test_a_pulse_of_25_s_is_two_breaths_stretched_by_a_quarter():
     glow = PulseGlow(25.0)
     assert glow.duration == 25.0
     segments = [
-        (s.phase, s.breath, s.start, s.end, s.from_level, s.to_level)
-        for s in glow.segments
+        (s.phase, s.breath, s.start, s.end, s.from_level, s.to_level) for s in glow.segments
     ]
     assert segments == [
         ("inhale", 1, 0.0, 5.0, 0.0, 1.0),
@@ -104,7 +103,10 @@ def test_the_pulse_ends_exactly_on_time_and_counts():
     assert controller.pulses_shown == 1
     first = controller.tick(read(clock))
     assert (first.phase, first.breath, first.cues, first.events) == (
-        "pulse", 0, ["reminder"], ["pulse-shown"]
+        "pulse",
+        0,
+        ["reminder"],
+        ["pulse-shown"],
     )
     clock.advance(10.0)  # the second breath starts from the resting glow
     assert controller.tick(read(clock)).frame.intensity == pytest.approx(0.45 * 0.1)

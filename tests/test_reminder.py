@@ -222,13 +222,9 @@ def test_next_deadline():
     )
     assert sched.next_deadline(at(2026, 6, 15, 7), None) == at(2026, 6, 15, 8)
     # After a jump backward the slots up to the last pulse are not worth waking for.
-    assert sched.next_deadline(at(2026, 6, 15, 11, 30), at(2026, 6, 15, 14)) == at(
-        2026, 6, 15, 15
-    )
+    assert sched.next_deadline(at(2026, 6, 15, 11, 30), at(2026, 6, 15, 14)) == at(2026, 6, 15, 15)
     # A last pulse from a wrong clock, days ahead, is ignored.
-    assert sched.next_deadline(at(2026, 6, 15, 11, 30), at(2026, 6, 20, 14)) == at(
-        2026, 6, 15, 12
-    )
+    assert sched.next_deadline(at(2026, 6, 15, 11, 30), at(2026, 6, 20, 14)) == at(2026, 6, 15, 12)
     deadline = sched.next_deadline(at(2026, 6, 15, 11, 30), None)
     assert deadline.tzinfo is LONDON
 

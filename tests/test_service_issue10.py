@@ -32,9 +32,7 @@ def make(cfg: Config, audio=None, audio_opener=None, kind="mock"):
     """
     clock = FakeClock(NOON)
     bench = make_bench(cfg, clock)
-    bench.hardware = dataclasses.replace(
-        bench.hardware, audio=audio or bench.audio, kind=kind
-    )
+    bench.hardware = dataclasses.replace(bench.hardware, audio=audio or bench.audio, kind=kind)
     if audio is not None:
         bench.audio = audio
     hw = bench.hardware

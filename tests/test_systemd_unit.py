@@ -63,6 +63,7 @@ HARDENING_YES = (
     "RemoveIPC",
 )
 
+
 def one(unit: Unit, section: str, key: str) -> str:
     values = unit.get((section, key))
     assert values is not None, f"[{section}] {key}= is missing"

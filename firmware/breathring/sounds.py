@@ -156,7 +156,13 @@ CUES: dict[str, Cue] = {
     "confirm-off": Cue(
         (
             Note(
-                E5, 0.0, 0.18, attack=0.06, decay=None, release=0.12, partials=PURE,
+                E5,
+                0.0,
+                0.18,
+                attack=0.06,
+                decay=None,
+                release=0.12,
+                partials=PURE,
                 glide_to=E5 * 2 / 3,
             ),
         ),

@@ -150,8 +150,16 @@ class WebProcess:
         self.log = device.base / "web.log"
         started = time.monotonic()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "breathring.cli", "web",
-             "--listen", f"{LOOPBACK}:{self.port}", "--token-file", str(self.token_file)],
+            [
+                sys.executable,
+                "-m",
+                "breathring.cli",
+                "web",
+                "--listen",
+                f"{LOOPBACK}:{self.port}",
+                "--token-file",
+                str(self.token_file),
+            ],
             env=device.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -214,14 +222,21 @@ class Broker:
         self.port = free_port()
         self.config = workdir / "mosquitto.conf"
         self.log = workdir / "mosquitto.log"
-        lines = [f"listener {self.port} {LOOPBACK}", "persistence false", "allow_anonymous true",
-                 "log_dest stderr", "log_type error", "log_type warning"]
+        lines = [
+            f"listener {self.port} {LOOPBACK}",
+            "persistence false",
+            "allow_anonymous true",
+            "log_dest stderr",
+            "log_type error",
+            "log_type warning",
+        ]
         if os.geteuid() == 0:
             lines.append("user root")  # else it drops to "mosquitto", who cannot read our files
         self.config.write_text("\n".join(lines) + "\n")
         with self.log.open("ab") as log:
-            self.proc = subprocess.Popen([self.binary, "-c", str(self.config)],
-                                         stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [self.binary, "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT
+            )
         wait_until(self._accepts, DEADLINE_S, f"mosquitto on port {self.port}")
 
     def _accepts(self) -> bool:
@@ -278,8 +293,11 @@ class MqttClient:
     def configs(self, prefix: str = "homeassistant/") -> dict[str, dict[str, Any]]:
         """The latest discovery config on every `<prefix>.../config` topic."""
         with self._lock:
-            latest = {m.topic: m for m in self.messages
-                      if m.topic.startswith(prefix) and m.topic.endswith("/config")}
+            latest = {
+                m.topic: m
+                for m in self.messages
+                if m.topic.startswith(prefix) and m.topic.endswith("/config")
+            }
         return {t: json.loads(m.payload) for t, m in latest.items() if m.payload}
 
     def publish(self, topic: str, payload: str) -> None:
@@ -307,8 +325,7 @@ class BridgeProcess:
 
     def _start(self) -> subprocess.Popen[bytes]:
         with self.log.open("ab") as log:
-            return subprocess.Popen(self._argv, env=self._env, stdout=log,
-                                    stderr=subprocess.STDOUT)
+            return subprocess.Popen(self._argv, env=self._env, stdout=log, stderr=subprocess.STDOUT)
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)

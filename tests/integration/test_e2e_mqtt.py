@@ -23,7 +23,8 @@ SESSION_PHASES = ["lead-in", "inhale", "exhale", "closing", "confirm", "idle"]
 def entity(configs: dict[str, dict[str, Any]], component: str, word: str) -> dict[str, Any]:
     """The discovery config of `component` whose name contains `word` (as a user picks it)."""
     found = [
-        c for topic, c in configs.items()
+        c
+        for topic, c in configs.items()
         if topic.split("/")[1] == component and word in c["name"].lower()
     ]
     assert len(found) == 1, (component, word, [c["name"] for c in configs.values()])
@@ -40,9 +41,7 @@ def availability_topic(config: dict[str, Any]) -> str:
 def discovered(client: MqttClient) -> dict[str, dict[str, Any]]:
     """Wait for every component's retained config under homeassistant/."""
     return wait_until(
-        lambda: (c := client.configs())
-        and {t.split("/")[1] for t in c} >= COMPONENTS
-        and c,
+        lambda: (c := client.configs()) and {t.split("/")[1] for t in c} >= COMPONENTS and c,
         what="discovery configs for " + ", ".join(sorted(COMPONENTS)),
     )
 
@@ -78,19 +77,28 @@ def test_discovery_and_every_done_when_command(
 
     start = entity(configs, "button", "start")
     home_assistant.publish(start["command_topic"], start["payload_press"])
-    wait_until(lambda: device.status()["state"] == "session", START_WITHIN_S,
-               "the session in breathring status --json")
+    wait_until(
+        lambda: device.status()["state"] == "session",
+        START_WITHIN_S,
+        "the session in breathring status --json",
+    )
 
     switch = entity(configs, "switch", "reminder")
     home_assistant.publish(switch["command_topic"], switch["payload_off"])
-    wait_until(lambda: device.status()["reminders"] is False,
-               what="reminders false in breathring status --json")
+    wait_until(
+        lambda: device.status()["reminders"] is False,
+        what="reminders false in breathring status --json",
+    )
     home_assistant.wait_for(switch["state_topic"], switch["state_off"])
 
     # The phase sensor followed the session through to its end.
-    wait_until(lambda: phases(home_assistant, phase["state_topic"])[-1:] == ["idle"]
-               and "confirm" in phases(home_assistant, phase["state_topic"]),
-               what="the phase sensor back to idle")
+    wait_until(
+        lambda: (
+            phases(home_assistant, phase["state_topic"])[-1:] == ["idle"]
+            and "confirm" in phases(home_assistant, phase["state_topic"])
+        ),
+        what="the phase sensor back to idle",
+    )
     seen = phases(home_assistant, phase["state_topic"])
     start_at = seen.index("lead-in")
     # Every phase in order: the reminders switch did not cut the session short; its
@@ -127,7 +135,8 @@ def test_sigkill_of_the_bridge_leaves_offline_and_a_restart_brings_online(
     before = len(home_assistant.seen(topic))
     device.kill_and_restart()
     wait_until(
-        lambda: [m.payload for m in home_assistant.seen(topic)[before:]][-2:]
-        == ["offline", "online"],
+        lambda: (
+            [m.payload for m in home_assistant.seen(topic)[before:]][-2:] == ["offline", "online"]
+        ),
         what="offline while the service was away, then online",
     )

@@ -123,9 +123,9 @@ def next_event(stream: Any) -> tuple[str, dict[str, Any]]:
     while True:
         line = stream.readline().decode().rstrip("\n")
         if line.startswith("event: "):
-            kind = line[len("event: "):]
+            kind = line[len("event: ") :]
         elif line.startswith("data: ") and kind:
-            return kind, json.loads(line[len("data: "):])
+            return kind, json.loads(line[len("data: ") :])
 
 
 # -- the page in a real browser ------------------------------------------------------------------
@@ -180,9 +180,7 @@ def slider(driver: Any) -> str:
     return driver.find_element(By.ID, "brightness").get_attribute("value")
 
 
-def test_page_in_headless_chromium_against_the_real_service(
-    browser: Any, base: Path
-) -> None:
+def test_page_in_headless_chromium_against_the_real_service(browser: Any, base: Path) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -196,8 +194,10 @@ def test_page_in_headless_chromium_against_the_real_service(
         wait_until(lambda: text(driver, "link") == "live", what="the live event stream")
         assert text(driver, "phase") == "Ready"
         assert slider(driver) == "0.5"  # ring.brightness's default
-        wait_until(lambda: len(driver.find_elements(By.CSS_SELECTOR, "#chart .bar")) == 14,
-                   what="the 14-day chart")
+        wait_until(
+            lambda: len(driver.find_elements(By.CSS_SELECTOR, "#chart .bar")) == 14,
+            what="the 14-day chart",
+        )
 
         tapped = time.monotonic()
         driver.find_element(By.ID, "start").click()
@@ -207,15 +207,18 @@ def test_page_in_headless_chromium_against_the_real_service(
 
         driver.find_element(By.ID, "brightness").send_keys(Keys.ARROW_LEFT)
         wait_until(
-            lambda: "ring.brightness            = 0.49  (settings)"
-            in device.cli("settings").stdout,
+            lambda: (
+                "ring.brightness            = 0.49  (settings)" in device.cli("settings").stdout
+            ),
             what="0.49 in breathring settings",
         )
 
         driver.refresh()
         wait_until(lambda: slider(driver) == "0.49", what="the brightness kept after a reload")
-        wait_until(lambda: text(driver, "phase") in ("Settle in", "Breathe in", "Hold"),
-                   what="the running session after a reload")
+        wait_until(
+            lambda: text(driver, "phase") in ("Settle in", "Breathe in", "Hold"),
+            what="the running session after a reload",
+        )
         errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         assert errors == [], errors
 

@@ -49,13 +49,23 @@ def main() -> int:
         broker = Broker(work, free_port()).start()
         service = FakeService(work / "control.sock").start()
         config = work / "config.toml"
-        config.write_text(f'[mqtt]\nhost = "{LOOPBACK}"\nport = {broker.port}\n'
-                          'device_id = "idle"\n')
+        config.write_text(
+            f'[mqtt]\nhost = "{LOOPBACK}"\nport = {broker.port}\ndevice_id = "idle"\n'
+        )
         env = {**os.environ, "PYTHONPATH": str(HERE.parents[1] / "firmware")}
         bridge = subprocess.Popen(
-            [sys.executable, "-m", "breathring.mqtt", "--config", str(config),
-             "--socket", str(service.path)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "breathring.mqtt",
+                "--config",
+                str(config),
+                "--socket",
+                str(service.path),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         watcher = Watcher(broker.port)
         try:

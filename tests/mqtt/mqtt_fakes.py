@@ -183,8 +183,9 @@ class FakeService:
             pattern = r.get("pattern")
             if pattern is not None and pattern not in PRESETS:
                 return {"ok": False, "error": f"unknown pattern {json.dumps(pattern)}"}
-            self.set_status(state="session", phase="lead-in",
-                            pattern=pattern or self.status["next_pattern"])
+            self.set_status(
+                state="session", phase="lead-in", pattern=pattern or self.status["next_pattern"]
+            )
             return self._ok_status()
         if cmd == "stop":
             self.set_status(state="idle", phase="idle", pattern=None)
@@ -198,13 +199,21 @@ class FakeService:
             return self._set(r.get("key"), r.get("value"))
         if cmd == "settings":
             with self._lock:
-                return {"ok": True, "settings": json.loads(json.dumps(self.settings)),
-                        "restart_keys": list(RESTART_KEYS)}
+                return {
+                    "ok": True,
+                    "settings": json.loads(json.dumps(self.settings)),
+                    "restart_keys": list(RESTART_KEYS),
+                }
         if cmd == "stats":
             with self._lock:
                 stats: dict[str, Any] = {
-                    "today": {"date": "2026-01-15", "sessions": self.sessions_today,
-                              "completed": self.sessions_today, "breaths": 3, "minutes": 0.5},
+                    "today": {
+                        "date": "2026-01-15",
+                        "sessions": self.sessions_today,
+                        "completed": self.sessions_today,
+                        "breaths": 3,
+                        "minutes": 0.5,
+                    },
                     "streak_days": self.streak_days,
                     "days": [],
                     "pulses": {"shown": 0, "answered": 0},
@@ -222,16 +231,26 @@ class FakeService:
     def _set(self, key: object, value: object) -> dict[str, Any]:
         if key == "ring.brightness":
             low, high = BRIGHTNESS_RANGE
-            if isinstance(value, bool) or not isinstance(value, int | float) or not (
-                low <= value <= high
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not (low <= value <= high)
             ):
-                return {"ok": False, "key": key, "code": "invalid",
-                        "error": f"ring.brightness = {json.dumps(value)} is out of range; "
-                        "allowed 0.01-1"}
+                return {
+                    "ok": False,
+                    "key": key,
+                    "code": "invalid",
+                    "error": f"ring.brightness = {json.dumps(value)} is out of range; "
+                    "allowed 0.01-1",
+                }
         elif key == "session.pattern":
             if value not in PRESETS:
-                return {"ok": False, "key": key, "code": "invalid",
-                        "error": f"session.pattern = {json.dumps(value)} is not a pattern"}
+                return {
+                    "ok": False,
+                    "key": key,
+                    "code": "invalid",
+                    "error": f"session.pattern = {json.dumps(value)} is not a pattern",
+                }
         elif key in RESTART_KEYS:
             return {"ok": False, "key": key, "code": "restart", "error": f"{key} needs a restart"}
         else:

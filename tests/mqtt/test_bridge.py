@@ -112,8 +112,11 @@ def test_discovery_configs_are_retained_and_complete(
             "sw_version": "9.8.7",
         }, topic
         assert config["availability"] == [
-            {"topic": AVAILABILITY, "payload_available": "online",
-             "payload_not_available": "offline"}
+            {
+                "topic": AVAILABILITY,
+                "payload_available": "online",
+                "payload_not_available": "offline",
+            }
         ], topic
         assert config["unique_id"].startswith(f"breathring_{DEVICE}_")
     by_object = {t.split("/")[3]: c for t, c in configs.items()}
@@ -123,8 +126,11 @@ def test_discovery_configs_are_retained_and_complete(
     assert by_object["stop"]["name"] == "Stop session"
     assert by_object["pattern"]["options"] == list(PRESETS)
     assert by_object["reminders"]["name"] == "Hourly reminders"
-    assert (by_object["brightness"]["min"], by_object["brightness"]["max"],
-            by_object["brightness"]["step"]) == (0.01, 1.0, 0.01)
+    assert (
+        by_object["brightness"]["min"],
+        by_object["brightness"]["max"],
+        by_object["brightness"]["step"],
+    ) == (0.01, 1.0, 0.01)
     assert by_object["streak"]["unit_of_measurement"] == "d"
     assert by_object["last_session"]["device_class"] == "timestamp"
     assert by_object["button"]["event_types"] == ["press", "double", "hold"]
@@ -189,9 +195,7 @@ def test_brightness_number(online: tuple[Running, Watcher], service: FakeService
     _, w = online
     w.publish(f"{BASE}/brightness/set", "0.55")
     w.wait_for(f"{BASE}/brightness/state", "0.55")
-    assert service.requests_of("set") == [
-        {"cmd": "set", "key": "ring.brightness", "value": 0.55}
-    ]
+    assert service.requests_of("set") == [{"cmd": "set", "key": "ring.brightness", "value": 0.55}]
 
 
 def test_state_follows_the_watch_stream(
@@ -250,7 +254,9 @@ def test_button_gestures_become_events_socket_ones_do_not(
         service.gesture(gesture)
     wait_until(lambda: len(w.seen(topic)) == 3, what="three button events")
     assert [json.loads(m.payload) for m in w.seen(topic)] == [
-        {"event_type": "press"}, {"event_type": "double"}, {"event_type": "hold"}
+        {"event_type": "press"},
+        {"event_type": "double"},
+        {"event_type": "hold"},
     ]
     assert not any(m.retain for m in w.seen(topic))
 
@@ -293,8 +299,7 @@ def test_bad_payloads_are_logged_once_and_ignored(
         expected = count + (1 if cmd == "reminders" else 0)
         assert len(service.requests_of(cmd)) == expected
     assert not any(s["key"] == "session.pattern" for s in service.requests_of("set"))
-    warnings = [m for m in caplog.messages if f"{BASE}/{object_id}/set" in m
-                or "refused set" in m]
+    warnings = [m for m in caplog.messages if f"{BASE}/{object_id}/set" in m or "refused set" in m]
     assert len(warnings) == 1, caplog.messages
     assert w.last(f"{BASE}/brightness/state") == "0.3"
 
@@ -383,8 +388,10 @@ def test_wrong_password_is_logged_and_retried(
 ) -> None:
     caplog.set_level(logging.WARNING, logger="breathring.mqtt")
     r = start_bridge(password_broker, username=USERNAME, password="wrong")
-    wait_until(lambda: any("refused the connection" in m for m in caplog.messages),
-               what="a refusal in the log")
+    wait_until(
+        lambda: any("refused the connection" in m for m in caplog.messages),
+        what="a refusal in the log",
+    )
     refusal = next(m for m in caplog.messages if "refused the connection" in m)
     assert f"{LOOPBACK}:{password_broker.port}" in refusal
     assert "check mqtt.username and mqtt.password_file" in refusal
@@ -421,8 +428,10 @@ def test_tls_with_system_cas_refuses_an_unknown_ca_and_keeps_trying(
     caplog.set_level(logging.WARNING, logger="breathring.mqtt")
     w = watcher_factory(tls_broker.port, ca_file=tmp_path / "ca.pem")
     r = start_bridge(tls_broker, tls=True)  # no ca_file: the system's CAs, which lack ours
-    wait_until(lambda: any("cannot reach the broker" in m for m in caplog.messages),
-               what="a failed TLS connection in the log")
+    wait_until(
+        lambda: any("cannot reach the broker" in m for m in caplog.messages),
+        what="a failed TLS connection in the log",
+    )
     failure = next(m for m in caplog.messages if "cannot reach the broker" in m)
     assert "signed by a system CA; else set mqtt.ca_file" in failure
     assert r.thread.is_alive()

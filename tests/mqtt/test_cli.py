@@ -60,7 +60,10 @@ def test_help_does_not_import_paho() -> None:
     done = subprocess.run(
         [sys.executable, "-c", code],
         env={"PYTHONPATH": str(ROOT / "firmware"), "PATH": "/usr/bin:/bin"},
-        capture_output=True, text=True, timeout=60, check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     assert done.stdout.splitlines()[-1] == "[]"
 
@@ -71,7 +74,9 @@ def test_the_service_accepts_an_mqtt_section(tmp_path: Path) -> None:
     cfg = load_config(path)  # what `breathring run` loads: it must not exit 78
     assert (cfg.ring.pixels, cfg.mqtt.host, cfg.mqtt.port) == (16, "homeassistant.local", 8884)
     assert (cfg.mqtt.topic, cfg.mqtt.device_id, cfg.mqtt.keepalive) == (
-        "home/bedroom", "bedside-1", 30,
+        "home/bedroom",
+        "bedside-1",
+        30,
     )
     assert cfg.mqtt.password_file == "/etc/breathring/mqtt.password"
 
@@ -97,7 +102,7 @@ def test_config_defaults_and_show_carry_the_section(
 ) -> None:
     assert main(["config", "defaults"]) == 0
     defaults = capsys.readouterr().out
-    section = defaults[defaults.index("[mqtt]"):]
+    section = defaults[defaults.index("[mqtt]") :]
     assert '\nhost = "localhost"\n' in section
     assert "\nport = 0\n" in section
     assert '\ndiscovery_prefix = "homeassistant"\n' in section

@@ -16,7 +16,10 @@ from mqtt_fakes import FakeService
 ROOT = Path(__file__).resolve().parents[2]
 #: `breathring mqtt ...` as installed (the main CLI), and the package's own entry.
 MAIN_CLI = [
-    sys.executable, "-c", "from breathring.cli import main; raise SystemExit(main())", "mqtt"
+    sys.executable,
+    "-c",
+    "from breathring.cli import main; raise SystemExit(main())",
+    "mqtt",
 ]
 MODULE = [sys.executable, "-m", "breathring.mqtt"]
 DEVICE = "proc1"
@@ -49,7 +52,10 @@ def bridge_process(
 
 
 def test_sigkill_leaves_the_last_will_and_a_restart_brings_online_back(
-    bridge_process: subprocess.Popen[str], broker: Broker, service: FakeService, watcher_factory,
+    bridge_process: subprocess.Popen[str],
+    broker: Broker,
+    service: FakeService,
+    watcher_factory,
     tmp_path: Path,
 ) -> None:
     w = watcher_factory(broker.port)
@@ -62,8 +68,12 @@ def test_sigkill_leaves_the_last_will_and_a_restart_brings_online_back(
     late = watcher_factory(broker.port)  # and keeps it retained
     late.wait_for(AVAILABILITY, "offline")
     assert late.seen(AVAILABILITY)[-1].retain
-    again = subprocess.Popen(bridge_process.args, env={**os.environ, "PYTHONPATH": str(
-        ROOT / "firmware")}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    again = subprocess.Popen(
+        bridge_process.args,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "firmware")},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         w.wait_for(AVAILABILITY, "online")
     finally:
@@ -91,12 +101,14 @@ def test_a_bad_section_exits_78_before_connecting(tmp_path: Path, entry: list[st
     env = {**os.environ, "PYTHONPATH": str(ROOT / "firmware")}
     done = subprocess.run(
         [*entry, "--config", str(config)],
-        env=env, capture_output=True, text=True, timeout=DEADLINE_S,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE_S,
     )
     assert done.returncode == 78
     assert done.stderr.strip().startswith(
-        f'breathring: configuration error: {config}: mqtt.topic = "a/+/b" contains an MQTT '
-        "wildcard"
+        f'breathring: configuration error: {config}: mqtt.topic = "a/+/b" contains an MQTT wildcard'
     )
 
 

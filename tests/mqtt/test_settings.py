@@ -67,9 +67,9 @@ pixels = 24
 host = "broker.lan"
 port = 8884
 username = "ring"
-password_file = "{tmp_path / 'pw'}"
+password_file = "{tmp_path / "pw"}"
 tls = true
-ca_file = "{tmp_path / 'ca.pem'}"
+ca_file = "{tmp_path / "ca.pem"}"
 discovery_prefix = "ha/discovery"
 topic = "home/bedroom"
 device_id = "bedside_1"
@@ -80,7 +80,10 @@ keepalive = 30
     assert (s.host, s.port, s.username, s.password) == ("broker.lan", 8884, "ring", "s3cret")
     assert s.tls is True and s.ca_file == tmp_path / "ca.pem"
     assert (s.discovery_prefix, s.topic, s.device_id, s.keepalive) == (
-        "ha/discovery", "home/bedroom", "bedside_1", 30,
+        "ha/discovery",
+        "home/bedroom",
+        "bedside_1",
+        30,
     )
     assert "s3cret" not in repr(s)
 

@@ -52,8 +52,11 @@ def test_network_but_nothing_else() -> None:
 @needs_analyze
 def test_systemd_analyze_verify_is_clean(tmp_path: Path) -> None:
     base = next(
-        (d for d in (Path("/usr/lib/systemd/system"), Path("/lib/systemd/system"))
-         if (d / "multi-user.target").is_file()),
+        (
+            d
+            for d in (Path("/usr/lib/systemd/system"), Path("/lib/systemd/system"))
+            if (d / "multi-user.target").is_file()
+        ),
         None,
     )
     if base is None:
@@ -68,8 +71,11 @@ def test_systemd_analyze_verify_is_clean(tmp_path: Path) -> None:
     exe.chmod(0o755)
     assert ANALYZE is not None
     result = subprocess.run(
-        [ANALYZE, "verify", f"--root={root}", UNIT.name], capture_output=True, text=True,
-        timeout=120, check=False,
+        [ANALYZE, "verify", f"--root={root}", UNIT.name],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0 and not result.stderr.strip(), result.stderr
 
@@ -78,8 +84,11 @@ def test_systemd_analyze_verify_is_clean(tmp_path: Path) -> None:
 def test_exposure() -> None:
     assert ANALYZE is not None
     result = subprocess.run(
-        [ANALYZE, "security", "--offline=true", str(UNIT)], capture_output=True, text=True,
-        timeout=120, check=False,
+        [ANALYZE, "security", "--offline=true", str(UNIT)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     if "offline" in result.stderr and "unrecognized" in result.stderr:
         pytest.skip("systemd-analyze is too old for --offline (needs systemd 250)")

@@ -260,8 +260,12 @@ class FakeService:
         if cmd == "unset":
             key = request["key"]
             if key not in DEFAULT_SETTINGS:
-                return {"ok": False, "error": f"{key} is not a known key", "key": key,
-                        "code": "unknown"}
+                return {
+                    "ok": False,
+                    "error": f"{key} is not a known key",
+                    "key": key,
+                    "code": "unknown",
+                }
             self.settings[key] = {"value": DEFAULT_SETTINGS[key], "source": "default"}
             await self._broadcast({"kind": "settings"})
             return {"ok": True, "key": key, "value": DEFAULT_SETTINGS[key]}

@@ -20,6 +20,7 @@ ANALYZE = shutil.which("systemd-analyze")
 needs_analyze = pytest.mark.skipif(ANALYZE is None, reason="systemd-analyze not installed")
 SYSTEM_UNIT_DIRS = (Path("/usr/lib/systemd/system"), Path("/lib/systemd/system"))
 
+
 def one(unit: Unit, key: str) -> str:
     values = unit[("Service", key)]
     assert len(values) == 1, key

@@ -312,9 +312,7 @@ class MqttConfig:
     )
     username: str = field(
         default="",
-        metadata=_meta(
-            TextSpec('"" (anonymous) or a user name'), "user name at the broker"
-        ),
+        metadata=_meta(TextSpec('"" (anonymous) or a user name'), "user name at the broker"),
     )
     password_file: str = field(
         default="",
@@ -333,9 +331,7 @@ class MqttConfig:
     )
     discovery_prefix: str = field(
         default="homeassistant",
-        metadata=_meta(
-            TopicSpec('"homeassistant"'), "Home Assistant's discovery prefix"
-        ),
+        metadata=_meta(TopicSpec('"homeassistant"'), "Home Assistant's discovery prefix"),
     )
     topic: str = field(
         default="breathring",
@@ -346,9 +342,7 @@ class MqttConfig:
     )
     device_id: str = field(
         default="",
-        metadata=_meta(
-            DeviceIdSpec(), "the device's id in topics and in Home Assistant"
-        ),
+        metadata=_meta(DeviceIdSpec(), "the device's id in topics and in Home Assistant"),
     )
     keepalive: int = field(
         default=MQTT_KEEPALIVE_S,

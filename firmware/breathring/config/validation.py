@@ -377,9 +377,7 @@ class DeviceIdSpec(Spec):
         return value
 
     def allowed(self, name: str) -> str:
-        return (
-            f'"" (from the machine id) or 1-{DEVICE_ID_MAX_CHARS} letters, digits, _ and -'
-        )
+        return f'"" (from the machine id) or 1-{DEVICE_ID_MAX_CHARS} letters, digits, _ and -'
 
 
 # --------------------------------------------------------------------------- across keys

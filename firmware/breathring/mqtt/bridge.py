@@ -193,7 +193,12 @@ class Bridge:
         s = self.settings
         log.info(
             "bridging %s to mqtt%s://%s:%d as device %s (topics under %s/)",
-            self.socket_path, "s" if s.tls else "", s.host, s.port, s.device_id, self.topics.base,
+            self.socket_path,
+            "s" if s.tls else "",
+            s.host,
+            s.port,
+            s.device_id,
+            self.topics.base,
         )
         self._worker.start()
         self.client.connect_async(s.host, s.port, s.keepalive)
@@ -266,22 +271,27 @@ class Bridge:
             was_up, self._service_up = self._service_up, False
         self._last_state = None
         if was_up:
-            log.warning("lost the service at %s; availability offline until it returns",
-                        self.socket_path)
+            log.warning(
+                "lost the service at %s; availability offline until it returns", self.socket_path
+            )
             self._publish_availability()
 
     def _handle_event(self, event: dict[str, Any] | str) -> None:
         if not isinstance(event, dict):
-            self._warn.warning("watch-line", "ignored a watch line that is not JSON: %s",
-                               _show(event))
+            self._warn.warning(
+                "watch-line", "ignored a watch line that is not JSON: %s", _show(event)
+            )
             return
         kind = event.get("kind")
         if kind == "status" and isinstance(event.get("status"), dict):
             self._on_status(event["status"])
         elif kind == "gesture":
             if event.get("source") == GESTURE_SOURCE_BUTTON and event.get("gesture") in d.GESTURES:
-                self._publish(self.topics.button_event,
-                              json.dumps({"event_type": event["gesture"]}), retain=False)
+                self._publish(
+                    self.topics.button_event,
+                    json.dumps({"event_type": event["gesture"]}),
+                    retain=False,
+                )
         elif kind == "history":
             self._refresh_stats()
         elif kind == "settings":
@@ -318,8 +328,12 @@ class Bridge:
             self._warn.warning(f"ask-{cmd}", "%s: %s", cmd, exc)
             return None
         if not reply.get("ok"):
-            self._warn.warning(f"ask-{cmd}", "the service refused %s: %s", cmd,
-                               reply.get("error", "no reason given"))
+            self._warn.warning(
+                f"ask-{cmd}",
+                "the service refused %s: %s",
+                cmd,
+                reply.get("error", "no reason given"),
+            )
             return None
         return reply
 
@@ -363,8 +377,9 @@ class Bridge:
     def _publish_availability(self) -> None:
         with self._lock:
             up = self._service_up
-        self._publish(self.topics.availability,
-                      d.PAYLOAD_ONLINE if up else d.PAYLOAD_OFFLINE, retain=True)
+        self._publish(
+            self.topics.availability, d.PAYLOAD_ONLINE if up else d.PAYLOAD_OFFLINE, retain=True
+        )
 
     def _announce(self) -> None:
         """Discovery configs, availability and every known state (retained)."""
@@ -378,8 +393,14 @@ class Bridge:
         for object_id, payload in states.items():
             self._publish(self.topics.state(object_id), payload, retain=True)
 
-    def _on_connect(self, client: mqtt.Client, _userdata: object, _flags: object,
-                    reason: Any, _properties: object) -> None:
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        _userdata: object,
+        _flags: object,
+        reason: Any,
+        _properties: object,
+    ) -> None:
         s = self.settings
         if reason.is_failure:
             hint = (
@@ -387,8 +408,14 @@ class Bridge:
                 if "authori" in str(reason).lower() or "password" in str(reason).lower()
                 else ""
             )
-            self._warn.warning("broker", "the broker at %s:%d refused the connection: %s%s; "
-                               "retrying", s.host, s.port, reason, hint)
+            self._warn.warning(
+                "broker",
+                "the broker at %s:%d refused the connection: %s%s; retrying",
+                s.host,
+                s.port,
+                reason,
+                hint,
+            )
             return
         log.info("connected to the broker at %s:%d", s.host, s.port)
         self._warn.reset("broker")
@@ -410,21 +437,32 @@ class Bridge:
             "broker", "cannot reach the broker at %s:%d%s; retrying", s.host, s.port, hint
         )
 
-    def _on_disconnect(self, _client: mqtt.Client, _userdata: object, _flags: object,
-                       reason: Any, _properties: object) -> None:
+    def _on_disconnect(
+        self,
+        _client: mqtt.Client,
+        _userdata: object,
+        _flags: object,
+        reason: Any,
+        _properties: object,
+    ) -> None:
         if self._stopping.is_set():
             return
         s = self.settings
-        self._warn.warning("broker", "lost the broker at %s:%d (%s); reconnecting",
-                           s.host, s.port, reason)
+        self._warn.warning(
+            "broker", "lost the broker at %s:%d (%s); reconnecting", s.host, s.port, reason
+        )
 
-    def _on_message(self, _client: mqtt.Client, _userdata: object,
-                    message: mqtt.MQTTMessage) -> None:
+    def _on_message(
+        self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage
+    ) -> None:
         try:
             payload = message.payload.decode("utf-8").strip()
         except UnicodeDecodeError:
-            self._warn.warning(f"payload-{message.topic}",
-                               "ignored a payload on %s that is not UTF-8", message.topic)
+            self._warn.warning(
+                f"payload-{message.topic}",
+                "ignored a payload on %s that is not UTF-8",
+                message.topic,
+            )
             return
         if message.topic == self.topics.ha_status:
             if payload == d.PAYLOAD_ONLINE:
@@ -437,8 +475,12 @@ class Bridge:
         try:
             self._commands.put_nowait(Command(object_id, payload))
         except queue.Full:
-            self._warn.warning("queue", "too many commands waiting for the service; "
-                               "ignored %s on %s", _show(payload), message.topic)
+            self._warn.warning(
+                "queue",
+                "too many commands waiting for the service; ignored %s on %s",
+                _show(payload),
+                message.topic,
+            )
 
     # -- commands ----------------------------------------------------------
 
@@ -454,15 +496,24 @@ class Bridge:
         try:
             message = command_request(command, self._pattern_names)
         except BadPayload as exc:
-            self._warn.warning(f"payload-{topic}", "ignored payload %s on %s: %s",
-                               _show(command.payload), topic, exc)
+            self._warn.warning(
+                f"payload-{topic}",
+                "ignored payload %s on %s: %s",
+                _show(command.payload),
+                topic,
+                exc,
+            )
             self._restore(command.object_id)
             return
         with self._lock:
             up = self._service_up
         if not up:
-            self._warn.warning("command-offline", "the service is not reachable; ignored %s on %s",
-                               _show(command.payload), topic)
+            self._warn.warning(
+                "command-offline",
+                "the service is not reachable; ignored %s on %s",
+                _show(command.payload),
+                topic,
+            )
             return
         if self._ask(message) is None:
             self._restore(command.object_id)
