@@ -13,6 +13,22 @@ step0_fake_pi() {
 SUBSYSTEM=="gpio", KERNEL=="gpiochip*", GROUP="gpio", MODE="0660"
 RULE
     udevadm control --reload
+    # ALSA's default device is the loopback card itself (through `plug`, for format changes),
+    # not Debian's default chain with dmix. dmix over snd-aloop under TCG underruns in bursts
+    # (one every 64 ms, three of its periods, for up to a second after the emulator stopped the
+    # guest) in any client: a plain aplay of /dev/zero beside the service showed the same
+    # bursts, while the service's sound thread sat ready in poll (tests/vm/run --diag). A Pi's
+    # card is driven by DMA, not by the guest's timer. The capture side records subdevice 0.
+    cat >/etc/asound.conf <<'ALSA'
+pcm.!default {
+    type plug
+    slave.pcm "hw:Loopback,0,0"
+}
+ctl.!default {
+    type hw
+    card Loopback
+}
+ALSA
     install -m 0755 "$GUEST/fake-pi" /usr/local/sbin/breathring-vm-fake-pi
     cat >/etc/systemd/system/breathring-vm-fake-pi.service <<'UNIT'
 [Unit]
@@ -72,6 +88,11 @@ Environment=BREATHRING_PI_REVISION=$PI_REVISION
 # SDL prints the ALSA period and buffer it got (diagnostics in the journal).
 Environment=SDL_AUDIO_ALSA_DEBUG=1
 CONFD
+        if [[ -f "$SHARE/harness/diag" ]]; then   # tests/vm/run --diag
+            install -D -m 0644 "$GUEST/diag/sitecustomize.py" /usr/local/lib/breathring-vm-diag/sitecustomize.py
+            printf '[Service]\nEnvironment=PYTHONPATH=/usr/local/lib/breathring-vm-diag BREATHRING_VM_DIAG=1\n' \
+                >"$DROPIN_DIR/20-vm-diag.conf"
+        fi
     else
         cat >"$DROPIN_DIR/10-vm.conf" <<'CONFD'
 # The product cannot yet run the real button and audio without a ring: mock hardware.
@@ -184,7 +205,7 @@ step2_button_audio() {
     done
     sleep 2
     thread_ticks "$pid" >"$OUT/threads-before.txt"
-    # plughw: the capture side takes the format the service's playback side chose (S32_LE).
+    # plughw: the capture side converts from the format the service's playback side chose.
     arecord -q -D plughw:Loopback,1,0 -f S16_LE -r 44100 -c 2 -t wav "$SCRATCH/session.wav" 2>"$SCRATCH/arecord.log" &
     local rec=$!
     local rec_start t_end
@@ -217,6 +238,7 @@ step2_button_audio() {
     printf '{"record_start_us": %s, "record_end_us": %s, "press_us": %s, "session_started_us": %s, "session_end_us": %s}\n' \
         "$rec_start" "$rec_end" "$t_press" "${t_lit:-null}" "${t_end:-$t1}" >"$OUT/session-times.json"
     cp "$CONF" "$OUT/config.toml"
+    [[ ! -f /run/breathring/diag.txt ]] || cp /run/breathring/diag.txt "$OUT/diag.txt"
 
     # Double press: the long session; then a press fades it out.
     local t_double
