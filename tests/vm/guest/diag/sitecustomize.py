@@ -4,7 +4,8 @@ Loaded into the service by a drop-in (PYTHONPATH + BREATHRING_VM_DIAG=1) and not
 A daemon thread samples SDL's playback thread (SDLAudioP*) from /proc: the CPU it used and the
 time it waited for a CPU (schedstat), its state and where it sleeps (wchan), and how late this
 thread itself woke (a late wake-up: the GIL or the CPU was busy). Garbage collections are
-timed too. Lines go to /run/breathring/diag.txt (the guest copies it to out/diag.txt):
+timed too. Lines go to /run/breathring/diag.txt ($BREATHRING_VM_DIAG_OUT; the guest copies it
+to out/diag.txt):
 
     S WALL_US late=MS acpu=MS adelay=MS st=STATE cpu=N w=WCHAN
     GC WALL_US gen=N ms=MS
@@ -18,7 +19,7 @@ import os
 import threading
 import time
 
-OUT_PATH = "/run/breathring/diag.txt"
+OUT_PATH = os.environ.get("BREATHRING_VM_DIAG_OUT", "/run/breathring/diag.txt")
 TICK_S = 0.005
 FLUSH_EVERY = 100  # samples
 FIND_EVERY = 20  # samples between looks for the sound thread
