@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "firmware"))
 
-from breathring.cli import main
+from breathring.cli import entry
 from breathring.hw.mock import WireCapture
 
 TRACE_ENV = "BREATHRING_TEST_TRACE"
@@ -36,4 +36,4 @@ def trace_transmits(path: str) -> None:
 if __name__ == "__main__":
     if os.environ.get(TRACE_ENV):
         trace_transmits(os.environ[TRACE_ENV])
-    sys.exit(main(sys.argv[1:]))
+    entry(sys.argv[1:])
