@@ -10,6 +10,7 @@ create an output file (EX_CANTCREAT), 78 bad configuration (EX_CONFIG),
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import logging
 import math
@@ -716,15 +717,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 def entry(argv: Sequence[str] | None = None) -> NoReturn:
     """The `breathring` command: main(), then the process ends with its exit code.
 
-    Once `run` has stopped in order, everything the service held is closed, and the process
-    ends at once (os._exit, after flushing the log) instead of running the interpreter's
-    teardown: the atexit handlers of pygame, gpiozero and lgpio for parts already closed, then
-    freeing every module. That teardown took 1.07 s of a 1.61-s `systemctl stop` on the
-    emulated arm64 CPU (tests/vm/run --arch arm64; issue 13 asks for 1 s).
+    Once `run` has stopped in order (ring dark, sound, socket and history closed), the exit
+    handlers run as usual (they release what the libraries hold: rpi_ws281x's DMA and memory
+    are freed only in Blinka's, gpiozero's pin factory in its own) and the log is flushed,
+    then the process ends (os._exit) without the interpreter's finalization: freeing every
+    module and object, which no hardware needs. Exit handlers and finalization together took
+    1.07 s of a 1.61-s `systemctl stop` on the emulated arm64 CPU (tests/vm/run --arch arm64;
+    issue 13 asks for 1 s).
     """
     code = main(argv)
     if PROCESS_END.stopped_in_order:
-        logging.shutdown()
+        atexit._run_exitfuncs()  # what sys.exit would run first, logging.shutdown among them
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):  # a closed or broken stream: nothing to keep
                 stream.flush()
