@@ -7,6 +7,7 @@ monkeypatch and the fixture closes the mixer afterwards (pygame.mixer.quit).
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 import wave
@@ -210,8 +211,6 @@ def test_cues_never_take_the_guide_voice(clock):
 
 def test_an_open_mixer_hands_the_gil_to_the_audio_thread_within_a_millisecond(clock):
     """pygame takes the GIL in SDL's audio thread when a voice ends: hand it over fast."""
-    import sys
-
     previous = sys.getswitchinterval()
     try:
         sys.setswitchinterval(0.005)  # Python's default
