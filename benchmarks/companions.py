@@ -34,7 +34,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from breathring.control_socket import send_request
+from breathring.control.client import send_request
 
 from .common import FIRMWARE
 from .process import ServiceProcess, cpu_seconds, memory_mb

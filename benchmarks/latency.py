@@ -19,7 +19,8 @@ from dataclasses import replace
 
 from breathring.clock import SystemClock
 from breathring.config import Config
-from breathring.control_socket import ControlRequest, Request
+from breathring.control.protocol import Request
+from breathring.control.server import ControlRequest
 from breathring.hw.audio import SilentAudio
 from breathring.hw.button import GpioButton
 from breathring.hw.selection import Hardware

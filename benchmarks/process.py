@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from breathring.control_socket import send_request
+from breathring.control.client import send_request
 
 from .common import FIRMWARE
 

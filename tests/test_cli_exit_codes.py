@@ -136,7 +136,11 @@ def test_start_custom_refused_by_the_service_exits_1(tmp_path):
         conn, _ = server.accept()
         with conn:
             conn.recv(4096)
-            reply = {"ok": False, "error": 'pattern "custom" needs session.pattern = "custom"'}
+            reply = {
+                "ok": False,
+                "code": "not-configured",
+                "error": 'pattern "custom" needs session.pattern = "custom"',
+            }
             conn.sendall(json.dumps(reply).encode() + b"\n")
 
     thread = threading.Thread(target=answer, daemon=True)

@@ -15,21 +15,31 @@ from queue import Empty, SimpleQueue
 
 import pytest
 
-from breathring.control_socket import (
+from breathring.control import client as control_client
+from breathring.control.client import send_request
+from breathring.control.protocol import (
     DEFAULT_SOCKET,
     ControlAccessDenied,
     ControlError,
-    ControlRequest,
-    ControlServer,
+    ErrorCode,
     Request,
     RequestError,
     ServiceNotRunning,
     error_reply,
     ok_reply,
     parse_request,
-    send_request,
     socket_path_from,
 )
+from breathring.control.server import ControlRequest, ControlServer
+
+#: The refusals the server gives by itself, word for word.
+BUSY = {"ok": False, "code": "busy", "error": "too many clients at once; try again"}
+TIMEOUT = {"ok": False, "code": "timeout", "error": "the service did not answer in time; try again"}
+STOPPING = {
+    "ok": False,
+    "code": "stopping",
+    "error": "the service is stopping; try again when it runs",
+}
 
 CLIENT_TIMEOUT_S = 0.3
 REPLY_TIMEOUT_S = 0.5
@@ -274,6 +284,7 @@ def test_bad_requests_get_an_error_reply(server, sock_path, data, fragment):
     _srv, main = server
     reply = reply_of(raw_exchange(sock_path, data))
     assert reply["ok"] is False
+    assert reply["code"] == "bad-request"
     assert fragment in reply["error"]
     assert main.seen == []
 
@@ -282,6 +293,7 @@ def test_one_megabyte_line_is_refused(server, sock_path):
     _srv, main = server
     reply = reply_of(raw_exchange(sock_path, b"x" * ONE_MB + b"\n"))
     assert reply["ok"] is False
+    assert reply["code"] == "bad-request"
     assert "request too long" in reply["error"]
     assert main.seen == []
     assert send_request(sock_path, {"cmd": "status"})["ok"] is True
@@ -328,7 +340,7 @@ def test_no_reply_from_main_loop_means_service_busy(server, sock_path):
     _srv, main = server
     main.answer = False
     reply = send_request(sock_path, {"cmd": "status"})
-    assert reply == {"ok": False, "error": "service busy"}
+    assert reply == TIMEOUT
     assert main.seen == [Request("status")]
 
 
@@ -342,7 +354,7 @@ def test_late_and_double_replies_are_ignored(sock_path):
         client.start()
         item = inbox.get(timeout=IO_TIMEOUT_S)
         item.reply(ok_reply(first=True))
-        item.reply(error_reply("second"))
+        item.reply(error_reply(ErrorCode.FAILED, "second"))
         client.join(IO_TIMEOUT_S)
     assert result == {"ok": True, "first": True}
 
@@ -402,7 +414,7 @@ def test_fifty_clients_at_once(server, sock_path):
     assert len(replies) == MANY_CLIENTS
     ok = [r for r in replies if r["ok"]]
     busy = [r for r in replies if not r["ok"]]
-    assert all(r == {"ok": False, "error": "busy"} for r in busy)
+    assert all(r == BUSY for r in busy)
     assert len(ok) >= MAX_CLIENTS
     assert send_request(sock_path, {"cmd": "status"})["ok"] is True
 
@@ -418,7 +430,7 @@ def test_over_the_client_cap_gets_busy(sock_path):
             holders.append(s)
         inbox.get(timeout=IO_TIMEOUT_S)
         inbox.get(timeout=IO_TIMEOUT_S)  # both handlers are now waiting
-        assert send_request(sock_path, {"cmd": "status"}) == {"ok": False, "error": "busy"}
+        assert send_request(sock_path, {"cmd": "status"}) == BUSY
         for s in holders:
             s.close()
 
@@ -457,7 +469,7 @@ def test_close_ends_reading_handlers_at_once(sock_path):
         assert reply_of(raw_exchange(sock_path, b"x\n"))["ok"] is False
         srv.close()
         # Answered and closed by close(), not after the long client timeout.
-        assert reply_of(hanging.recv(4096)) == {"ok": False, "error": "service stopping"}
+        assert reply_of(hanging.recv(4096)) == STOPPING
         assert hanging.recv(4096) == b""
     assert not [t for t in threading.enumerate() if t.name.startswith("breathring-control")]
 
@@ -480,7 +492,7 @@ def test_close_ends_waiting_handlers(sock_path):
     inbox.get(timeout=IO_TIMEOUT_S)
     srv.close()
     client.join(IO_TIMEOUT_S)
-    assert result == {"ok": False, "error": "service stopping"}
+    assert result == STOPPING
 
 
 # -- start-up: stale and live sockets ---------------------------------------------------
@@ -610,7 +622,7 @@ def test_accept_failure_backs_off_and_recovers(sock_path, monkeypatch, caplog):
 
 
 def test_client_retries_a_full_listen_queue(monkeypatch, tmp_path):
-    import breathring.control_socket as control_module
+    control_module = control_client
 
     calls = []
 

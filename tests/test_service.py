@@ -15,7 +15,8 @@ from service_steps import run_for
 
 from breathring.clock import FakeClock
 from breathring.config import Config, parse_config
-from breathring.control_socket import ControlRequest, Request
+from breathring.control.protocol import Request
+from breathring.control.server import ControlRequest
 from breathring.hw.ring import channel_offsets
 from breathring.service import Service
 from breathring.simulate import SimOptions, parse_at, simulate

@@ -17,12 +17,13 @@ from mock_hw import make_bench
 
 from breathring.clock import FakeClock
 from breathring.config import Config, parse_config
-from breathring.control_socket import ControlRequest, Request
+from breathring.control.feed import Watcher
+from breathring.control.protocol import Request
+from breathring.control.server import ControlRequest
 from breathring.history import History
 from breathring.history_recorder import HistoryWorker
 from breathring.service import Service
 from breathring.settings import Settings, SettingsFile
-from breathring.status_feed import Watcher
 
 BERLIN = ZoneInfo("Europe/Berlin")
 #: One breath of 1 s in, 1 s out: lead-in 2 s + 2 s + closing 2.5 s = 6.5 s.

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from unit_files import Unit, parse_unit
 
-from breathring import config, control_socket, state
+from breathring import config, state
+from breathring.control import protocol as control_protocol
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT_DIR = ROOT / "systemd"
@@ -162,8 +163,8 @@ def test_unit_agrees_with_the_code(main: Unit) -> None:
     assert config.CONFIG_ENV in env
     assert Path(env[config.CONFIG_ENV]) == config.DEFAULT_CONFIG_PATH
     run_dir = f"/run/{one(main, 'Service', 'RuntimeDirectory')}"
-    runtime_env = {control_socket.RUNTIME_DIRECTORY_ENV: run_dir}
-    assert control_socket.socket_path_from(None, runtime_env) == control_socket.DEFAULT_SOCKET
+    runtime_env = {control_protocol.RUNTIME_DIRECTORY_ENV: run_dir}
+    assert control_protocol.socket_path_from(None, runtime_env) == control_protocol.DEFAULT_SOCKET
     state_dir = f"/var/lib/{one(main, 'Service', 'StateDirectory')}"
     assert state.state_dir_from({state.STATE_DIR_ENV: state_dir}) == state.DEFAULT_STATE_DIR
 

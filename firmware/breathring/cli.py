@@ -483,7 +483,8 @@ def cmd_boot_config(args: argparse.Namespace) -> int:
 def cmd_client(args: argparse.Namespace) -> int:
     import json
 
-    from .control_socket import ControlError, send_request, socket_path_from
+    from .control.client import send_request
+    from .control.protocol import ControlError, socket_path_from
 
     request: dict[str, object] = {"cmd": args.command}
     if args.command == "start":
@@ -513,7 +514,8 @@ def cmd_client(args: argparse.Namespace) -> int:
 
 def _ask(args: argparse.Namespace, request: dict[str, object]) -> dict[str, object] | int:
     """The service's reply, or an exit code (69: not running) after one line on stderr."""
-    from .control_socket import ControlError, send_request, socket_path_from
+    from .control.client import send_request
+    from .control.protocol import ControlError, socket_path_from
 
     try:
         path = socket_path_from(args.socket, os.environ)
@@ -545,6 +547,8 @@ def cmd_settings(args: argparse.Namespace) -> int:
     """set / unset / settings over the control socket."""
     import json
 
+    from .control.protocol import SETTING_CODES, ErrorCode, error_code
+
     if args.command == "set":
         request: dict[str, object] = {
             "cmd": "set",
@@ -560,7 +564,9 @@ def cmd_settings(args: argparse.Namespace) -> int:
         return reply
     if not reply.get("ok"):
         print(f"breathring: {reply.get('error', 'the service refused')}", file=sys.stderr)
-        return EXIT_CONFIG if reply.get("code") or args.command != "settings" else EXIT_FAILURE
+        code = error_code(reply)
+        bad_key = code is ErrorCode.BAD_REQUEST and args.command != "settings"
+        return EXIT_CONFIG if code in SETTING_CODES or bad_key else EXIT_FAILURE
     if args.command in ("set", "unset"):
         print(f"{reply.get('key')} = {json.dumps(reply.get('value'))}")
         return EXIT_OK

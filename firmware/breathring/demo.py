@@ -34,7 +34,7 @@ from .gestures import DOUBLE, HOLD, PRESS, GestureDecoder
 from .hw import Audio
 from .hw.mock import WireCapture, mock_button, mock_ring
 from .hw.terminal import CSI, TerminalRing
-from .service import play_tick
+from .service.frames import play_tick
 
 log = logging.getLogger("breathring.demo")
 

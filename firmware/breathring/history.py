@@ -60,6 +60,8 @@ OUTCOMES = (COMPLETED, STOPPED, INTERRUPTED)
 
 #: Days a stats query may cover.
 MIN_DAYS, MAX_DAYS = 1, 366
+#: Days shown when a request names none.
+DEFAULT_DAYS = 14
 #: Rows older than this before the newest row are deleted on open.
 RETENTION_DAYS = 5 * 366
 #: Caps that bound the file even if something records far too often

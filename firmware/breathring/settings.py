@@ -22,6 +22,7 @@ from pathlib import Path
 from .atomic_file import replace_file
 from .config import Config, ConfigError, key_infos, with_values
 from .config.toml_text import toml_scalar
+from .control.protocol import ErrorCode
 
 LOG = logging.getLogger("breathring.settings")
 
@@ -37,11 +38,6 @@ SUGGEST_CUTOFF = 0.6
 SOURCE_DEFAULT = "default"
 SOURCE_CONFIG = "config"
 SOURCE_SETTINGS = "settings"
-
-#: Error codes of a refused set/unset (PROTOCOL.md).
-CODE_INVALID = "invalid"
-CODE_RESTART = "restart"
-CODE_UNKNOWN = "unknown"
 
 #: Keys read only when the hardware is opened, and why; `set` refuses them.
 RESTART_REASONS: dict[str, str] = {
@@ -64,7 +60,7 @@ OTHER_PROCESS_SECTIONS: dict[str, str] = {"mqtt": "breathring-mqtt"}
 class SettingError(Exception):
     """A refused set/unset: one line naming the key, the value and what is allowed."""
 
-    def __init__(self, message: str, key: str, code: str) -> None:
+    def __init__(self, message: str, key: str, code: ErrorCode) -> None:
         super().__init__(message)
         self.message = message
         self.key = key
@@ -97,19 +93,19 @@ def check_key(key: object) -> str:
             f"{key} is read by {unit} from the config file, not by the service; "
             f"set it there and restart: sudo systemctl restart {unit}",
             str(key),
-            CODE_RESTART,
+            ErrorCode.RESTART,
         )
     if not isinstance(key, str) or key not in _SPECS:
         shown = key if isinstance(key, str) else repr(key)
         hint = difflib.get_close_matches(str(key), list(_SPECS), n=1, cutoff=SUGGEST_CUTOFF)
         tail = f"did you mean {hint[0]}?" if hint else "see `breathring settings` for the keys"
-        raise SettingError(f"{shown} is not a known key; {tail}", str(key), CODE_UNKNOWN)
+        raise SettingError(f"{shown} is not a known key; {tail}", str(key), ErrorCode.UNKNOWN_KEY)
     if key in RESTART_REASONS:
         raise SettingError(
             f"{key} cannot change while the service runs ({RESTART_REASONS[key]}); "
             "set it in the config file and restart: sudo systemctl restart breathring",
             key,
-            CODE_RESTART,
+            ErrorCode.RESTART,
         )
     return key
 
@@ -281,12 +277,12 @@ class Settings:
         key = check_key(key)
         if value is None:
             raise SettingError(
-                f"{key} needs a value; to remove a setting use unset", key, CODE_INVALID
+                f"{key} needs a value; to remove a setting use unset", key, ErrorCode.INVALID
             )
         try:
             return key, with_values(self.cfg, {key: value}, source="set")
         except ConfigError as exc:
-            raise SettingError(_strip(str(exc), "set"), key, CODE_INVALID) from None
+            raise SettingError(_strip(str(exc), "set"), key, ErrorCode.INVALID) from None
 
     def commit_set(self, key: str, cfg: Config) -> None:
         """Persist key (as `cfg` has it) and make `cfg` effective; raises OSError on write."""
@@ -313,7 +309,7 @@ class Settings:
             raise SettingError(
                 f"unset {key} would leave the settings invalid: {_strip(str(exc), source)}",
                 key,
-                CODE_INVALID,
+                ErrorCode.INVALID,
             ) from None
         return key, cfg, overrides
 

@@ -182,7 +182,11 @@ class FakeService:
         if cmd == "start":
             pattern = r.get("pattern")
             if pattern is not None and pattern not in PRESETS:
-                return {"ok": False, "error": f"unknown pattern {json.dumps(pattern)}"}
+                return {
+                    "ok": False,
+                    "code": "bad-request",
+                    "error": f"unknown pattern {json.dumps(pattern)}",
+                }
             self.set_status(
                 state="session", phase="lead-in", pattern=pattern or self.status["next_pattern"]
             )
@@ -192,7 +196,11 @@ class FakeService:
             return self._ok_status()
         if cmd == "reminders":
             if r.get("value") not in ("on", "off"):
-                return {"ok": False, "error": 'bad "value"; allowed: "on", "off"'}
+                return {
+                    "ok": False,
+                    "code": "bad-request",
+                    "error": 'bad "value"; allowed: "on", "off"',
+                }
             self.set_status(reminders=r["value"] == "on")
             return self._ok_status()
         if cmd == "set":
@@ -221,7 +229,7 @@ class FakeService:
                 if self.last_session is not None:
                     stats["last_session"] = self.last_session
             return {"ok": True, "stats": stats}
-        return {"ok": False, "error": f"unknown cmd {json.dumps(cmd)}"}
+        return {"ok": False, "code": "bad-request", "error": f"unknown cmd {json.dumps(cmd)}"}
 
     def _ok_status(self) -> dict[str, Any]:
         """start, stop and reminders answer with the status, as the real service does."""

@@ -22,7 +22,8 @@ from service_process import ROOT, ServiceProcess, short_tmp
 
 from breathring.clock import FakeClock, Now
 from breathring.config import Config
-from breathring.control_socket import ControlRequest, Request
+from breathring.control.protocol import Request
+from breathring.control.server import ControlRequest
 from breathring.hw.selection import Hardware
 from breathring.service import Service
 from breathring.state import StateStore

@@ -127,14 +127,14 @@ def test_audio_device_disappears_mid_session(pygame_audio, monkeypatch, caplog):
 
     pygame.mixer.quit()  # the device goes away under the open mixer: play() now fails
     monkeypatch.setattr(pygame.mixer, "init", unplugged)  # and it cannot be reopened
-    frames_before = rig.service.frames
+    frames_before = rig.service.frames.timing.frames_sent
     rig.run_for(SESSION_S - 7.0 + 1.0)
     assert not audio.available
     warnings = [m for m in _messages(caplog, logging.WARNING, "breathring.audio")]
     assert len(warnings) == 1 and "not initialized" in warnings[0], warnings
     assert not _messages(caplog, logging.ERROR)
     assert plays == SESSION_CUES  # the loop went on asking; the device stayed silent
-    assert rig.service.frames - frames_before >= (SESSION_S - 7.0) / FRAME_S - 2
+    assert rig.service.frames.timing.frames_sent - frames_before >= (SESSION_S - 7.0) / FRAME_S - 2
     assert rig.ring.lit == 0
     rig.button.press()  # the next session runs too, silently
     rig.run_for(SESSION_S + 1.0)

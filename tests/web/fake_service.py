@@ -226,6 +226,7 @@ class FakeService:
             if pattern not in PATTERNS:
                 return {
                     "ok": False,
+                    "code": "bad-request",
                     "error": f'unknown pattern "{pattern}"; allowed: three-breath, box',
                 }
             # As the real service: a session begins with its lead-in, before breath 1.
@@ -269,7 +270,7 @@ class FakeService:
             self.settings[key] = {"value": DEFAULT_SETTINGS[key], "source": "default"}
             await self._broadcast({"kind": "settings"})
             return {"ok": True, "key": key, "value": DEFAULT_SETTINGS[key]}
-        return {"ok": False, "error": f'unknown cmd "{cmd}"'}
+        return {"ok": False, "code": "bad-request", "error": f'unknown cmd "{cmd}"'}
 
     async def _set(self, key: str, value: Any) -> dict[str, Any]:
         if key not in self.settings:

@@ -258,7 +258,7 @@ async def test_service_refusing_connections_is_503() -> None:
 
 @run_async
 async def test_service_busy_is_503(fake: FakeService) -> None:
-    fake.forced["status"] = {"ok": False, "error": "service busy"}
+    fake.forced["status"] = {"ok": False, "code": "timeout", "error": "service busy"}
     async with web_client(fake.path) as client:
         response = await client.get("/api/status", headers=AUTH)
         assert response.status == 503
@@ -266,7 +266,7 @@ async def test_service_busy_is_503(fake: FakeService) -> None:
 
 
 def test_socket_path_is_used_as_given() -> None:
-    from breathring.web.socket_client import socket_path_from
+    from breathring.control.protocol import socket_path_from
 
     assert socket_path_from("/tmp/x.sock", {}) == Path("/tmp/x.sock")
     assert socket_path_from(None, {"RUNTIME_DIRECTORY": "/run/br"}) == Path("/run/br/control.sock")

@@ -17,8 +17,8 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 from fake_service import FakeService
 
+from breathring.control.async_client import ControlClient
 from breathring.web.app import create_app
-from breathring.web.socket_client import ControlClient
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Start-up on a loaded 2-core machine: generous, the real figure is in the report.

@@ -30,8 +30,9 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from ..clock import Clock, SystemClock
+from ..control.client import WatchStream, send_request
+from ..control.protocol import ControlError
 from . import discovery as d
-from . import link
 from .settings import MqttSettings
 
 log = logging.getLogger("breathring.mqtt")
@@ -139,7 +140,7 @@ class Bridge:
         sw_version: str,
         pattern_names: tuple[str, ...],
         clock: Clock | None = None,
-        request: Request = link.request,
+        request: Request = send_request,
         service_backoff: tuple[float, float] = (SERVICE_BACKOFF_MIN_S, SERVICE_BACKOFF_MAX_S),
         broker_backoff: tuple[int, int] = (BROKER_BACKOFF_MIN_S, BROKER_BACKOFF_MAX_S),
     ) -> None:
@@ -238,10 +239,10 @@ class Bridge:
         delay = low
         while not self._stopping.is_set():
             try:
-                with link.WatchStream(self.socket_path, self._wake_r) as stream:
+                with WatchStream(self.socket_path, self._wake_r) as stream:
                     for event in stream.events():
                         if isinstance(event, dict) and event.get("ok") is False:
-                            raise link.ControlError(
+                            raise ControlError(
                                 f"the service refused to be watched: {event.get('error')}"
                             )
                         if not self._service_up:
@@ -250,7 +251,7 @@ class Bridge:
                         self._handle_event(event)
                 if not self._stopping.is_set():
                     self._warn.warning("service", "the service closed the watch connection")
-            except link.ControlError as exc:
+            except ControlError as exc:
                 self._warn.warning("service", "cannot reach the service: %s; retrying", exc)
             self._service_lost()
             if self._stopping.wait(delay):
@@ -324,7 +325,7 @@ class Bridge:
         cmd = str(message.get("cmd"))
         try:
             reply = self._request(self.socket_path, message)
-        except link.ControlError as exc:
+        except ControlError as exc:
             self._warn.warning(f"ask-{cmd}", "%s: %s", cmd, exc)
             return None
         if not reply.get("ok"):

@@ -41,7 +41,7 @@ def add_mqtt_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
 
 def cmd_mqtt(args: argparse.Namespace) -> int:
     """Run the bridge until SIGTERM/SIGINT; 78: bad config or password file; 69: no paho."""
-    from . import link
+    from ..control.protocol import socket_path_from
     from .settings import load_mqtt_settings
 
     try:
@@ -50,7 +50,7 @@ def cmd_mqtt(args: argparse.Namespace) -> int:
         print(f"breathring: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     try:
-        socket_path = link.socket_path_from(args.socket, os.environ)
+        socket_path = socket_path_from(args.socket, os.environ)
     except ValueError as exc:
         print(f"breathring: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -20,8 +20,15 @@ from typing import Any
 from aiohttp import web
 
 from ..clock import Clock, SystemClock
+from ..control.async_client import ControlClient, WatchStream
+from ..control.protocol import (
+    SETTING_CODES,
+    ControlError,
+    ErrorCode,
+    error_code,
+    is_retryable,
+)
 from .auth import COOKIE_MAX_AGE_S, COOKIE_NAME, FailureLimiter, bearer_token, token_matches
-from .socket_client import ControlClient, ControlError, WatchStream, is_busy_error
 
 log = logging.getLogger(__name__)
 
@@ -249,9 +256,13 @@ async def ask(request: web.Request, message: Mapping[str, Any]) -> dict[str, Any
         reply = await state.control.request(message)
     except ControlError as exc:
         raise ApiError(503, str(exc)) from None
-    if is_busy_error(reply):
+    if is_retryable(reply):
         raise ApiError(503, f"breathring cannot answer now ({reply['error']}); try again")
     return reply
+
+
+#: Refusals of `start` that are about the pattern asked for (400 naming it).
+PATTERN_CODES = frozenset({ErrorCode.BAD_REQUEST, ErrorCode.NOT_CONFIGURED})
 
 
 def _refused(reply: Mapping[str, Any], status: int = 409, **extra: Any) -> ApiError:
@@ -335,7 +346,7 @@ async def start_session(request: web.Request) -> web.Response:
             message["pattern"] = pattern
     reply = await ask(request, message)
     if not reply["ok"]:
-        if pattern is not None:
+        if pattern is not None and error_code(reply) in PATTERN_CODES:
             raise _refused(reply, 400, key="pattern")
         raise _refused(reply)
     return json_response(reply)
@@ -416,7 +427,10 @@ async def patch_settings(request: web.Request) -> web.Response:
         if key not in known:
             allowed = ", ".join(k for k in known if k not in restart)
             raise ApiError(
-                400, f"unknown setting {key}; allowed: {allowed}", key=key, code="unknown"
+                400,
+                f"unknown setting {key}; allowed: {allowed}",
+                key=key,
+                code=ErrorCode.UNKNOWN_KEY,
             )
         if key in restart:
             raise ApiError(
@@ -424,19 +438,16 @@ async def patch_settings(request: web.Request) -> web.Response:
                 f"{key} needs a restart of the service; change it in "
                 "/etc/breathring/config.toml and restart breathring",
                 key=key,
-                code="restart",
+                code=ErrorCode.RESTART,
             )
     applied: dict[str, Any] = {}
     for key, value in data.items():
         reply = await ask(request, {"cmd": "set", "key": key, "value": value})
+        code = error_code(reply)
+        if code in SETTING_CODES:
+            raise _refused(reply, 400, key=reply.get("key", key), code=code, applied=applied)
         if not reply["ok"]:
-            raise _refused(
-                reply,
-                400,
-                key=reply.get("key", key),
-                code=reply.get("code", "invalid"),
-                applied=applied,
-            )
+            raise _refused(reply, applied=applied)
         applied[key] = reply.get("value", value)
     return json_response({"ok": True, "applied": applied})
 

@@ -103,7 +103,7 @@ def cmd_web(args: argparse.Namespace) -> int:
     """Run `breathring web` (or `--url`); returns the exit code."""
     try:
         listen = parse_listen(args.listen)
-        from .socket_client import socket_path_from
+        from ..control.protocol import socket_path_from
 
         socket_path = socket_path_from(args.socket, os.environ)
     except ValueError as exc:
@@ -133,9 +133,9 @@ async def serve(listen: Listen, token: str, socket_path: Path) -> int:
     """Serve until SIGTERM or SIGINT; tell systemd when ready and when stopping."""
     from aiohttp import web
 
+    from ..control.async_client import ControlClient
     from ..systemd import Notifier
     from .app import create_app
-    from .socket_client import ControlClient
 
     app = create_app(token, ControlClient(socket_path))
     runner = web.AppRunner(

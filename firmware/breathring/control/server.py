@@ -1,103 +1,52 @@
-"""The local control socket: `breathring start`, `stop`, `status` talk to the service here.
-
-Protocol: a client connects to a unix stream socket, writes one JSON object on
-one UTF-8 line ending in "\\n", reads one JSON line back, and the server
-closes. Requests:
-
-    {"cmd": "press"}                      the button's short press
-    {"cmd": "hold"}                       the button's hold (reminders on/off)
-    {"cmd": "start", "pattern": "box"}    start a session (pattern optional)
-    {"cmd": "stop"}                       fade out a running session
-    {"cmd": "status"}                     what the device is doing
-    {"cmd": "reminders", "value": "on"}   hourly reminders "on" or "off"
-    {"cmd": "set", "key": K, "value": V}  change a setting at run time (kept in settings.toml)
-    {"cmd": "unset", "key": K}            back to the config file's value
-    {"cmd": "settings"}                   every key: value and source
-    {"cmd": "stats", "days": 14}          the history (1-366 days)
-    {"cmd": "history-clear"}              erase the history
-    {"cmd": "watch"}                      stay connected: status, gesture, history and
-                                          settings lines as they happen (status_feed.py)
-
-Replies are {"ok": true, ...} or {"ok": false, "error": "<message>"}.
+"""The control socket's server: accepts clients, reads one request each, hands it to the loop.
 
 Threads: the server reads and parses in its own threads, then hands a
 `ControlRequest` to the main loop through a queue and waits for the main loop
-to call `reply()`. Device state is touched only by the main loop.
+to call `reply()`. Device state is touched only by the main loop. A `watch`
+client becomes a watcher (feed.py) and keeps its connection.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
-import select
 import selectors
 import socket
 import stat
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import SimpleQueue
 from typing import Any
 
-from .clock import Clock, SystemClock
-from .patterns import PATTERN_NAMES
-from .status_feed import MAX_WATCHERS, Watcher
-
-log = logging.getLogger(__name__)
-
-DEFAULT_SOCKET = Path("/run/breathring/control.sock")
-SOCKET_NAME = "control.sock"
-RUNTIME_DIRECTORY_ENV = "RUNTIME_DIRECTORY"
-#: The service owner and the breathring group may talk to the service; nobody else.
-SOCKET_MODE = 0o660
-
-COMMANDS = (
-    "press",
-    "hold",
-    "start",
-    "stop",
-    "status",
-    "reminders",
-    "set",
-    "unset",
-    "settings",
-    "stats",
-    "history-clear",
-    "watch",
+from ..clock import Clock, SystemClock
+from .feed import MAX_WATCHERS, Watcher
+from .protocol import (
+    MAX_REQUEST_BYTES,
+    RECV_CHUNK,
+    SEND_FLAGS,
+    SOCKET_MODE,
+    ControlError,
+    ErrorCode,
+    Reply,
+    Request,
+    RequestError,
+    encode_reply,
+    error_reply,
+    parse_request,
 )
-REMINDER_VALUES = ("on", "off")
-#: What a `start` over the socket may say started it (the history's trigger).
-START_TRIGGERS = ("remote",)
-#: Days a `stats` request may cover, and the default.
-STATS_DAYS_MIN, STATS_DAYS_MAX, STATS_DAYS_DEFAULT = 1, 366, 14
-#: Keys each command accepts besides "cmd".
-_EXTRA_KEYS: dict[str, tuple[str, ...]] = {
-    "start": ("pattern", "trigger"),
-    "reminders": ("value",),
-    "set": ("key", "value"),
-    "unset": ("key",),
-    "stats": ("days",),
-}
 
-DEFAULT_MAX_REQUEST_BYTES = 4096
+log = logging.getLogger("breathring.control")
+
 DEFAULT_CLIENT_TIMEOUT_S = 2.0
 DEFAULT_REPLY_TIMEOUT_S = 2.0
 DEFAULT_MAX_CLIENTS = 16
-DEFAULT_CLIENT_REQUEST_TIMEOUT_S = 3.0
 #: Pending connections the kernel queues before accept().
 LISTEN_BACKLOG = 64
-#: Bytes read from a socket at a time.
-RECV_CHUNK = 4096
 #: A refused client's unread input is drained (up to this many chunks) before closing.
 DRAIN_CHUNKS = 4
-#: The client retries a full listen queue this often, waiting a little longer each time.
-CONNECT_RETRIES = 5
-CONNECT_RETRY_S = 0.05
-#: The longest reply the client accepts.
-MAX_REPLY_BYTES = 1 << 20
 #: How long a reply may take to write, and how long to wait for a peer when probing.
 SEND_TIMEOUT_S = 1.0
 PROBE_TIMEOUT_S = 0.5
@@ -106,46 +55,16 @@ ACCEPT_RETRY_S = 0.1
 #: How long close() waits for its threads.
 JOIN_TIMEOUT_S = 2.0
 
-ERROR_BUSY = "busy"
-ERROR_SERVICE_BUSY = "service busy"
-ERROR_STOPPING = "service stopping"
-ERROR_TOO_MANY_WATCHERS = f"too many watchers (at most {MAX_WATCHERS}); close one and try again"
-
-_SEND_FLAGS = getattr(socket, "MSG_NOSIGNAL", 0)
-
-Reply = dict[str, Any]
+STOPPING = error_reply(ErrorCode.STOPPING, "the service is stopping; try again when it runs")
+BUSY = error_reply(ErrorCode.BUSY, "too many clients at once; try again")
+TIMEOUT = error_reply(ErrorCode.TIMEOUT, "the service did not answer in time; try again")
 
 
-class ControlError(Exception):
-    """The control socket cannot be used; the message says why and what to do."""
-
-
-class ServiceNotRunning(ControlError):
-    """Nothing listens on the control socket."""
-
-
-class ControlAccessDenied(ControlError):
-    """The control socket exists but we may not connect to it."""
-
-
-class RequestError(ValueError):
-    """A request line is not a valid request; the message names what is wrong."""
-
-
-@dataclass(frozen=True)
-class Request:
-    """One parsed request.
-
-    `pattern`, `trigger`: "start"; `value`: "reminders" ("on"/"off") and "set" (any JSON
-    scalar, checked by the service); `key`: "set", "unset"; `days`: "stats".
-    """
-
-    cmd: str
-    pattern: str | None = None
-    value: Any = None
-    key: str | None = None
-    days: int = STATS_DAYS_DEFAULT
-    trigger: str = "remote"
+def too_many_watchers(limit: int) -> Reply:
+    """The refusal of a watcher over the limit."""
+    return error_reply(
+        ErrorCode.TOO_MANY_WATCHERS, f"too many watchers (at most {limit}); close one and try again"
+    )
 
 
 @dataclass(frozen=True)
@@ -159,130 +78,6 @@ class ControlRequest:
     request: Request
     reply: Callable[[Reply], None]
     watcher: Watcher | None = None
-
-
-def ok_reply(**fields: Any) -> Reply:
-    """A success reply carrying `fields`."""
-    return {"ok": True, **fields}
-
-
-def error_reply(message: str) -> Reply:
-    """A failure reply with a one-line message."""
-    return {"ok": False, "error": message}
-
-
-def socket_path_from(arg: str | None, env: Mapping[str, str] = os.environ) -> Path:
-    """The socket path: --socket, else $RUNTIME_DIRECTORY/control.sock, else the default."""
-    if arg is not None:
-        if not arg:
-            raise ValueError("--socket needs a path, e.g. --socket /run/breathring/control.sock")
-        return Path(arg)
-    runtime = env.get(RUNTIME_DIRECTORY_ENV, "").split(":")[0]
-    if runtime:
-        return Path(runtime) / SOCKET_NAME
-    return DEFAULT_SOCKET
-
-
-def _allowed(options: tuple[str, ...]) -> str:
-    return ", ".join(f'"{o}"' for o in options)
-
-
-def parse_request(line: bytes) -> Request:
-    """Parse one request line; raise RequestError naming what is wrong and what is allowed."""
-    try:
-        text = line.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RequestError(f"request is not UTF-8 (byte {exc.start}); send one JSON line") from None
-    if not text.strip():
-        raise RequestError('empty request; send one JSON object such as {"cmd": "status"}')
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RequestError(
-            f"request is not valid JSON ({exc.msg} at column {exc.colno}); "
-            'send one JSON object such as {"cmd": "status"}'
-        ) from None
-    except RecursionError:
-        raise RequestError(
-            'request is nested too deeply; send one flat JSON object such as {"cmd": "status"}'
-        ) from None
-    if not isinstance(data, dict):
-        raise RequestError(
-            f'request must be a JSON object such as {{"cmd": "status"}}, not {type(data).__name__}'
-        )
-    cmd = data.get("cmd")
-    if cmd is None:
-        raise RequestError(f'request has no "cmd"; allowed commands: {_allowed(COMMANDS)}')
-    if not isinstance(cmd, str) or cmd not in COMMANDS:
-        raise RequestError(f"unknown cmd {json.dumps(cmd)}; allowed: {_allowed(COMMANDS)}")
-    allowed_keys = ("cmd", *_EXTRA_KEYS.get(cmd, ()))
-    extra = sorted(k for k in data if k not in allowed_keys)
-    if extra:
-        raise RequestError(
-            f'unexpected key {json.dumps(extra[0])} for cmd "{cmd}"; allowed keys: '
-            f"{_allowed(allowed_keys)}"
-        )
-    if cmd == "start":
-        trigger = data.get("trigger", "remote")
-        if not isinstance(trigger, str) or trigger not in START_TRIGGERS:
-            raise RequestError(
-                f'bad "trigger" {json.dumps(trigger)} for cmd "start"; '
-                f"allowed: {_allowed(START_TRIGGERS)}"
-            )
-        return Request(cmd, pattern=_pattern(data.get("pattern")), trigger=trigger)
-    if cmd in ("set", "unset"):
-        key = data.get("key")
-        if not isinstance(key, str) or not key:
-            raise RequestError(
-                f'bad "key" {json.dumps(key)} for cmd "{cmd}"; '
-                'allowed: a config key such as "ring.brightness"'
-            )
-        if cmd == "unset":
-            return Request(cmd, key=key)
-        if "value" not in data:
-            raise RequestError(f'cmd "set" needs a "value" for {json.dumps(key)}')
-        return Request(cmd, key=key, value=data["value"])
-    if cmd == "stats":
-        days = data.get("days", STATS_DAYS_DEFAULT)
-        if (
-            not isinstance(days, int)
-            or isinstance(days, bool)
-            or not STATS_DAYS_MIN <= days <= STATS_DAYS_MAX
-        ):
-            raise RequestError(
-                f'bad "days" {json.dumps(days)} for cmd "stats"; '
-                f"allowed: a whole number {STATS_DAYS_MIN}-{STATS_DAYS_MAX}"
-            )
-        return Request(cmd, days=days)
-    if cmd == "reminders":
-        value = data.get("value")
-        if not isinstance(value, str) or value not in REMINDER_VALUES:
-            raise RequestError(
-                f'bad "value" {json.dumps(value)} for cmd "reminders"; '
-                f"allowed: {_allowed(REMINDER_VALUES)}"
-            )
-        return Request(cmd, value=value)
-    return Request(cmd)
-
-
-def _pattern(pattern: object) -> str | None:
-    if pattern is None:
-        return None
-    if not isinstance(pattern, str) or pattern not in PATTERN_NAMES:
-        raise RequestError(
-            f"unknown pattern {json.dumps(pattern)}; allowed: {_allowed(PATTERN_NAMES)}"
-        )
-    return pattern
-
-
-def encode_reply(reply: Reply) -> bytes:
-    """One JSON line; a reply that cannot be encoded becomes an error reply."""
-    try:
-        text = json.dumps(reply, ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        log.error("cannot encode control reply %r: %s", reply, exc)
-        text = json.dumps(error_reply("internal error: reply could not be encoded"))
-    return (text + "\n").encode("utf-8")
 
 
 class _ReplySlot:
@@ -325,7 +120,7 @@ class ControlServer:
         self,
         path: Path,
         inbox: SimpleQueue[Any],
-        max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+        max_request_bytes: int = MAX_REQUEST_BYTES,
         client_timeout: float = DEFAULT_CLIENT_TIMEOUT_S,
         reply_timeout: float = DEFAULT_REPLY_TIMEOUT_S,
         max_clients: int = DEFAULT_MAX_CLIENTS,
@@ -388,7 +183,7 @@ class ControlServer:
             clients = list(self._clients.items())
         for _thread, client in clients:
             # Waiting handlers answer "service stopping"; reading ones see end of input.
-            client.slot.give(error_reply(ERROR_STOPPING))
+            client.slot.give(STOPPING)
             if client.watcher is not None:
                 client.watcher.close("service stopping")
             with contextlib.suppress(OSError):
@@ -462,7 +257,7 @@ class ControlServer:
             if not self._refusing:  # once per burst, not once per client
                 log.warning("control socket: too many clients, refusing some (reply: busy)")
             self._refusing = True
-            _send_quietly(conn, error_reply(ERROR_BUSY), timeout=0.0)
+            _send_quietly(conn, BUSY, timeout=0.0)
             _drain_and_close(conn)
             return
         self._refusing = False
@@ -482,23 +277,23 @@ class ControlServer:
             try:
                 line = self._read_line(conn)
             except RequestError as exc:
-                _send_quietly(conn, error_reply(str(exc)))
+                _send_quietly(conn, error_reply(ErrorCode.BAD_REQUEST, str(exc)))
                 return
             except _ClientClosed:
                 return
             if self._stopping.is_set():  # the line may have been cut short by close()
-                _send_quietly(conn, error_reply(ERROR_STOPPING))
+                _send_quietly(conn, STOPPING)
                 return
             try:
                 request = parse_request(line)
             except RequestError as exc:
-                _send_quietly(conn, error_reply(str(exc)))
+                _send_quietly(conn, error_reply(ErrorCode.BAD_REQUEST, str(exc)))
                 return
             if request.cmd == "watch":
                 self._watch(conn, request, slot)
                 return
             self._inbox.put(ControlRequest(request, slot.give))
-            reply = slot.wait(self._reply_timeout, error_reply(ERROR_SERVICE_BUSY))
+            reply = slot.wait(self._reply_timeout, TIMEOUT)
             _send_quietly(conn, reply)
         except Exception:  # a client must never take the service down
             log.exception("control client failed")
@@ -516,13 +311,13 @@ class ControlServer:
             if not full:
                 self._clients[me].watcher = watcher
         if full:
-            _send_quietly(conn, error_reply(ERROR_TOO_MANY_WATCHERS))
+            _send_quietly(conn, too_many_watchers(self._max_watchers))
             return
         self._inbox.put(ControlRequest(request, slot.give, watcher))
-        reply = slot.wait(self._reply_timeout, error_reply(ERROR_SERVICE_BUSY))
+        reply = slot.wait(self._reply_timeout, TIMEOUT)
         if not reply.get("ok") or self._stopping.is_set():
             watcher.close("refused")
-            _send_quietly(conn, reply if not reply.get("ok") else error_reply(ERROR_STOPPING))
+            _send_quietly(conn, reply if not reply.get("ok") else STOPPING)
             return
         watcher.run()
 
@@ -581,7 +376,7 @@ def _send_quietly(conn: socket.socket, reply: Reply, timeout: float = SEND_TIMEO
     """Send a reply line; a client that has gone away is not an error."""
     try:
         conn.settimeout(timeout)
-        conn.sendall(encode_reply(reply), _SEND_FLAGS)
+        conn.sendall(encode_reply(reply), SEND_FLAGS)
     except OSError as exc:
         log.debug("control client left before the reply: %s", exc)
 
@@ -616,100 +411,3 @@ def check_not_running(path: Path) -> bool:
         )
     finally:
         probe.close()
-
-
-# -- client ----------------------------------------------------------------
-
-
-def send_request(
-    path: Path, request: Mapping[str, Any], timeout: float = DEFAULT_CLIENT_REQUEST_TIMEOUT_S
-) -> Reply:
-    """Send one request to the running service and return its reply.
-
-    A full listen queue (EAGAIN: many clients at once) is retried a few times,
-    a little later each time, before it counts as an error.
-    """
-    for attempt in range(CONNECT_RETRIES):
-        try:
-            return _send_once(path, request, timeout)
-        except _QueueFull as exc:
-            if attempt == CONNECT_RETRIES - 1:
-                raise ControlError(
-                    f"breathring is too busy to accept the connection on {path}: {exc.reason}; "
-                    "try again"
-                ) from None
-            _pause(CONNECT_RETRY_S * (attempt + 1))
-    raise AssertionError("unreachable")
-
-
-class _QueueFull(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def _pause(seconds: float) -> None:
-    """Wait without reading any clock (select on nothing)."""
-    select.select([], [], [], seconds)
-
-
-def _send_once(path: Path, request: Mapping[str, Any], timeout: float) -> Reply:
-    line = (json.dumps(dict(request)) + "\n").encode("utf-8")
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC) as sock:
-        sock.settimeout(timeout)
-        try:
-            sock.connect(str(path))
-        except FileNotFoundError:
-            raise ServiceNotRunning(
-                f"breathring is not running (no socket at {path}); "
-                "start it with: sudo systemctl start breathring"
-            ) from None
-        except ConnectionRefusedError:
-            raise ServiceNotRunning(
-                f"breathring is not running (nothing listens on {path}); "
-                "start it with: sudo systemctl start breathring"
-            ) from None
-        except PermissionError:
-            raise ControlAccessDenied(
-                f"permission denied on {path}; add yourself to the breathring group "
-                "(sudo usermod -aG breathring $USER, then log in again) or use sudo"
-            ) from None
-        except TimeoutError:
-            raise ControlError(
-                f"breathring did not accept the connection within {timeout:g} s on {path}"
-            ) from None
-        except BlockingIOError as exc:  # EAGAIN: the listen queue is full
-            raise _QueueFull(exc.strerror or str(exc)) from None
-        except OSError as exc:
-            raise ControlError(f"cannot connect to breathring at {path}: {exc}") from None
-        # The server may already have answered and closed (e.g. "busy"): read the reply anyway.
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            sock.sendall(line, _SEND_FLAGS)
-        return _read_reply(sock, path, timeout)
-
-
-def _read_reply(sock: socket.socket, path: Path, timeout: float) -> Reply:
-    buf = bytearray()
-    while b"\n" not in buf:
-        try:
-            chunk = sock.recv(RECV_CHUNK)
-        except TimeoutError:
-            raise ControlError(
-                f"breathring did not answer within {timeout:g} s on {path}"
-            ) from None
-        except OSError as exc:
-            raise ControlError(f"lost the connection to breathring at {path}: {exc}") from None
-        if not chunk:
-            break
-        buf += chunk
-        if len(buf) > MAX_REPLY_BYTES:
-            raise ControlError(f"reply from {path} is too long (over {MAX_REPLY_BYTES} bytes)")
-    if not buf:
-        raise ControlError(f"breathring closed the connection on {path} without a reply")
-    try:
-        reply = json.loads(buf.split(b"\n", 1)[0].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ControlError(f"breathring sent a reply that is not JSON on {path}") from None
-    if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
-        raise ControlError(f'breathring sent a reply without "ok" on {path}')
-    return reply

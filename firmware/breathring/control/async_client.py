@@ -1,88 +1,43 @@
-"""The web process's one door to the LED service: the control socket, asynchronously.
+"""The control socket's asyncio client, for the web: one request and its reply, or `watch`.
 
-This is the only module of `breathring.web` that imports the control-socket
-module. The protocol is one JSON line each way (the server closes after its
-reply), except `watch`, which keeps the connection open and streams JSON lines.
+The same protocol (protocol.py) as the synchronous client.py: one JSON line each
+way (the server closes after its reply), except `watch`, which keeps the
+connection open and streams JSON lines.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..control_socket import (
-    ERROR_BUSY,
-    ERROR_SERVICE_BUSY,
-    ERROR_STOPPING,
-    MAX_REPLY_BYTES,
-    ControlAccessDenied,
+from .protocol import (
+    MAX_LINE_BYTES,
     ControlError,
-    ServiceNotRunning,
-    socket_path_from,
+    Reply,
+    connect_error,
+    decode_line,
+    decode_reply,
+    encode_line,
 )
-
-__all__ = [
-    "ControlAccessDenied",
-    "ControlClient",
-    "ControlError",
-    "ServiceNotRunning",
-    "WatchStream",
-    "is_busy_error",
-    "socket_path_from",
-]
 
 #: How long one request may take, connect to reply.
 REQUEST_TIMEOUT_S = 3.0
-#: Replies the service gives when it cannot take a request now (not the client's fault).
-BUSY_ERRORS = (ERROR_BUSY, ERROR_SERVICE_BUSY, ERROR_STOPPING)
-
-Reply = dict[str, Any]
-
-
-def is_busy_error(reply: Mapping[str, Any]) -> bool:
-    """True if a refusal means "the service cannot answer now" rather than "bad request"."""
-    return not reply.get("ok") and reply.get("error") in BUSY_ERRORS
-
-
-def _not_running(path: Path, why: str) -> ServiceNotRunning:
-    return ServiceNotRunning(
-        f"breathring is not running ({why} {path}); start it with: sudo systemctl start breathring"
-    )
+#: Who may connect, as the web's unit arranges it.
+ACCESS_HINT = (
+    "run breathring web as a member of the breathring group "
+    "(the unit does: SupplementaryGroups=breathring)"
+)
 
 
 async def _connect(path: Path) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     try:
-        return await asyncio.open_unix_connection(str(path), limit=MAX_REPLY_BYTES)
-    except FileNotFoundError:
-        raise _not_running(path, "no socket at") from None
-    except ConnectionRefusedError:
-        raise _not_running(path, "nothing listens on") from None
-    except PermissionError:
-        raise ControlAccessDenied(
-            f"permission denied on {path}; run breathring web as a member of the breathring "
-            "group (the unit does: SupplementaryGroups=breathring)"
-        ) from None
+        return await asyncio.open_unix_connection(str(path), limit=MAX_LINE_BYTES)
     except OSError as exc:
-        raise ControlError(f"cannot connect to breathring at {path}: {exc}") from None
-
-
-def _encode(request: Mapping[str, Any]) -> bytes:
-    return (json.dumps(dict(request), allow_nan=False) + "\n").encode("utf-8")
-
-
-def _decode(line: bytes, path: Path) -> Reply:
-    try:
-        reply = json.loads(line.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ControlError(f"breathring sent a line that is not JSON on {path}") from None
-    if not isinstance(reply, dict):
-        raise ControlError(f"breathring sent a line that is not a JSON object on {path}")
-    return reply
+        raise connect_error(path, exc, ACCESS_HINT) from None
 
 
 async def _close(writer: asyncio.StreamWriter) -> None:
@@ -95,9 +50,7 @@ async def _read_line(reader: asyncio.StreamReader, path: Path) -> bytes:
     try:
         return await reader.readline()
     except (asyncio.LimitOverrunError, ValueError):
-        raise ControlError(
-            f"reply from {path} is too long (over {MAX_REPLY_BYTES} bytes)"
-        ) from None
+        raise ControlError(f"reply from {path} is too long (over {MAX_LINE_BYTES} bytes)") from None
     except OSError as exc:
         raise ControlError(f"lost the connection to breathring at {path}: {exc}") from None
 
@@ -121,24 +74,19 @@ class ControlClient:
     async def _request(self, request: Mapping[str, Any]) -> Reply:
         reader, writer = await _connect(self.path)
         try:
-            writer.write(_encode(request))
+            writer.write(encode_line(request))
             # The server may already have answered and closed (e.g. "busy"): read anyway.
             with contextlib.suppress(ConnectionError):
                 await writer.drain()
             line = await _read_line(reader, self.path)
         finally:
             await _close(writer)
-        if not line.strip():
-            raise ControlError(f"breathring closed the connection on {self.path} without a reply")
-        reply = _decode(line, self.path)
-        if not isinstance(reply.get("ok"), bool):
-            raise ControlError(f'breathring sent a reply without "ok" on {self.path}')
-        return reply
+        return decode_reply(line, self.path)
 
     async def watch(self) -> WatchStream:
         """Open a `watch` stream; raises ServiceNotRunning/ControlError if it cannot."""
         reader, writer = await asyncio.wait_for(_connect(self.path), self.timeout)
-        writer.write(_encode({"cmd": "watch"}))
+        writer.write(encode_line({"cmd": "watch"}))
         try:
             await writer.drain()
         except ConnectionError as exc:
@@ -164,7 +112,7 @@ class WatchStream:
             if not line:
                 return None
             if line.strip():
-                return _decode(line, self.path)
+                return decode_line(line, self.path)
 
     async def close(self) -> None:
         await _close(self._writer)

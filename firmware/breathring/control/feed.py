@@ -10,12 +10,13 @@ the buffered lines with a send timeout. A watcher whose buffer overflows
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import socket
 import threading
 from collections import deque
 from typing import Any
+
+from .protocol import RECV_CHUNK, SEND_FLAGS, encode_line
 
 log = logging.getLogger("breathring.watch")
 
@@ -27,14 +28,7 @@ MAX_BUFFERED_LINES = 256
 WATCH_SEND_TIMEOUT_S = 2.0
 #: An idle writer looks this often whether its watcher hung up.
 HANGUP_CHECK_S = 1.0
-RECV_CHUNK = 4096
-
-_SEND_FLAGS = getattr(socket, "MSG_NOSIGNAL", 0)
 _PEEK_FLAGS = socket.MSG_PEEK | getattr(socket, "MSG_DONTWAIT", 0)
-
-
-def encode_line(message: dict[str, Any]) -> bytes:
-    return (json.dumps(message, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
 
 
 class Watcher:
@@ -102,7 +96,7 @@ class Watcher:
                     continue
                 try:
                     self.conn.settimeout(self.send_timeout)
-                    self.conn.sendall(line, _SEND_FLAGS)
+                    self.conn.sendall(line, SEND_FLAGS)
                 except OSError as exc:  # gone, or too slow to take a line
                     self.close(f"send failed: {exc}")
                     return

@@ -1,0 +1,1 @@
+"""The local control socket: protocol (the one place both sides look), server, clients."""

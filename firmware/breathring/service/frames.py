@@ -1,0 +1,169 @@
+"""The service's output: rendered frames to the ring, their cues and guide tones to the audio.
+
+A failed ring write is logged (rate-limited) and the last frame is retried until the
+ring works again; a frame sent more than one frame interval after its deadline counts
+as late (`status` and one log line per session).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+
+from ..clock import Clock, Now
+from ..config import Config
+from ..controller import Controller, Tick
+from ..engine import Engine, Rendered
+from ..hw import Audio
+from ..hw.selection import Hardware
+from ..session import GUIDE_FOR_PHASE
+
+log = logging.getLogger("breathring.service")
+
+#: Frame errors are logged at most once per this many seconds (the rest counted).
+ERROR_LOG_INTERVAL_S = 30.0
+#: After a failed ring write while idle, retry the last frame this often.
+RING_RETRY_S = 1.0
+#: A frame sent more than this many frame intervals after its deadline counts as late.
+LATE_FRAME_INTERVALS = 1.0
+#: Guide tones of this many phases ahead are rendered in the background.
+GUIDE_LOOKAHEAD = 2
+
+
+@dataclass
+class FrameTiming:
+    """Frames sent since start and how many went out late (later than one frame interval)."""
+
+    frames_sent: int = 0
+    frames_late: int = 0
+    _mark: tuple[int, int] = (0, 0)
+
+    def sent(self, late: bool) -> None:
+        self.frames_sent += 1
+        if late:
+            self.frames_late += 1
+
+    def late_pct(self) -> float | None:
+        """The share of late frames in percent (2 decimals); None before the first frame."""
+        if not self.frames_sent:
+            return None
+        return round(100.0 * self.frames_late / self.frames_sent, 2)
+
+    def since_mark(self) -> tuple[int, int]:
+        """(sent, late) since the last call, for one line per session."""
+        sent = self.frames_sent - self._mark[0]
+        late = self.frames_late - self._mark[1]
+        self._mark = (self.frames_sent, self.frames_late)
+        return sent, late
+
+
+class RateLimitedLog:
+    """Logs one message per interval per key; counts what it held back."""
+
+    def __init__(self, interval: float = ERROR_LOG_INTERVAL_S) -> None:
+        self.interval = interval
+        self._last: dict[str, float] = {}
+        self._held: dict[str, int] = {}
+
+    def __call__(
+        self, key: str, mono: float, message: str, *args: object, expected: bool = False
+    ) -> None:
+        """Log the exception being handled; `expected` faults (a ring write) without a traceback."""
+        last = self._last.get(key)
+        if last is not None and mono - last < self.interval:
+            self._held[key] = self._held.get(key, 0) + 1
+            return
+        held = self._held.pop(key, 0)
+        suffix = f" ({held} more since the last report)" if held else ""
+        if expected:
+            error = sys.exc_info()[1]
+            log.error(message + suffix + ": %s", *args, error)
+        else:
+            log.error(message + suffix, *args, exc_info=True)
+        self._last[key] = mono
+
+
+class FrameWriter:
+    """Sends frames to the ring and plays their sounds; keeps the ring's health and timing."""
+
+    def __init__(self, hw: Hardware, clock: Clock, report: RateLimitedLog) -> None:
+        self.hw = hw
+        self.clock = clock
+        self.report = report
+        #: Frames sent while the light changed, and those sent late (status, once per session).
+        self.timing = FrameTiming()
+        #: The total light of the last frame sent (the sum of its wire bytes; 0 = dark).
+        self.light = 0
+        self.ring_failed = False
+        self._last_wire: bytes | None = None
+
+    def render(self, engine: Engine, now: Now) -> Rendered | None:
+        """The engine's frame for `now`; None (logged, rate-limited) if rendering failed."""
+        try:
+            return engine.render(now)
+        except Exception:
+            self.report("frame", now.mono, "a frame failed; going on")
+            return None
+
+    def send(self, rendered: Rendered, now: Now, due: float, interval: float) -> None:
+        """Show a rendered frame due at monotonic `due`, and count it (late or not)."""
+        self.show(rendered.wire, now.mono)
+        self.timing.sent(self.clock.monotonic() - due > LATE_FRAME_INTERVALS * interval)
+
+    def show(self, wire: bytes, mono: float) -> None:
+        """Write `wire` to the ring; a failure is logged and the frame retried later."""
+        self._last_wire = wire
+        self.light = sum(wire)
+        try:
+            self.hw.ring.show(wire)
+        except OSError:
+            self.report("ring", mono, "writing to the ring failed; will retry", expected=True)
+            self.ring_failed = True
+            return
+        if self.ring_failed:
+            log.info("the ring works again")
+            self.ring_failed = False
+
+    def retry(self, mono: float) -> bool:
+        """After a failed write, send the last frame again; False if there is nothing to retry."""
+        if not self.ring_failed or self._last_wire is None:
+            return False
+        self.show(self._last_wire, mono)
+        return True
+
+    def play(self, cfg: Config, controller: Controller, tick: Tick, now: Now) -> None:
+        """The frame's cues and guide tones, unless the sound is off."""
+        if not cfg.audio.enabled:  # `set audio.enabled false` mutes at once
+            return
+        play_tick(self.hw.audio, controller, tick, now, cfg.audio.guide_tone)
+
+    def log_timing(self, fps: float) -> None:
+        """One line when the light stops changing: how many of its frames were late."""
+        sent, late = self.timing.since_mark()
+        if sent:
+            log.info(
+                "frames: %d sent, %d late (%.1f %%) at %g fps", sent, late, 100.0 * late / sent, fps
+            )
+
+
+def play_tick(audio: Audio, controller: Controller, tick: Tick, now: Now, guide: bool) -> None:
+    """Play a frame's cues, and (with `guide`) the guide tones of the phases it starts.
+
+    The tones of the phases ahead are rendered in the background, not in the frame loop.
+    """
+    volume = controller.volume
+    for cue in tick.cues:
+        audio.play(cue, volume)
+    if not guide or not tick.phase_starts:
+        return
+    for segment in tick.phase_starts:
+        kind = GUIDE_FOR_PHASE.get(segment.phase)
+        if kind is not None:
+            audio.play_guide(kind, segment.seconds, volume)
+    prepare = getattr(audio, "prepare_guide", None)
+    if prepare is not None:
+        for segment in controller.upcoming(now, GUIDE_LOOKAHEAD):
+            kind = GUIDE_FOR_PHASE.get(segment.phase)
+            if kind is not None:
+                prepare(kind, segment.seconds)

@@ -1,0 +1,372 @@
+"""The service loop: wait for input or the next deadline, step the engine, show, notify.
+
+One thread owns all state. It blocks on one queue (button edges from gpiozero's
+thread, requests from the control socket, signals) with a timeout equal to the next
+deadline: the next frame while the light changes, else the next hold check, schedule
+check or watchdog ping. Idle and dark, it sleeps. The jobs around it live beside it:
+frames.py (ring and sound), requests.py (control requests), reconfig.py (reload,
+set/unset), status.py (status, watchers, systemd).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..clock import Clock, ClockTrust, Now, read
+from ..config import Config
+from ..control.feed import StatusFeed
+from ..control.server import ControlRequest, ControlServer
+from ..controller import PULSE
+from ..engine import WALL_RECHECK_S, Engine
+from ..exitcodes import EXIT_OK
+from ..gestures import DOUBLE, DOWN, PRESS, UP, ButtonEvent
+from ..history_recorder import BUTTON, REMOTE, HistoryRecorder, HistoryWorker
+from ..hw import Audio
+from ..hw.selection import Hardware, open_audio_for
+from ..patterns import Pattern
+from ..settings import Settings
+from ..state import DeviceState, StateStore
+from ..systemd import Notifier
+from .frames import RING_RETRY_S, FrameWriter, RateLimitedLog
+from .reconfig import Reconfigurer, decoder_for
+from .requests import RequestHandlers
+from .signals import Stop, Wake, loop_signals_blocked
+from .status import ClockTrustLog, StatusReporter
+
+log = logging.getLogger("breathring.service")
+
+#: On SIGTERM/SIGINT the ring fades out this fast, so the process exits within 1 s.
+SHUTDOWN_FADE_S = 0.35
+SHUTDOWN_LIMIT_S = 0.6
+#: Where a gesture came from, as watchers see it.
+SOURCE_BUTTON = "button"
+
+
+class Service:
+    """The running device: the engine on one loop, with its hardware, socket and history."""
+
+    def __init__(
+        self,
+        cfg: Config,
+        hardware: Hardware,
+        clock: Clock,
+        *,
+        config_path: Path | None = None,
+        state: StateStore | None = None,
+        notifier: Notifier | None = None,
+        socket_path: Path | None = None,
+        wait: Callable[[float], object | None] | None = None,
+        settings: Settings | None = None,
+        history: HistoryWorker | None = None,
+        audio_opener: Callable[[Any], Audio] | None = None,
+    ) -> None:
+        self.cfg = cfg
+        #: The config file, settings.toml over it, and where each value comes from.
+        self.settings = settings or Settings(cfg, effective=cfg)
+        self.hw = hardware
+        self.clock = clock
+        self.config_path = config_path
+        self.store = state
+        saved = state.load() if state is not None else DeviceState()
+        self.engine = Engine(cfg, saved.reminders_enabled, saved.last_pulse)
+        self.decoder = decoder_for(cfg)
+        self.notifier = notifier or Notifier()
+        self.inbox: queue.SimpleQueue[Any] = hardware.button.events
+        #: Blocks until an item arrives or `timeout` seconds pass (tests inject virtual time).
+        self.wait = wait or self._wait_on_queue
+        #: Opens the audio for an [audio] section (a reload that changes it).
+        self.open_audio = audio_opener or _audio_opener(hardware.kind, clock)
+        self.server = ControlServer(socket_path, self.inbox) if socket_path else None
+        self.frames = FrameWriter(hardware, clock, RateLimitedLog())
+        #: Watchers of the `watch` stream; history rows written off the loop.
+        self.feed = StatusFeed()
+        self.clock_trust = ClockTrustLog(clock, lambda: self.cfg.reminder.trust_clock)
+        self.reporter = StatusReporter(
+            self.engine, self.frames, self.clock_trust, self.feed, self.notifier, hardware.kind
+        )
+        self.reconfig = Reconfigurer(self)
+        self.requests = RequestHandlers(self)
+        self.history = history
+        self.recorder = HistoryRecorder(history.submit) if history is not None else None
+        if history is not None:
+            history.on_change = lambda: self.feed.publish({"kind": "history"})
+        #: Whether the wall clock was synchronised at the last schedule check.
+        self.synced = clock.synchronized()
+        self._stopping_at: float | None = None
+        self._next_frame = 0.0
+        self._next_check = 0.0
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping_at is not None
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Clear the ring, open the control socket, tell systemd we are ready."""
+        self.frames.show(bytes(3 * self.cfg.ring.pixels), self.clock.monotonic())
+        with loop_signals_blocked():
+            if self.history is not None:
+                self.history.start()
+            if self.server is not None:
+                self.server.start()
+        self.notifier.ready()
+        log.info(
+            "ready: %d pixels, %s hardware, reminders %s",
+            self.cfg.ring.pixels,
+            self.hw.kind,
+            "on" if self.engine.controller.reminders_enabled else "off",
+        )
+        self.reporter.update_systemd(read(self.clock))
+        self.clock_trust()
+
+    def request_stop(self, signum: int = signal.SIGTERM) -> None:
+        """Safe from a signal handler: the loop picks it up at once."""
+        self.inbox.put(Stop(signum))
+
+    def close(self) -> None:
+        """LEDs off, audio and socket closed; never raises."""
+        self.notifier.stopping()
+        if self.server is not None:
+            try:
+                self.server.close()
+            except Exception:
+                log.exception("closing the control socket failed")
+        self.feed.close()
+        self.hw.close()
+        if self.history is not None:
+            try:
+                if self.recorder is not None:
+                    self.recorder.close(self.clock.wall())
+                self.history.close()
+            except Exception:
+                log.exception("closing the history failed")
+        self.notifier.close()
+
+    def run(self) -> int:
+        """Loop until SIGTERM/SIGINT; returns the exit code."""
+        try:
+            self.start()
+            while not self.step():
+                pass
+            return EXIT_OK
+        finally:
+            self.close()
+            log.info("stopped; the ring is dark")
+
+    def reload(self) -> bool:
+        """SIGHUP: re-read the config and settings.toml (reconfig.py)."""
+        return self.reconfig.reload()
+
+    def status(self, now: Now, synced: bool | None = None) -> dict[str, object]:
+        """Every status field; `synced` saves asking the clock again."""
+        return self.reporter.status(now, synced)
+
+    # ----------------------------------------------------------------- loop
+
+    def step(self) -> bool:
+        """One pass: wait for input or the next deadline, then act. True: stop."""
+        now_mono = self.clock.monotonic()
+        item = self.wait(max(self._next_deadline(now_mono) - now_mono, 0.0))
+        now = read(self.clock)
+        restart = False
+        while item is not None:
+            restart |= self._handle(item, now)
+            try:
+                item = self.inbox.get_nowait()
+            except queue.Empty:
+                item = None
+        for gesture in self.decoder.poll(now.mono):
+            restart |= self.gesture(gesture, now)
+        if now.mono >= self._next_check:
+            restart |= self._check_reminder(now)
+        # The same sum as the deadline in _next_deadline, so reaching it always stops.
+        if self._stopping_at is not None and (
+            not self.engine.active or now.mono >= self._stopping_at + SHUTDOWN_LIMIT_S
+        ):
+            return True
+        if self.engine.active and (restart or now.mono >= self._next_frame):
+            self._frame(now, restart)
+        elif now.mono >= self._next_frame and self.frames.retry(now.mono):
+            self._next_frame = now.mono + RING_RETRY_S
+        self.observe(now)
+        self.notifier.watchdog(now.mono)
+        return False
+
+    def _wait_on_queue(self, timeout: float) -> object | None:
+        try:
+            return self.inbox.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def _next_deadline(self, now_mono: float) -> float:
+        deadlines = [self._next_check]
+        if self.engine.active or self.frames.ring_failed:
+            deadlines.append(self._next_frame)
+        hold = self.decoder.next_deadline()
+        if hold is not None:
+            deadlines.append(hold)
+        ping = self.notifier.next_watchdog_deadline()
+        if ping is not None:
+            deadlines.append(ping)
+        if self._stopping_at is not None:
+            deadlines.append(self._stopping_at + SHUTDOWN_LIMIT_S)
+        return min(deadlines)
+
+    def _frame(self, now: Now, restart: bool) -> None:
+        interval = self.engine.frame_interval
+        due = now.mono if restart else self._next_frame
+        rendered = self.frames.render(self.engine, now)
+        if rendered is None:
+            self._next_frame = now.mono + interval
+            return
+        self.frames.send(rendered, now, due, interval)
+        tick = rendered.tick
+        self.frames.play(self.cfg, self.engine.controller, tick, now)
+        for event in tick.events:
+            self._event(event)
+        if tick.events or tick.cues:
+            self.reporter.update_systemd(now)
+        # Keep to the frame grid (no drift); after a stall, skip ahead rather than rush.
+        self._next_frame = due + interval
+        if self._next_frame < now.mono:
+            self._next_frame = now.mono + interval
+        if not self.engine.active:
+            self.reporter.update_systemd(now)
+            self.frames.log_timing(self.cfg.ring.fps)
+
+    # ---------------------------------------------------------------- input
+
+    def _handle(self, item: object, now: Now) -> bool:
+        if isinstance(item, ButtonEvent):
+            restart = False
+            # A press from the button is "held" until its release: if it becomes a
+            # hold, its session never plays `start`.
+            for gesture in self.decoder.feed(item):
+                restart |= self.gesture(gesture, now, held=item.kind == DOWN)
+            if item.kind == UP and self._stopping_at is None:
+                self.engine.release(now)
+            return restart
+        if isinstance(item, ControlRequest):
+            return self.requests.handle(item, now)
+        if isinstance(item, Stop):
+            return self._signal(item.signum, now)
+        if isinstance(item, Wake):  # the signal's handler runs (or has run) in this thread
+            return False
+        log.warning("ignored an unknown item in the queue: %r", item)
+        return False
+
+    def gesture(
+        self, gesture: str, now: Now, source: str = SOURCE_BUTTON, held: bool = False
+    ) -> bool:
+        """`held`: a press from a button still down (its `start` waits for the release)."""
+        if self._stopping_at is not None:
+            return False
+        log.debug("gesture: %s (%s)", gesture, source)
+        self.feed.publish({"kind": "gesture", "gesture": gesture, "source": source})
+        during_pulse = self.engine.controller.state == PULSE
+        trigger = BUTTON if source == SOURCE_BUTTON else REMOTE
+        if gesture == DOUBLE:
+            trigger = "double"
+        elif during_pulse and gesture == PRESS:
+            trigger = "pulse"
+        self.engine.gesture(gesture, now, held)
+        self.observe(now, trigger, during_pulse)
+        return True
+
+    def start_session(self, now: Now, pattern: Pattern | None, trigger: str) -> None:
+        """A session from a request (`start`), recorded with its trigger."""
+        during_pulse = self.engine.controller.state == PULSE
+        self.engine.controller.start_session(now, pattern=pattern)
+        self.observe(now, trigger, during_pulse)
+
+    def switch_reminders(self, enabled: bool, now: Now) -> None:
+        """Reminders switched from elsewhere (`set`): a running session goes on; saved."""
+        if enabled != self.engine.controller.reminders_enabled:
+            self.engine.controller.set_reminders(enabled, now, keep_session=True)
+        self._save()
+
+    def _signal(self, signum: int, now: Now) -> bool:
+        if signum == signal.SIGHUP:
+            self.reload()
+            return False
+        if self._stopping_at is None:
+            log.info("%s: fading out and stopping", signal.Signals(signum).name)
+            self._stopping_at = now.mono
+            self.notifier.stopping()
+            # A session fades out quickly; a pulse or blink simply ends (next frame dark).
+            self.engine.controller.stop(now, fade_s=SHUTDOWN_FADE_S)
+            self.hw.audio.stop()
+        return True
+
+    def _check_reminder(self, now: Now) -> bool:
+        was_active = self.engine.active
+        try:
+            trust: ClockTrust = self.clock_trust()
+            self.synced = trust.synchronized
+            changed = self.engine.check_reminder(now, trust.trusted)
+        except Exception:
+            self.frames.report("reminder", now.mono, "checking the reminder schedule failed")
+            changed = False
+        if changed:
+            self._save()
+        try:
+            wait = self.engine.seconds_to_next_check(now)
+        except Exception:  # e.g. a wall clock near year 9999: look again later, never crash
+            self.frames.report("reminder", now.mono, "checking the reminder schedule failed")
+            wait = WALL_RECHECK_S
+        self._next_check = now.mono + max(wait, self.engine.frame_interval)
+        return self.engine.active and not was_active
+
+    # --------------------------------------------------------------- output
+
+    def _event(self, event: str) -> None:
+        name, _, detail = event.partition(":")
+        messages = {
+            "session-started": f"session started ({detail})",
+            "session-long": "double press: the long session",
+            "session-finished": "session finished",
+            "session-cancelled": "session cancelled",
+            "pulse-shown": "hourly pulse shown",
+            "reminders-on": "reminders turned on",
+            "reminders-off": "reminders turned off",
+        }
+        log.info(messages.get(name, event))
+        if name in ("reminders-on", "reminders-off"):
+            self._save()
+
+    def _save(self) -> None:
+        if self.store is None:
+            return
+        state = DeviceState(self.engine.controller.reminders_enabled, self.engine.last_pulse)
+        self.store.save(state)
+
+    def observe(self, now: Now, trigger: str | None = None, during_pulse: bool = False) -> None:
+        """After every step: history rows for what happened, status lines for watchers."""
+        controller = self.engine.controller
+        if self.recorder is not None:
+            try:
+                self.recorder.observe(
+                    controller.session_view(now),
+                    controller.pulses_shown,
+                    now.wall,
+                    trigger,
+                    during_pulse,
+                )
+            except Exception:
+                self.frames.report("history", now.mono, "recording the history failed")
+        self.reporter.publish(now, self.synced)
+
+
+def _audio_opener(kind: str, clock: Clock) -> Callable[[Any], Audio]:
+    """How this kind of hardware opens its audio for an [audio] section."""
+
+    def open_audio(settings: Any) -> Audio:
+        return open_audio_for(kind, settings, clock, log)
+
+    return open_audio

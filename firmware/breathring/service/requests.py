@@ -1,0 +1,186 @@
+"""The service's answers to control requests: one table from command to handler.
+
+Each handler runs in the loop's thread, replies exactly once (now, or for the history
+when its worker has the answer) and returns True if the light must be redrawn at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ..clock import Now
+from ..config import session_pattern
+from ..control.protocol import ErrorCode, Reply, error_reply, ok_reply
+from ..control.server import STOPPING, ControlRequest, too_many_watchers
+from ..gestures import HOLD, PRESS
+from ..patterns import CUSTOM, PRESETS
+from ..settings import RESTART_KEYS, SettingError
+
+if TYPE_CHECKING:
+    from .loop import Service
+
+log = logging.getLogger("breathring.service")
+
+#: Where a gesture came from, as watchers see it.
+SOURCE_SOCKET = "socket"
+NO_HISTORY = "the history is not kept by this service"
+
+Handler = Callable[[ControlRequest, Now], bool]
+
+
+class RequestHandlers:
+    """Answers each control request through the service it belongs to."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.table: dict[str, Handler] = {
+            "press": self._press,
+            "hold": self._hold,
+            "start": self._start,
+            "stop": self._stop,
+            "status": self._status,
+            "reminders": self._reminders,
+            "settings": self._settings,
+            "set": self._set,
+            "unset": self._unset,
+            "stats": self._stats,
+            "history-clear": self._history_clear,
+            "watch": self._watch,
+        }
+
+    def handle(self, request: ControlRequest, now: Now) -> bool:
+        """Answer `request`; True if the light must be redrawn now. Never raises."""
+        cmd = request.request.cmd
+        if self.service.stopping:
+            request.reply(STOPPING)
+            return False
+        try:
+            return self.table[cmd](request, now)
+        except Exception as exc:  # a bad request must never stop the device
+            log.exception("control request %s failed", cmd)
+            request.reply(error_reply(ErrorCode.FAILED, f"{cmd} failed: {exc}"))
+            return False
+
+    def _status_reply(self, request: ControlRequest, now: Now) -> None:
+        request.reply(ok_reply(**self.service.status(now)))
+
+    # -- the device ------------------------------------------------------------
+
+    def _press(self, request: ControlRequest, now: Now) -> bool:
+        restart = self.service.gesture(PRESS, now, SOURCE_SOCKET)
+        self._status_reply(request, now)
+        return restart
+
+    def _hold(self, request: ControlRequest, now: Now) -> bool:
+        restart = self.service.gesture(HOLD, now, SOURCE_SOCKET)
+        self._status_reply(request, now)
+        return restart
+
+    def _start(self, request: ControlRequest, now: Now) -> bool:
+        svc = self.service
+        name = request.request.pattern
+        if name == CUSTOM and svc.cfg.session.pattern != CUSTOM:
+            request.reply(
+                error_reply(
+                    ErrorCode.NOT_CONFIGURED,
+                    'pattern "custom" needs session.pattern = "custom" with '
+                    "session.inhale and session.exhale in the configuration; "
+                    f"allowed here: {', '.join(PRESETS)}",
+                )
+            )
+            return False
+        pattern = session_pattern(svc.cfg) if name == CUSTOM else PRESETS.get(name or "")
+        svc.start_session(now, pattern, request.request.trigger)
+        self._status_reply(request, now)
+        return True
+
+    def _stop(self, request: ControlRequest, now: Now) -> bool:
+        restart = self.service.engine.controller.stop(now)
+        self._status_reply(request, now)
+        return restart
+
+    def _status(self, request: ControlRequest, now: Now) -> bool:
+        self._status_reply(request, now)
+        return False
+
+    def _reminders(self, request: ControlRequest, now: Now) -> bool:
+        self.service.engine.controller.set_reminders(
+            request.request.value == "on", now, keep_session=True
+        )
+        self._status_reply(request, now)
+        return True
+
+    # -- settings ----------------------------------------------------------------
+
+    def _settings(self, request: ControlRequest, _now: Now) -> bool:
+        listing = self.service.settings.listing()
+        request.reply(ok_reply(settings=listing, restart_keys=list(RESTART_KEYS)))
+        return False
+
+    def _set(self, request: ControlRequest, now: Now) -> bool:
+        req = request.request
+        request.reply(self._setting(lambda: self.service.reconfig.set(req.key, req.value, now)))
+        return True
+
+    def _unset(self, request: ControlRequest, _now: Now) -> bool:
+        reply = self._setting(lambda: self.service.reconfig.unset(request.request.key))
+        request.reply(reply)
+        return bool(reply.get("ok"))
+
+    @staticmethod
+    def _setting(change: Callable[[], Reply]) -> Reply:
+        try:
+            return change()
+        except SettingError as exc:
+            return error_reply(exc.code, exc.message, key=exc.key)
+
+    # -- history and watchers ----------------------------------------------------
+
+    def _stats(self, request: ControlRequest, now: Now) -> bool:
+        history = self.service.history
+        if history is None:
+            request.reply(error_reply(ErrorCode.NO_HISTORY, NO_HISTORY))
+            return False
+        today, tz, days = now.wall.date(), now.wall.tzinfo, request.request.days
+        assert tz is not None
+
+        def answer(result: object, error: str | None) -> None:
+            if error is not None:
+                request.reply(error_reply(ErrorCode.FAILED, error))
+            else:
+                request.reply(ok_reply(stats=result))
+
+        history.query(lambda h: h.stats(today, days, tz), answer)
+        return False
+
+    def _history_clear(self, request: ControlRequest, _now: Now) -> bool:
+        history = self.service.history
+        if history is None:
+            request.reply(error_reply(ErrorCode.NO_HISTORY, NO_HISTORY))
+            return False
+        feed = self.service.feed
+
+        def answer(_result: object, error: str | None) -> None:
+            if error is not None:
+                request.reply(
+                    error_reply(ErrorCode.FAILED, f"the history was not cleared: {error}")
+                )
+                return
+            request.reply(ok_reply())
+            feed.publish({"kind": "history"})
+
+        history.query(lambda h: h.clear(), answer)
+        return False
+
+    def _watch(self, request: ControlRequest, now: Now) -> bool:
+        svc = self.service
+        svc.observe(now)  # watchers already there hear of changes first
+        if request.watcher is not None and svc.reporter.add_watcher(
+            request.watcher, now, svc.synced
+        ):
+            request.reply(ok_reply())
+        else:
+            request.reply(too_many_watchers(svc.feed.max_watchers))
+        return False
