@@ -17,12 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..clock import Clock, ClockTrust, Now, read
+from ..clock import Clock, Now, read
 from ..config import Config
 from ..control.feed import StatusFeed
 from ..control.server import ControlRequest, ControlServer
 from ..controller import PULSE
-from ..engine import WALL_RECHECK_S, Engine
+from ..engine import Engine
 from ..exitcodes import EXIT_OK
 from ..gestures import DOUBLE, DOWN, PRESS, UP, ButtonEvent
 from ..history_recorder import BUTTON, REMOTE, HistoryRecorder, HistoryWorker
@@ -34,6 +34,8 @@ from ..state import DeviceState, StateStore
 from ..systemd import Notifier
 from .frames import RING_RETRY_S, FrameWriter, RateLimitedLog
 from .reconfig import Reconfigurer, decoder_for
+from .records import Records
+from .reminders import check_reminder
 from .requests import RequestHandlers
 from .signals import Stop, Wake, loop_signals_blocked
 from .status import ClockTrustLog, StatusReporter
@@ -92,7 +94,8 @@ class Service:
         self.reconfig = Reconfigurer(self)
         self.requests = RequestHandlers(self)
         self.history = history
-        self.recorder = HistoryRecorder(history.submit) if history is not None else None
+        recorder = HistoryRecorder(history.submit) if history is not None else None
+        self.records = Records(self.engine, state, recorder, self.frames.report)
         if history is not None:
             history.on_change = lambda: self.feed.publish({"kind": "history"})
         #: Whether the wall clock was synchronised at the last schedule check.
@@ -139,13 +142,7 @@ class Service:
                 log.exception("closing the control socket failed")
         self.feed.close()
         self.hw.close()
-        if self.history is not None:
-            try:
-                if self.recorder is not None:
-                    self.recorder.close(self.clock.wall())
-                self.history.close()
-            except Exception:
-                log.exception("closing the history failed")
+        self.records.close(self.history, self.clock.wall())
         self.notifier.close()
 
     def run(self) -> int:
@@ -229,7 +226,7 @@ class Service:
         tick = rendered.tick
         self.frames.play(self.cfg, self.engine.controller, tick, now)
         for event in tick.events:
-            self._event(event)
+            self.records.event(event)
         if tick.events or tick.cues:
             self.reporter.update_systemd(now)
         # Keep to the frame grid (no drift); after a stall, skip ahead rather than rush.
@@ -289,7 +286,7 @@ class Service:
         """Reminders switched from elsewhere (`set`): a running session goes on; saved."""
         if enabled != self.engine.controller.reminders_enabled:
             self.engine.controller.set_reminders(enabled, now, keep_session=True)
-        self._save()
+        self.records.save()
 
     def _signal(self, signum: int, now: Now) -> bool:
         if signum == signal.SIGHUP:
@@ -305,61 +302,15 @@ class Service:
         return True
 
     def _check_reminder(self, now: Now) -> bool:
-        was_active = self.engine.active
-        try:
-            trust: ClockTrust = self.clock_trust()
-            self.synced = trust.synchronized
-            changed = self.engine.check_reminder(now, trust.trusted)
-        except Exception:
-            self.frames.report("reminder", now.mono, "checking the reminder schedule failed")
-            changed = False
-        if changed:
-            self._save()
-        try:
-            wait = self.engine.seconds_to_next_check(now)
-        except Exception:  # e.g. a wall clock near year 9999: look again later, never crash
-            self.frames.report("reminder", now.mono, "checking the reminder schedule failed")
-            wait = WALL_RECHECK_S
-        self._next_check = now.mono + max(wait, self.engine.frame_interval)
-        return self.engine.active and not was_active
-
-    # --------------------------------------------------------------- output
-
-    def _event(self, event: str) -> None:
-        name, _, detail = event.partition(":")
-        messages = {
-            "session-started": f"session started ({detail})",
-            "session-long": "double press: the long session",
-            "session-finished": "session finished",
-            "session-cancelled": "session cancelled",
-            "pulse-shown": "hourly pulse shown",
-            "reminders-on": "reminders turned on",
-            "reminders-off": "reminders turned off",
-        }
-        log.info(messages.get(name, event))
-        if name in ("reminders-on", "reminders-off"):
-            self._save()
-
-    def _save(self) -> None:
-        if self.store is None:
-            return
-        state = DeviceState(self.engine.controller.reminders_enabled, self.engine.last_pulse)
-        self.store.save(state)
+        check = check_reminder(self.engine, self.clock_trust, self.records, self.frames.report, now)
+        if check.synced is not None:
+            self.synced = check.synced
+        self._next_check = check.next_check
+        return check.started
 
     def observe(self, now: Now, trigger: str | None = None, during_pulse: bool = False) -> None:
         """After every step: history rows for what happened, status lines for watchers."""
-        controller = self.engine.controller
-        if self.recorder is not None:
-            try:
-                self.recorder.observe(
-                    controller.session_view(now),
-                    controller.pulses_shown,
-                    now.wall,
-                    trigger,
-                    during_pulse,
-                )
-            except Exception:
-                self.frames.report("history", now.mono, "recording the history failed")
+        self.records.observe(now, trigger, during_pulse)
         self.reporter.publish(now, self.synced)
 
 
