@@ -48,7 +48,7 @@ async def test_events_relay_watch_lines(fake: FakeService) -> None:
         assert first.startswith("event: status\ndata: {")
         assert '"phase": "idle"' in first
         assert '"ok"' not in first
-        assert fake.commands() == [{"cmd": "watch"}]
+        assert fake.commands() == [{"cmd": "watch", "client": "web"}]
 
         start = await client.post("/api/session", headers=AUTH, json={"pattern": "box"})
         assert start.status == 200

@@ -83,10 +83,10 @@ class ControlClient:
             await _close(writer)
         return decode_reply(line, self.path)
 
-    async def watch(self) -> WatchStream:
+    async def watch(self, client: str = "web") -> WatchStream:
         """Open a `watch` stream; raises ServiceNotRunning/ControlError if it cannot."""
         reader, writer = await asyncio.wait_for(_connect(self.path), self.timeout)
-        writer.write(encode_line({"cmd": "watch"}))
+        writer.write(encode_line({"cmd": "watch", "client": client}))
         try:
             await writer.drain()
         except ConnectionError as exc:

@@ -18,6 +18,7 @@ from .protocol import (
     MAX_LINE_BYTES,
     RECV_CHUNK,
     SEND_FLAGS,
+    WATCH_CLIENT_DEFAULT,
     ControlError,
     Reply,
     connect_error,
@@ -111,20 +112,20 @@ def _read_reply(sock: socket.socket, path: Path, timeout: float) -> Reply:
 
 
 class WatchStream:
-    """An open `{"cmd": "watch"}` connection; `events()` yields one dict per line.
+    """An open `{"cmd": "watch", "client": ...}` connection; `events()` yields one dict per line.
 
     Reading blocks without a timeout (the service speaks when something changes), but a
     byte on `wake` (the caller stopping) ends the iteration at once.
     """
 
-    def __init__(self, path: Path, wake: socket.socket) -> None:
+    def __init__(self, path: Path, wake: socket.socket, client: str = WATCH_CLIENT_DEFAULT) -> None:
         self.path = path
         self._wake = wake
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
         self._sock.settimeout(CONNECT_TIMEOUT_S)
         try:
             self._sock.connect(str(path))
-            self._sock.sendall(encode_line({"cmd": "watch"}), SEND_FLAGS)
+            self._sock.sendall(encode_line({"cmd": "watch", "client": client}), SEND_FLAGS)
         except OSError as exc:
             self._sock.close()
             raise connect_error(path, exc, ACCESS_HINT) from None

@@ -14,8 +14,9 @@ line ending in "\\n", reads one JSON line back, and the server closes. Requests:
     {"cmd": "settings"}                   every key: value and source
     {"cmd": "stats", "days": 14}          the history (1-366 days)
     {"cmd": "history-clear"}              erase the history
-    {"cmd": "watch"}                      stay connected: status, gesture, history and
-                                          settings lines as they happen (feed.py)
+    {"cmd": "watch", "client": "web"}     stay connected: status, gesture, history and
+                                          settings lines as they happen (feed.py); each
+                                          client kind ("web", "mqtt", "other") has its share
 
 Replies are {"ok": true, ...} or {"ok": false, "code": "<code>", "error": "<message>"}.
 `code` is one of `ErrorCode` and is what a client acts on; `error` is for people.
@@ -61,8 +62,13 @@ COMMANDS = (
 REMINDER_VALUES = ("on", "off")
 #: What a `start` over the socket may say started it (the history's trigger).
 START_TRIGGERS = ("remote",)
+#: Who may `watch`, and how many of each at once: every companion has its own share, so
+#: open pages never lock the Home Assistant bridge out. `{"cmd": "watch", "client": "web"}`.
+WATCH_SHARES = {"web": 8, "mqtt": 2, "other": 4}
+WATCH_CLIENT_DEFAULT = "other"
 #: Keys each command accepts besides "cmd".
 _EXTRA_KEYS: dict[str, tuple[str, ...]] = {
+    "watch": ("client",),
     "start": ("pattern", "trigger"),
     "reminders": ("value",),
     "set": ("key", "value"),
@@ -145,7 +151,7 @@ class Request:
     """One parsed request.
 
     `pattern`, `trigger`: "start"; `value`: "reminders" ("on"/"off") and "set" (any JSON
-    scalar, checked by the service); `key`: "set", "unset"; `days`: "stats".
+    scalar, checked by the service); `key`: "set", "unset"; `days`: "stats"; `client`: "watch".
     """
 
     cmd: str
@@ -154,6 +160,7 @@ class Request:
     key: str | None = None
     days: int = DEFAULT_DAYS
     trigger: str = "remote"
+    client: str = WATCH_CLIENT_DEFAULT
 
 
 def ok_reply(**fields: Any) -> Reply:
@@ -293,7 +300,18 @@ def _parse_reminders(cmd: str, data: dict[str, Any]) -> Request:
     return Request(cmd, value=value)
 
 
+def _parse_watch(cmd: str, data: dict[str, Any]) -> Request:
+    client = data.get("client", WATCH_CLIENT_DEFAULT)
+    if not isinstance(client, str) or client not in WATCH_SHARES:
+        raise RequestError(
+            f'bad "client" {json.dumps(client)} for cmd "watch"; '
+            f"allowed: {_allowed(tuple(WATCH_SHARES))}"
+        )
+    return Request(cmd, client=client)
+
+
 _PARSERS = {
+    "watch": _parse_watch,
     "start": _parse_start,
     "set": _parse_key,
     "unset": _parse_key,

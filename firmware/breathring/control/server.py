@@ -15,19 +15,20 @@ import selectors
 import socket
 import stat
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import SimpleQueue
 from typing import Any
 
 from ..clock import Clock, SystemClock
-from .feed import MAX_WATCHERS, Watcher
+from .feed import Watcher
 from .protocol import (
     MAX_REQUEST_BYTES,
     RECV_CHUNK,
     SEND_FLAGS,
     SOCKET_MODE,
+    WATCH_SHARES,
     ControlError,
     ErrorCode,
     Reply,
@@ -60,10 +61,11 @@ BUSY = error_reply(ErrorCode.BUSY, "too many clients at once; try again")
 TIMEOUT = error_reply(ErrorCode.TIMEOUT, "the service did not answer in time; try again")
 
 
-def too_many_watchers(limit: int) -> Reply:
-    """The refusal of a watcher over the limit."""
+def too_many_watchers(client: str, share: int) -> Reply:
+    """The refusal of a watcher over its companion's share."""
     return error_reply(
-        ErrorCode.TOO_MANY_WATCHERS, f"too many watchers (at most {limit}); close one and try again"
+        ErrorCode.TOO_MANY_WATCHERS,
+        f'too many "{client}" watchers (at most {share}); close one and try again',
     )
 
 
@@ -125,7 +127,7 @@ class ControlServer:
         reply_timeout: float = DEFAULT_REPLY_TIMEOUT_S,
         max_clients: int = DEFAULT_MAX_CLIENTS,
         clock: Clock | None = None,
-        max_watchers: int = MAX_WATCHERS,
+        watch_shares: Mapping[str, int] = WATCH_SHARES,
     ) -> None:
         self.path = Path(path)
         self._inbox = inbox
@@ -133,7 +135,7 @@ class ControlServer:
         self._client_timeout = client_timeout
         self._reply_timeout = reply_timeout
         self._max_clients = max_clients
-        self._max_watchers = max_watchers
+        self._watch_shares = dict(watch_shares)
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._lock = threading.Lock()
         self._clients: dict[threading.Thread, _Client] = {}
@@ -266,8 +268,12 @@ class ControlServer:
     def _requests_locked(self) -> int:
         return sum(1 for c in self._clients.values() if c.watcher is None)
 
-    def _watchers_locked(self) -> int:
-        return sum(1 for c in self._clients.values() if c.watcher is not None)
+    def _watchers_locked(self, client: str) -> int:
+        return sum(
+            1
+            for c in self._clients.values()
+            if c.watcher is not None and c.watcher.client == client
+        )
 
     def _serve(self, conn: socket.socket) -> None:
         me = threading.current_thread()
@@ -304,14 +310,16 @@ class ControlServer:
 
     def _watch(self, conn: socket.socket, request: Request, slot: _ReplySlot) -> None:
         """Become a watcher (own limit, no request slot) and write its lines until it ends."""
-        watcher = Watcher(conn)
+        client = request.client
+        watcher = Watcher(conn, client=client)
         me = threading.current_thread()
+        share = self._watch_shares.get(client, 0)
         with self._lock:
-            full = self._watchers_locked() >= self._max_watchers
+            full = self._watchers_locked(client) >= share
             if not full:
                 self._clients[me].watcher = watcher
         if full:
-            _send_quietly(conn, too_many_watchers(self._max_watchers))
+            _send_quietly(conn, too_many_watchers(client, share))
             return
         self._inbox.put(ControlRequest(request, slot.give, watcher))
         reply = slot.wait(self._reply_timeout, TIMEOUT)

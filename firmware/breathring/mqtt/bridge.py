@@ -239,7 +239,7 @@ class Bridge:
         delay = low
         while not self._stopping.is_set():
             try:
-                with WatchStream(self.socket_path, self._wake_r) as stream:
+                with WatchStream(self.socket_path, self._wake_r, client="mqtt") as stream:
                     for event in stream.events():
                         if isinstance(event, dict) and event.get("ok") is False:
                             raise ControlError(

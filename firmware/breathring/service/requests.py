@@ -182,5 +182,6 @@ class RequestHandlers:
         ):
             request.reply(ok_reply())
         else:
-            request.reply(too_many_watchers(svc.feed.max_watchers))
+            client = request.request.client
+            request.reply(too_many_watchers(client, svc.feed.share(client)))
         return False

@@ -23,6 +23,7 @@ from ..clock import Clock, SystemClock
 from ..control.async_client import ControlClient, WatchStream
 from ..control.protocol import (
     SETTING_CODES,
+    WATCH_SHARES,
     ControlError,
     ErrorCode,
     error_code,
@@ -39,8 +40,8 @@ MAX_BODY_BYTES = 16 * 1024
 HEARTBEAT_S = 15.0
 #: EventSource reconnects after this long when the stream ends (ms, sent as "retry:").
 EVENTS_RETRY_MS = 3000
-#: Live pages at once; each holds one `watch` connection to the service.
-MAX_EVENT_STREAMS = 8
+#: Live pages at once; each holds one `watch` connection, the web's share of the service's.
+MAX_EVENT_STREAMS = WATCH_SHARES["web"]
 #: The first `watch` line (the current status) must arrive within this long.
 WATCH_FIRST_LINE_S = 3.0
 #: /api/history?days=N
@@ -102,6 +103,8 @@ class WebState:
     choices: dict[str, list[Any]] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
     streams: set[WatchStream] = field(default_factory=set)
+    #: Live pages counted from their first moment (before any await), so the limit is exact.
+    live_pages: int = 0
     closing: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -512,8 +515,16 @@ async def events(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     if state.closing.is_set():
         raise ApiError(503, "breathring web is shutting down")
-    if len(state.streams) >= MAX_EVENT_STREAMS:
+    if state.live_pages >= MAX_EVENT_STREAMS:
         raise ApiError(503, f"too many live pages open (at most {MAX_EVENT_STREAMS}); close one")
+    state.live_pages += 1
+    try:
+        return await _relay_events(request, state)
+    finally:
+        state.live_pages -= 1
+
+
+async def _relay_events(request: web.Request, state: WebState) -> web.StreamResponse:
     stream, first = await _open_watch(state)
     state.streams.add(stream)
     response = web.StreamResponse(

@@ -138,8 +138,14 @@ async def serve(listen: Listen, token: str, socket_path: Path) -> int:
     from .app import create_app
 
     app = create_app(token, ControlClient(socket_path))
+    # handler_cancellation: a page that closes ends its event stream (and frees its `watch`
+    # place at the service) at once, not at the next keep-alive.
     runner = web.AppRunner(
-        app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S
+        app,
+        access_log=None,
+        handle_signals=False,
+        shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+        handler_cancellation=True,
     )
     await runner.setup()
     stop = asyncio.Event()
