@@ -7,7 +7,6 @@ import os
 import random
 import socket
 import stat
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,13 +99,6 @@ def raw_exchange(path: Path, data: bytes, half_close: bool = False) -> bytes:
 def reply_of(raw: bytes) -> dict:
     assert raw.endswith(b"\n") and raw.count(b"\n") == 1, raw
     return json.loads(raw)
-
-
-@pytest.fixture
-def short_dir() -> Iterator[Path]:
-    """A short directory: AF_UNIX paths are limited to 107 bytes."""
-    with tempfile.TemporaryDirectory(prefix="brc-") as d:
-        yield Path(d)
 
 
 @pytest.fixture

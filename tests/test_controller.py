@@ -7,7 +7,7 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
-from controller_frames import FPS, run
+from testkit.frames import FPS, run
 
 from breathring.clock import FakeClock, read
 from breathring.config import Config

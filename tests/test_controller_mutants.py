@@ -15,7 +15,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from controller_frames import run
+from testkit.frames import run
 
 from breathring.clock import FakeClock, read
 from breathring.config import Config

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mock_hw import RecordingAudio
+from testkit.mock_hw import RecordingAudio
 
 from breathring.clock import SystemClock
 from breathring.config import parse_config

@@ -17,7 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from service_process import ROOT
+from testkit.paths import ROOT
+from testkit.process import TRACED_RUN
 
 EXIT_OK = 0
 LAST_LINE = "stopped; the ring is dark"
@@ -69,7 +70,7 @@ def test_other_commands_end_normally(tmp_path):
     done = subprocess.run(
         [
             sys.executable,
-            str(ROOT / "tests" / "traced_run.py"),
+            str(TRACED_RUN),
             "config",
             "check",
             "--config",
@@ -90,7 +91,7 @@ def test_a_run_that_cannot_start_ends_normally_with_its_code(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text("[ring]\npixels = -3\n")
     done = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "traced_run.py"), "run", "--hardware", "mock"],
+        [sys.executable, str(TRACED_RUN), "run", "--hardware", "mock"],
         env=dict(os.environ, **env, BREATHRING_CONFIG=str(config)),
         capture_output=True,
         text=True,

@@ -7,7 +7,7 @@ import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from mock_hw import make_bench
+from testkit.mock_hw import make_bench
 
 from breathring.clock import FakeClock
 from breathring.config import Config

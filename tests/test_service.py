@@ -10,8 +10,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from mock_hw import RecordingAudio, make_bench
-from service_steps import run_for
+from testkit.mock_hw import RecordingAudio, make_bench
+from testkit.service_loop import run_for
 
 from breathring.clock import FakeClock
 from breathring.config import Config, parse_config

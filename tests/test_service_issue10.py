@@ -12,8 +12,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pygame  # a hard dependency: a broken install must fail here, not skip
-import service_steps as steps
-from mock_hw import RecordingAudio, make_bench
+from testkit import service_loop as steps
+from testkit.mock_hw import RecordingAudio, make_bench
 
 from breathring.clock import FakeClock
 from breathring.config import Config, parse_config

@@ -12,8 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
+from testkit.paths import ROOT
+from testkit.process import TRACED_RUN
 
-ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 10.0
 #: One breath of 1 s in, 1 s out: lead-in 2 s + 2 s + closing 2.5 s.
 SHORT = '[session]\npattern = "custom"\ninhale = 1.0\nexhale = 1.0\nbreaths = 1\n'
@@ -47,7 +48,7 @@ class Device:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "traced_run.py"), "run", "--hardware", "mock"],
+            [sys.executable, str(TRACED_RUN), "run", "--hardware", "mock"],
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

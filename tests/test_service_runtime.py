@@ -12,8 +12,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import service_steps as steps
-from mock_hw import make_bench
+from testkit import service_loop as steps
+from testkit.mock_hw import make_bench
 
 from breathring.clock import FakeClock
 from breathring.config import Config, parse_config

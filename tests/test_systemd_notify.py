@@ -7,7 +7,6 @@ import math
 import os
 import secrets
 import socket
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,13 +16,6 @@ from breathring.systemd import Notifier
 
 RECV_TIMEOUT_S = 1.0
 WATCHDOG_USEC = "4000000"  # 4 s timeout -> ping every 2 s
-
-
-@pytest.fixture
-def short_dir() -> Iterator[Path]:
-    """A directory with a short path: AF_UNIX paths are limited to 107 bytes."""
-    with tempfile.TemporaryDirectory(prefix="brn-") as d:
-        yield Path(d)
 
 
 @pytest.fixture

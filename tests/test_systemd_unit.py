@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from unit_files import Unit, parse_unit
+from testkit.units import Unit, parse_unit
 
 from breathring import config, control_socket, state
 

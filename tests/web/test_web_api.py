@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fake_service import FakeService
-from webtest import AUTH, run_async, short_tmp, web_client
+from testkit import short_dir
+from testkit.fake_service import FakeService
+from testkit.web import AUTH, run_async, web_client
 
 
 @run_async
@@ -230,7 +231,7 @@ async def test_unknown_path_wrong_method_bad_json(fake: FakeService) -> None:
 
 @run_async
 async def test_service_not_running_is_503() -> None:
-    with short_tmp() as tmp:
+    with short_dir() as tmp:
         async with web_client(tmp / "control.sock") as client:
             response = await client.get("/api/status", headers=AUTH)
             assert response.status == 503
@@ -245,7 +246,7 @@ async def test_service_not_running_is_503() -> None:
 async def test_service_refusing_connections_is_503() -> None:
     import socket
 
-    with short_tmp() as tmp:
+    with short_dir() as tmp:
         path = tmp / "control.sock"
         stale = socket.socket(socket.AF_UNIX)
         stale.bind(str(path))  # a socket file nobody listens on: connect() is refused

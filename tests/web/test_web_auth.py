@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from fake_service import FakeService
-from webtest import AUTH, TOKEN, WRONG, run_async, web_client
+from testkit.fake_service import FakeService
+from testkit.web import AUTH, TOKEN, WRONG, run_async, web_client
 
 from breathring.clock import FakeClock
 from breathring.web.auth import TokenError, bearer_token, read_token, token_matches

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_service import FakeService
-from webtest import TOKEN, free_port, start_web, wait_ready
+from testkit import free_port, wait_until
+from testkit.fake_service import FakeService
+from testkit.web import TOKEN, start_web, wait_ready
 
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -96,18 +97,6 @@ def web_url(fake: FakeService, tmp_path: Path) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(10)
-
-
-def wait_until(condition, timeout: float = WAIT_S, what: str = "") -> Any:
-    """Poll `condition` (no fixed sleeps) until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(POLL_S)
 
 
 def text(driver: Any, element_id: str) -> str:

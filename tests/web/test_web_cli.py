@@ -11,8 +11,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from fake_service import FakeService
-from webtest import START_TIMEOUT_S, TOKEN, free_port, start_web, wait_ready
+from testkit import free_port
+from testkit.fake_service import FakeService
+from testkit.web import START_TIMEOUT_S, TOKEN, start_web, wait_ready
 
 from breathring.web.cli import Listen, lan_address, main, page_url, parse_listen
 

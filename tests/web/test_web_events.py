@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp import ClientResponse
-from fake_service import FakeService
-from webtest import AUTH, run_async, web_client
+from testkit.fake_service import FakeService
+from testkit.web import AUTH, run_async, web_client
 
 from breathring.web.app import sse_event
 

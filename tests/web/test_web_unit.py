@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from unit_files import Unit, parse_unit
+from testkit.units import Unit, parse_unit
 
 ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "systemd" / "breathring-web.service"

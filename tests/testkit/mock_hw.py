@@ -229,5 +229,5 @@ def make_bench(
     return Bench(hardware, RingProbe(ring, wire), hand, audio)
 
 
-#: tests/traced_run.py appends every frame of the mock bus (hex RGB) to this file.
+#: testkit/traced_run.py appends every frame of the mock bus (hex RGB) to this file.
 TRACE_ENV = "BREATHRING_TEST_TRACE"

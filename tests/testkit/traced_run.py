@@ -1,6 +1,6 @@
 """`breathring ARGS...` with every frame the mock ring's bus carries appended to a trace file.
 
-The process tests run `python tests/traced_run.py run --hardware mock`: the
+The process tests run `python tests/testkit/traced_run.py run --hardware mock`: the
 product runs unchanged (the real NeoPixelRing over the captured transmit of
 `--hardware mock`); this wrapper, which only tests use, also writes each
 transmitted frame as one hex line (RGB, pixel 0 first) to $BREATHRING_TEST_TRACE.
@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "firmware"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "firmware"))
 
 from breathring.cli import entry
 from breathring.hw.mock import WireCapture

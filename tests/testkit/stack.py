@@ -1,4 +1,4 @@
-"""The real processes a user runs side by side: the service, web, mosquitto, the bridge.
+"""The real processes a user runs side by side: the service, `breathring web`, the bridge.
 
 Every process is a child started as a user (or systemd) would start it, with
 temporary RUNTIME_DIRECTORY/STATE_DIRECTORY and a config file. Tests wait on
@@ -7,36 +7,23 @@ conditions with deadlines (`wait_until`), never on fixed sleeps.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
+from testkit.mqtt import Broker
+from testkit.net import LOOPBACK, free_port
+from testkit.process import ServiceProcess
+from testkit.waiting import DEADLINE_S
 
-TESTS = Path(__file__).resolve().parents[1]
-if str(TESTS) not in sys.path:
-    sys.path.insert(0, str(TESTS))
-
-from service_process import ServiceProcess  # noqa: E402
-
-LOOPBACK = "127.0.0.1"
-#: How long a process gets to start, or a condition to come true, on a loaded 2-core machine.
-DEADLINE_S = 15.0
-#: Between two looks at a condition (an Event wait, not a sleep that makes a test pass).
-POLL_S = 0.02
 #: A one-breath custom session: 2 s lead-in, 0.5 s in, 0.5 s out, 2.5 s closing = 5.5 s.
 SHORT_SESSION = """\
 [session]
@@ -49,36 +36,6 @@ SHORT_SESSION_S = 5.5
 #: 32 random bytes as hex, as install.sh writes /etc/breathring/web.token.
 TOKEN = "5b0e9c1d7a3f4e2b8c6d0a1f9e7b3c5d2a4f6e8b0c1d3e5f7a9b2c4d6e8f0a1b"
 HTTP_TIMEOUT_S = 5.0
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = DEADLINE_S, what: str = "") -> Any:
-    """condition()'s first truthy value; AssertionError naming `what` after `timeout`."""
-    pause = threading.Event()
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what or condition}")
-        pause.wait(POLL_S)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return sock.getsockname()[1]
-
-
-def need_binary(name: str, package: str) -> str:
-    """A binary's path; skip without it, except under CI (CI=true), where that is a failure."""
-    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin")
-    if found is None:
-        message = f"{name} not installed (apt-get install {package})"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}; under CI it must be installed", pytrace=False)
-        pytest.skip(message)
-    return found
 
 
 # -- the service ---------------------------------------------------------------------------
@@ -211,102 +168,7 @@ class WebProcess:
                 self.proc.wait()
 
 
-# -- mosquitto and the bridge --------------------------------------------------------------------
-
-
-class Broker:
-    """Debian's mosquitto on 127.0.0.1:PORT, anonymous, no persistence (as tests/mqtt starts it)."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.binary = need_binary("mosquitto", "mosquitto")
-        self.port = free_port()
-        self.config = workdir / "mosquitto.conf"
-        self.log = workdir / "mosquitto.log"
-        lines = [
-            f"listener {self.port} {LOOPBACK}",
-            "persistence false",
-            "allow_anonymous true",
-            "log_dest stderr",
-            "log_type error",
-            "log_type warning",
-        ]
-        if os.geteuid() == 0:
-            lines.append("user root")  # else it drops to "mosquitto", who cannot read our files
-        self.config.write_text("\n".join(lines) + "\n")
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [self.binary, "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT
-            )
-        wait_until(self._accepts, DEADLINE_S, f"mosquitto on port {self.port}")
-
-    def _accepts(self) -> bool:
-        if self.proc.poll() is not None:
-            raise AssertionError(f"mosquitto exited: {self.log.read_text(errors='replace')}")
-        with socket.socket() as sock:
-            return sock.connect_ex((LOOPBACK, self.port)) == 0
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(DEADLINE_S)
-
-
-@dataclass
-class Seen:
-    topic: str
-    payload: str
-    retain: bool
-
-
-class MqttClient:
-    """A paho client subscribed to `#`, as Home Assistant would be; remembers what it saw."""
-
-    def __init__(self, port: int, name: str) -> None:
-        import paho.mqtt.client as mqtt
-        from paho.mqtt.enums import CallbackAPIVersion
-
-        self.messages: list[Seen] = []
-        self._lock = threading.Lock()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"e2e-{name}")
-        self.client.on_message = self._on_message
-        self.client.on_connect = lambda c, *_: c.subscribe("#", qos=1)
-        self.client.connect(LOOPBACK, port)
-        self.client.loop_start()
-        wait_until(self.client.is_connected, what="the test MQTT client to connect")
-
-    def _on_message(self, _client: object, _userdata: object, message: Any) -> None:
-        seen = Seen(message.topic, message.payload.decode("utf-8", "replace"), message.retain)
-        with self._lock:
-            self.messages.append(seen)
-
-    def seen(self, topic: str) -> list[Seen]:
-        with self._lock:
-            return [m for m in self.messages if m.topic == topic]
-
-    def last(self, topic: str) -> str | None:
-        found = self.seen(topic)
-        return found[-1].payload if found else None
-
-    def wait_for(self, topic: str, payload: str, timeout: float = DEADLINE_S) -> None:
-        wait_until(lambda: self.last(topic) == payload, timeout, f"{topic} = {payload!r}")
-
-    def configs(self, prefix: str = "homeassistant/") -> dict[str, dict[str, Any]]:
-        """The latest discovery config on every `<prefix>.../config` topic."""
-        with self._lock:
-            latest = {
-                m.topic: m
-                for m in self.messages
-                if m.topic.startswith(prefix) and m.topic.endswith("/config")
-            }
-        return {t: json.loads(m.payload) for t, m in latest.items() if m.payload}
-
-    def publish(self, topic: str, payload: str) -> None:
-        self.client.publish(topic, payload, qos=1).wait_for_publish(DEADLINE_S)
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.client.disconnect()
-            self.client.loop_stop()
+# -- the bridge --------------------------------------------------------------------
 
 
 class BridgeProcess:

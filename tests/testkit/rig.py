@@ -1,10 +1,10 @@
-"""Shared helpers for the reliability tests: the service in virtual time, and as a process.
+"""The reliability rig: the service in virtual time recording every frame, and as a process.
 
 `Rig` runs `Service` on a FakeClock with mock hardware (the real NeoPixelRing and
 GpioButton over a captured transmit and gpiozero's MockFactory) and records every
 frame the engine renders (phase, cues, estimated current). `Proc` (from
-tests/service_process.py, shared with test_service_process.py) runs
-`breathring run --hardware mock` as systemd would, through tests/traced_run.py (which
+testkit/process.py, the one launcher of the real process) runs
+`breathring run --hardware mock` as systemd would, through testkit/traced_run.py (which
 appends every frame the mock bus carries to a trace file), and talks to its control socket.
 """
 
@@ -17,8 +17,9 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from mock_hw import Hand, RecordingAudio, RingProbe, make_bench
-from service_process import ROOT, ServiceProcess, short_tmp
+from testkit.mock_hw import Hand, RecordingAudio, RingProbe, make_bench
+from testkit.paths import ROOT, short_tmp
+from testkit.process import ServiceProcess
 
 from breathring.clock import FakeClock, Now
 from breathring.config import Config
@@ -27,7 +28,7 @@ from breathring.hw.selection import Hardware
 from breathring.service import Service
 from breathring.state import StateStore
 
-#: The real process (one launcher for all tests: tests/service_process.py).
+#: The real process (one launcher for all tests: testkit/process.py).
 Proc = ServiceProcess
 #: Re-exported for the reliability tests.
 __all__ = ["ROOT", "Proc", "short_tmp"]

@@ -1,4 +1,4 @@
-"""Shared set-up for the web tests: a fake service, the app on loopback, a client."""
+"""The web page's test set-up: the app over a fake service, in-process or as `breathring web`."""
 
 from __future__ import annotations
 
@@ -6,21 +6,19 @@ import asyncio
 import contextlib
 import functools
 import os
-import socket
 import subprocess
 import sys
-import tempfile
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
-from fake_service import FakeService
+from testkit.fake_service import FakeService
+from testkit.paths import ROOT, short_dir
 
 from breathring.web.app import create_app
 from breathring.web.socket_client import ControlClient
 
-ROOT = Path(__file__).resolve().parents[2]
 #: Start-up on a loaded 2-core machine: generous, the real figure is in the report.
 START_TIMEOUT_S = 20.0
 
@@ -30,15 +28,8 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @contextlib.contextmanager
-def short_tmp() -> Iterator[Path]:
-    """A short directory for unix sockets (their paths are limited to ~100 bytes)."""
-    with tempfile.TemporaryDirectory(prefix="brw-", dir="/tmp") as name:
-        yield Path(name)
-
-
-@contextlib.contextmanager
 def fake_service() -> Iterator[FakeService]:
-    with short_tmp() as tmp:
+    with short_dir("brw-") as tmp:
         service = FakeService(tmp / "control.sock").start()
         try:
             yield service
@@ -62,12 +53,6 @@ def run_async(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., N
         asyncio.run(test(*args, **kwargs))
 
     return wrapper
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_web(port: int, token_file: Path, socket_path: Path) -> subprocess.Popen[str]:

@@ -2,10 +2,10 @@
 
 `ServiceProcess` runs `breathring run --hardware mock` as systemd would
 (NOTIFY_SOCKET, RUNTIME_DIRECTORY, STATE_DIRECTORY, BREATHRING_CONFIG) through
-tests/traced_run.py, which appends every frame the mock ring's bus carries to
+testkit/traced_run.py, which appends every frame the mock ring's bus carries to
 $BREATHRING_TEST_TRACE (a test hook, not the product's), reads its notify
-messages and talks to its control socket. Used by test_service_process.py
-(through the `service_process` fixture in conftest.py) and by the reliability tests.
+messages and talks to its control socket. Used through the `service_process`
+fixture (testkit/plugin.py), by the end-to-end stack and by the reliability tests.
 """
 
 from __future__ import annotations
@@ -16,25 +16,18 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from testkit.paths import ROOT
+
 #: A real process gets this long to start and to answer (a loaded CI machine).
 START_TIMEOUT_S = 15.0
-#: Unix socket paths are limited to 108 bytes; longer test directories are swapped.
-SHORT_PATH_CHARS = 60
 #: A CLI client call gets this long.
 CLI_TIMEOUT_S = 20.0
-
-
-def short_tmp(tmp_path: Path) -> Path:
-    """A directory with a short path: unix socket paths are limited to 108 bytes."""
-    if len(str(tmp_path)) < SHORT_PATH_CHARS:
-        return tmp_path
-    return Path(tempfile.mkdtemp(prefix="br-"))
+#: The wrapper that runs the product and traces the mock ring's frames.
+TRACED_RUN = Path(__file__).resolve().parent / "traced_run.py"
 
 
 class ServiceProcess:
@@ -75,7 +68,7 @@ class ServiceProcess:
         self.env = {k: v for k, v in env.items() if v is not None}
         self._stderr = self.stderr_path.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "traced_run.py"), "run", "--hardware", "mock"],
+            [sys.executable, str(TRACED_RUN), "run", "--hardware", "mock"],
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=self._stderr,
