@@ -12,7 +12,7 @@ import pytest
 from testkit.mqtt import PASSWORD, USERNAME, Broker, Watcher, make_certificates, mosquitto_binary
 from testkit.paths import short_dir as _short_dir
 from testkit.paths import short_tmp
-from testkit.process import ServiceProcess
+from testkit.process import CliService, ServiceProcess
 
 
 @pytest.fixture
@@ -87,3 +87,11 @@ def watcher_factory() -> Iterator[Callable[..., Watcher]]:
     for w in made:
         with contextlib.suppress(Exception):
             w.close()
+
+
+@pytest.fixture
+def cli_service(tmp_path: Path) -> Iterator[CliService]:
+    """`breathring run --hardware mock` driven through the CLI (start() it); killed after."""
+    d = CliService(tmp_path)
+    yield d
+    d.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +25,10 @@ from testkit.paths import ROOT
 
 #: A real process gets this long to start and to answer (a loaded CI machine).
 START_TIMEOUT_S = 15.0
+#: CliService waits this long for its first answer.
+CLI_START_TIMEOUT_S = 10.0
+#: One breath of 1 s in, 1 s out: lead-in 2 s + 2 s + closing 2.5 s = 6.5 s.
+SHORT_SESSION = '[session]\npattern = "custom"\ninhale = 1.0\nexhale = 1.0\nbreaths = 1\n'
 #: A CLI client call gets this long.
 CLI_TIMEOUT_S = 20.0
 #: The wrapper that runs the product and traces the mock ring's frames.
@@ -168,3 +173,86 @@ class ServiceProcess:
             self.notify.shutdown(socket.SHUT_RDWR)
         self.notify.close()
         self._stderr.close()
+
+
+class CliService:
+    """The service without NOTIFY_SOCKET, ready once `breathring status` answers; stderr piped.
+
+    Its own runtime and state directories in `tmp_path`; start() again after kill() or stop().
+    """
+
+    def __init__(self, tmp_path: Path, config: str = SHORT_SESSION) -> None:
+        self.tmp = tmp_path
+        self.config = tmp_path / "config.toml"
+        self.config.write_text(config)
+        self.state = tmp_path / "state"
+        self.run_dir = tmp_path / "run"
+        self.trace = tmp_path / "ring.trace"
+        self.state.mkdir(exist_ok=True)
+        self.run_dir.mkdir(exist_ok=True)
+        self.socket = self.run_dir / "control.sock"
+        self.env = dict(
+            os.environ,
+            PYTHONPATH=str(ROOT / "firmware"),
+            RUNTIME_DIRECTORY=str(self.run_dir),
+            STATE_DIRECTORY=str(self.state),
+            BREATHRING_CONFIG=str(self.config),
+            BREATHRING_TEST_TRACE=str(self.trace),
+            JOURNAL_STREAM="1:1",
+        )
+        self.env.pop("NOTIFY_SOCKET", None)
+        self.proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(TRACED_RUN), "run", "--hardware", "mock"],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + CLI_START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, self.proc.stderr.read()
+            if self.cli("status").returncode == 0:
+                return
+            time.sleep(0.05)
+        raise AssertionError("the service did not answer in time")
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "breathring.cli", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+
+    def json(self, *args: str) -> dict:
+        result = self.cli(*args, "--json")
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    def wait_idle(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.json("status")["state"] == "idle":
+                return
+            time.sleep(0.1)
+        raise AssertionError("the session did not end")
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(timeout=5)
+
+    def stop(self) -> str:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        assert self.proc.wait(timeout=5) == 0
+        return self.proc.stderr.read()
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()

@@ -1,4 +1,4 @@
-"""The control socket: protocol parsing, the server under abuse, and the client's errors."""
+"""The control socket: the server under load and abuse, stale sockets, and the client's errors."""
 
 from __future__ import annotations
 
@@ -15,30 +15,34 @@ from queue import Empty, SimpleQueue
 import pytest
 
 from breathring.control_socket import (
-    DEFAULT_SOCKET,
     ControlAccessDenied,
     ControlError,
     ControlRequest,
     ControlServer,
     Request,
-    RequestError,
     ServiceNotRunning,
     error_reply,
     ok_reply,
     parse_request,
     send_request,
-    socket_path_from,
 )
 
 CLIENT_TIMEOUT_S = 0.3
+
+
 REPLY_TIMEOUT_S = 0.5
+
+
 IO_TIMEOUT_S = 3.0
+
+
 MAX_CLIENTS = 16
+
+
 MANY_CLIENTS = 50
+
+
 ONE_MB = 1 << 20
-
-
-# -- helpers -------------------------------------------------------------------
 
 
 class FakeMainLoop:
@@ -123,88 +127,6 @@ def server(sock_path: Path) -> Iterator[tuple[ControlServer, FakeMainLoop]]:
     main.stop()
 
 
-# -- socket_path_from ---------------------------------------------------------------
-
-
-def test_socket_arg_wins():
-    assert socket_path_from("/tmp/x.sock", {"RUNTIME_DIRECTORY": "/run/b"}) == Path("/tmp/x.sock")
-
-
-def test_socket_from_runtime_directory_takes_first():
-    env = {"RUNTIME_DIRECTORY": "/run/breathring:/run/other"}
-    assert socket_path_from(None, env) == Path("/run/breathring/control.sock")
-
-
-def test_socket_default():
-    assert socket_path_from(None, {}) == DEFAULT_SOCKET == Path("/run/breathring/control.sock")
-    assert socket_path_from(None, {"RUNTIME_DIRECTORY": ""}) == DEFAULT_SOCKET
-
-
-def test_socket_empty_arg_is_an_error():
-    with pytest.raises(ValueError, match="--socket needs a path"):
-        socket_path_from("", {})
-
-
-# -- parse_request -----------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("line", "expected"),
-    [
-        (b'{"cmd": "press"}\n', Request("press")),
-        (b'{"cmd": "hold"}', Request("hold")),
-        (b'{"cmd": "start"}\n', Request("start")),
-        (b'{"cmd": "start", "pattern": "box"}\n', Request("start", pattern="box")),
-        (b'{"cmd": "start", "pattern": null}\n', Request("start")),
-        (b'{"cmd": "stop"}\r\n', Request("stop")),
-        (b'  {"cmd": "status"}  \n', Request("status")),
-        (b'{"cmd": "reminders", "value": "on"}\n', Request("reminders", value="on")),
-        (b'{"value": "off", "cmd": "reminders"}\n', Request("reminders", value="off")),
-    ],
-)
-def test_parse_valid(line, expected):
-    assert parse_request(line) == expected
-
-
-@pytest.mark.parametrize(
-    ("line", "fragment"),
-    [
-        (b"", "empty request"),
-        (b"\n", "empty request"),
-        (b"{not json", "not valid JSON"),
-        (b'["cmd", "press"]', "must be a JSON object"),
-        (b'"press"', "must be a JSON object"),
-        (b"{}", 'has no "cmd"'),
-        (b'{"cmd": "explode"}', 'unknown cmd "explode"; allowed: "press", "hold"'),
-        (b'{"cmd": 3}', "unknown cmd 3"),
-        (b'{"cmd": "press", "force": true}', 'unexpected key "force" for cmd "press"'),
-        (b'{"cmd": "status", "value": "on"}', 'unexpected key "value"'),
-        (b'{"cmd": "start", "pattern": "fast"}', 'unknown pattern "fast"; allowed:'),
-        (b'{"cmd": "start", "pattern": 4}', "unknown pattern 4"),
-        (b'{"cmd": "reminders"}', 'bad "value" null for cmd "reminders"; allowed: "on", "off"'),
-        (b'{"cmd": "reminders", "value": "maybe"}', 'bad "value" "maybe"'),
-        (b'{"cmd": "reminders", "value": true}', 'bad "value" true'),
-        (b'{"cmd": "pr\xffess"}', "not UTF-8"),
-        (b"[" * 3000 + b"]" * 3000, "nested too deeply"),
-    ],
-)
-def test_parse_invalid(line, fragment):
-    with pytest.raises(RequestError) as info:
-        parse_request(line)
-    message = str(info.value)
-    assert fragment in message
-    assert "\n" not in message
-
-
-def test_parse_lists_patterns_when_unknown():
-    with pytest.raises(RequestError) as info:
-        parse_request(b'{"cmd": "start", "pattern": "nope"}')
-    assert '"custom"' in str(info.value)
-
-
-# -- server: happy path ----------------------------------------------------------------
-
-
 @pytest.mark.parametrize(
     "request_",
     [
@@ -248,9 +170,6 @@ def test_close_unlinks_socket(sock_path):
 def test_line_without_newline_then_eof_is_accepted(server, sock_path):
     raw = raw_exchange(sock_path, b'{"cmd": "status"}', half_close=True)
     assert reply_of(raw)["ok"] is True
-
-
-# -- server: bad input ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -475,9 +394,6 @@ def test_close_ends_waiting_handlers(sock_path):
     assert result == {"ok": False, "error": "service stopping"}
 
 
-# -- start-up: stale and live sockets ---------------------------------------------------
-
-
 def test_stale_socket_is_replaced(sock_path):
     stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     stale.bind(str(sock_path))
@@ -519,9 +435,6 @@ def test_close_leaves_a_newer_socket_alone(sock_path):
     with ControlServer(sock_path, SimpleQueue()) as _second:
         first.close()
         assert sock_path.exists()
-
-
-# -- client errors -----------------------------------------------------------------------
 
 
 def test_service_not_running_when_socket_missing(sock_path):

@@ -11,7 +11,7 @@ import pytest
 
 from breathring.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 #: The exit codes, written down here (not imported): the documented contract.
 USAGE = 2
 UNAVAILABLE = 69

@@ -14,7 +14,7 @@ from breathring.clock import SystemClock
 from breathring.config import parse_config
 from breathring.demo import run_demo
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 #: The demo runs in real time: long enough for the lead-in and the first in-breath cue.
 DEMO_S = 2.5
 

@@ -14,7 +14,7 @@ import pytest
 
 from breathring import sounds
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
 MAX_TOTAL_BYTES = 1_000_000
 #: A sample-to-sample jump this large (share of full scale) would be an audible click.
 CLICK_JUMP = 0.08

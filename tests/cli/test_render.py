@@ -72,7 +72,7 @@ def test_plot_ticks(end, ticks):
 
 
 def test_the_docs_picture_is_what_the_command_makes(tmp_path):
-    docs = Path(__file__).resolve().parent.parent / "docs" / "session.png"
+    docs = Path(__file__).resolve().parents[2] / "docs" / "session.png"
     png = tmp_path / "session.png"
     assert main(["render", "--out", str(png)]) == 0
     made, shipped = pygame.image.load(str(png)), pygame.image.load(str(docs))

@@ -19,7 +19,7 @@ from breathring.history import History, HistoryError
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
-FIRMWARE = Path(__file__).resolve().parent.parent / "firmware"
+FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
 
 
 @pytest.fixture
@@ -595,7 +595,7 @@ def test_row_caps_keep_the_newest(db: Path, monkeypatch: pytest.MonkeyPatch) -> 
 def test_size_benchmark_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
-    root = str(Path(__file__).resolve().parent.parent)
+    root = str(Path(__file__).resolve().parents[2])
     if root not in sys.path:
         sys.path.insert(0, root)
     from benchmarks import history_size

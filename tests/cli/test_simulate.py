@@ -14,7 +14,7 @@ import pytest
 from breathring.analysis import hue_error_pct, roughness_pct
 from breathring.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 AMBER = (0xFF, 0x8C, 0x32)
 
 
