@@ -1,4 +1,7 @@
-"""Test set-up shared by every test: no hardware, no display, no speaker."""
+"""Test set-up shared by every test: no hardware, no display, no speaker.
+
+Shared fixtures live in testkit/plugin.py, registered here; helpers in testkit/.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +19,6 @@ os.environ.setdefault("BLINKA_OS_AGNOSTIC", "1")
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 
 settings.register_profile(
@@ -28,23 +30,5 @@ settings.register_profile(
 settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
-
-@pytest.fixture
-def service_process(tmp_path):
-    """Start `breathring run --hardware mock` as systemd would; every one is stopped after.
-
-    Call it as `service_process(config="...", extra_env={...})`; see tests/service_process.py.
-    """
-    from service_process import ServiceProcess, short_tmp
-
-    started: list[ServiceProcess] = []
-
-    def start(config: str = "", extra_env: dict | None = None) -> ServiceProcess:
-        base = short_tmp(tmp_path) / f"service-{len(started)}"
-        base.mkdir()
-        started.append(ServiceProcess(base, config=config, extra_env=extra_env))
-        return started[-1]
-
-    yield start
-    for proc in started:
-        proc.close()
+#: The fixtures every directory may use (short_dir, service_process, the MQTT brokers, ...).
+pytest_plugins = ["testkit.plugin"]

@@ -18,13 +18,12 @@ set -euo pipefail
 
 # The unit tests of the pure core, one file per module (fast, no processes, no real time):
 # a mutant must be killed by the tests of the core itself. The end-to-end `simulate` tests,
-# the property tests (test_properties.py) and the process, hardware and reliability suites
-# are left out: each mutant would rerun them (test_simulate_cli.py alone takes ~20 s here).
-DEFAULT_TESTS="tests/test_patterns.py tests/test_session.py tests/test_scene.py
- tests/test_output.py tests/test_controller.py tests/test_controller_issue10.py
- tests/test_controller_mutants.py
- tests/test_gestures.py tests/test_reminder.py
- tests/test_clock.py tests/test_config.py"
+# the property tests (tests/core/test_properties.py) and the process, hardware and reliability suites
+# are left out: each mutant would rerun them (tests/cli/test_simulate.py alone takes ~20 s here).
+DEFAULT_TESTS="tests/core/test_patterns.py tests/core/test_session.py tests/core/test_scene.py
+ tests/core/test_output.py tests/controller
+ tests/core/test_gestures.py tests/core/test_reminder.py
+ tests/core/test_clock.py tests/config/test_config.py"
 PURE_CORE="patterns session scene output gestures controller reminder clock config"
 
 # Write the tests and data the run needs into the run's folder (the sources only on a new run).

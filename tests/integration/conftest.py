@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from e2e_stack import BridgeProcess, Broker, Device, MqttClient, WebProcess
+from testkit.mqtt import Broker, Watcher
+from testkit.paths import short_dir
+from testkit.stack import BridgeProcess, Device, WebProcess
 
 
 @pytest.fixture
 def base() -> Iterator[Path]:
     """A short directory: unix socket paths are limited to 108 bytes."""
-    with tempfile.TemporaryDirectory(prefix="br-e2e-") as name:
-        yield Path(name)
+    with short_dir("br-e2e-") as path:
+        yield path
 
 
 @pytest.fixture
@@ -36,22 +33,15 @@ def web(device: Device) -> Iterator[WebProcess]:
 
 
 @pytest.fixture
-def broker(base: Path) -> Iterator[Broker]:
-    b = Broker(base)
-    yield b
-    b.close()
-
-
-@pytest.fixture
-def home_assistant(broker: Broker) -> Iterator[MqttClient]:
+def home_assistant(broker: Broker) -> Iterator[Watcher]:
     """A client subscribed to everything before the bridge starts."""
-    c = MqttClient(broker.port, "home-assistant")
+    c = Watcher(broker.port, name="e2e-home-assistant")
     yield c
     c.close()
 
 
 @pytest.fixture
-def bridge(device: Device, broker: Broker, home_assistant: MqttClient) -> Iterator[BridgeProcess]:
+def bridge(device: Device, broker: Broker, home_assistant: Watcher) -> Iterator[BridgeProcess]:
     b = BridgeProcess(device, broker, device_id="e2e")
     yield b
     b.close()

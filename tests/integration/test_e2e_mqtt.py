@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from e2e_stack import BridgeProcess, Broker, Device, MqttClient, wait_until
+from testkit import wait_until
+from testkit.mqtt import Broker, Watcher
+from testkit.stack import BridgeProcess, Device
 
 #: Issue 12: the start button's session shows in `breathring status --json` this soon.
 START_WITHIN_S = 2.0
@@ -38,7 +40,7 @@ def availability_topic(config: dict[str, Any]) -> str:
     return first["topic"]
 
 
-def discovered(client: MqttClient) -> dict[str, dict[str, Any]]:
+def discovered(client: Watcher) -> dict[str, dict[str, Any]]:
     """Wait for every component's retained config under homeassistant/."""
     return wait_until(
         lambda: (c := client.configs()) and {t.split("/")[1] for t in c} >= COMPONENTS and c,
@@ -47,7 +49,7 @@ def discovered(client: MqttClient) -> dict[str, dict[str, Any]]:
 
 
 def test_discovery_and_every_done_when_command(
-    device: Device, broker: Broker, home_assistant: MqttClient, bridge: BridgeProcess
+    device: Device, broker: Broker, home_assistant: Watcher, bridge: BridgeProcess
 ) -> None:
     configs = discovered(home_assistant)
     for topic, config in configs.items():
@@ -60,7 +62,7 @@ def test_discovery_and_every_done_when_command(
     home_assistant.wait_for(online, "online")
 
     # A client that comes later (Home Assistant restarting) gets them retained.
-    late = MqttClient(broker.port, "late")
+    late = Watcher(broker.port, name="e2e-late")
     try:
         wait_until(lambda: len(late.configs()) == len(configs), what="retained configs")
         assert all(m.retain for m in late.messages if m.topic.endswith("/config"))
@@ -109,7 +111,7 @@ def test_discovery_and_every_done_when_command(
     home_assistant.wait_for(today["state_topic"], "1")
 
 
-def phases(client: MqttClient, topic: str) -> list[str]:
+def phases(client: Watcher, topic: str) -> list[str]:
     """The phase sensor's values, with repeats folded."""
     out: list[str] = []
     for m in client.seen(topic):
@@ -119,7 +121,7 @@ def phases(client: MqttClient, topic: str) -> list[str]:
 
 
 def test_sigkill_of_the_bridge_leaves_offline_and_a_restart_brings_online(
-    device: Device, home_assistant: MqttClient, bridge: BridgeProcess
+    device: Device, home_assistant: Watcher, bridge: BridgeProcess
 ) -> None:
     configs = discovered(home_assistant)
     topic = availability_topic(entity(configs, "button", "start"))

@@ -6,7 +6,8 @@ config file (a one-breath custom session of 5.5 s); the CLI as a user runs it.
 
 from __future__ import annotations
 
-from e2e_stack import SHORT_SESSION_S, Device, wait_until
+from testkit import wait_until
+from testkit.stack import SHORT_SESSION_S, Device
 
 #: The session, plus the history written off the loop, on a loaded machine.
 SESSION_DEADLINE_S = SHORT_SESSION_S + 10.0

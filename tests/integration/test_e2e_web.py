@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_stack import DEADLINE_S, LOOPBACK, Device, WebProcess, wait_until
+from testkit import DEADLINE_S, LOOPBACK, wait_until
+from testkit.stack import Device, WebProcess
 
 WRONG_TOKEN = "0" * 64
 #: Issue 11: the session shows in `status --json`, and the phase on the page, within a second.

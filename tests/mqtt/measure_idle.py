@@ -19,11 +19,12 @@ import threading
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE.parents[1] / "firmware"))
 
-from conftest import LOOPBACK, Broker, Watcher, free_port  # noqa: E402
-from mqtt_fakes import FakeService  # noqa: E402
+from testkit import LOOPBACK, free_port  # noqa: E402
+from testkit.mqtt import Broker, Watcher  # noqa: E402
+from testkit.mqtt_fake import FakeService  # noqa: E402
 
 DEFAULT_SECONDS = 60.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

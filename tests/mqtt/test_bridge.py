@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import LOOPBACK, PASSWORD, USERNAME, Broker, Watcher, wait_until
-from mqtt_fakes import FakeService
+from testkit import LOOPBACK, wait_until
+from testkit.mqtt import PASSWORD, USERNAME, Broker, Watcher
+from testkit.mqtt_fake import FakeService
 
 from breathring.mqtt.bridge import Bridge
 from breathring.mqtt.settings import MqttSettings

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import DEADLINE_S, LOOPBACK, Broker, wait_until
-from mqtt_fakes import FakeService
+from testkit import DEADLINE_S, LOOPBACK, wait_until
+from testkit.mqtt import Broker
+from testkit.mqtt_fake import FakeService
 
 ROOT = Path(__file__).resolve().parents[2]
 #: `breathring mqtt ...` as installed (the main CLI), and the package's own entry.

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from harness import ROOT
+from testkit.rig import ROOT
 
 from breathring import cli
 from breathring.config import MAX_CONFIG_BYTES

@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from harness import make_rig
+from testkit.rig import make_rig
 
 from breathring.config import Config
 from breathring.service import ERROR_LOG_INTERVAL_S, RING_RETRY_S

@@ -23,7 +23,6 @@ from datetime import timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from harness import UTC, make_rig
 from hypothesis import assume, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -33,6 +32,7 @@ from hypothesis.stateful import (
     precondition,
     rule,
 )
+from testkit.rig import UTC, make_rig
 
 from breathring.clock import FakeClock, Now
 from breathring.config import Config, parse_config, to_toml

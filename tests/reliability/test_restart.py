@@ -10,7 +10,7 @@ import json
 import signal
 import time
 
-from harness import Proc, short_tmp
+from testkit.rig import Proc, short_tmp
 
 from breathring.state import STATE_FILE, TEMP_FILE
 

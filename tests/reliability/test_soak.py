@@ -16,7 +16,7 @@ import random
 import tracemalloc
 from datetime import datetime, timedelta
 
-from harness import UTC, make_rig
+from testkit.rig import UTC, make_rig
 
 from breathring.clock import Now
 from breathring.config import parse_config

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from harness import Proc, short_tmp
+from testkit.rig import Proc, short_tmp
 
 SHORT_S = 30.0
 LONG_S = 600.0

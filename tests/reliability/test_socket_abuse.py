@@ -18,7 +18,7 @@ import threading
 import time
 
 import pytest
-from harness import Proc, short_tmp
+from testkit.rig import Proc, short_tmp
 
 FPS = 50
 #: Frames per second must stay above this share of ring.fps while under attack.

@@ -12,7 +12,7 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from harness import UTC, Proc, make_rig, short_tmp
+from testkit.rig import UTC, Proc, make_rig, short_tmp
 
 from breathring.config import parse_config
 

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from fake_service import FakeService
-from webtest import fake_service
+from testkit.fake_service import FakeService
+from testkit.web import fake_service
 
 
 @pytest.fixture

@@ -16,11 +16,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "firmware"))
 
-from fake_service import FakeService
-from webtest import TOKEN, free_port, start_web
+from testkit import free_port
+from testkit.fake_service import FakeService
+from testkit.web import TOKEN, start_web
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 POLL_S = 0.005

@@ -1,0 +1,83 @@
+"""Smoke test of the benchmarks (issue 6) with tiny sizes: the whole run takes a few seconds."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+pytest.importorskip("adafruit_led_animation")
+
+from benchmarks import drift, frame, report, smooth  # noqa: E402
+from benchmarks.common import wire_us  # noqa: E402
+from breathring.cli import main  # noqa: E402
+
+pytestmark = pytest.mark.bench
+
+REQUIRED = (
+    "frame_us",
+    "peer_frame_us",
+    "wire_ratio",
+    "rough_pct",
+    "peer_rough_pct",
+    "hue_err_pct",
+    "peer_hue_err_pct",
+    "idle_cpu_pct",
+    "session_cpu_pct",
+    "latency_ms_p50",
+    "latency_ms_p99",
+    "drift_ms_per_hour",
+    "startup_s",
+    "rss_mb",
+)
+
+
+def test_wire_time_of_a_ws2812_frame():
+    assert wire_us(24) == 30 * 24 + 50
+
+
+def test_frame_cost_is_measured_for_both_and_related_to_the_wire():
+    costs = frame.frame_costs((12,), frames=5, repeats=1)
+    assert costs["frame_us"][12] > 0 and costs["peer_frame_us"][12] > 0
+    assert costs["wire_ratio"][12] == pytest.approx(costs["frame_us"][12] / wire_us(12), rel=0.01)
+
+
+def test_at_two_percent_we_keep_smooth_and_the_peer_loses_its_hue():
+    m = smooth.measure(0.02)
+    assert m["frames"] == m["peer_frames"] > 300
+    assert m["rough_pct"] <= 1.0 and m["hue_err_pct"] <= 5.0
+    assert m["peer_rough_pct"] > 2.0 and m["peer_hue_err_pct"] == 100.0
+
+
+def test_cues_stay_within_a_frame_of_their_schedule():
+    points = drift.session_lateness(hours=0.01)
+    assert len(points) >= 8
+    assert all(0.0 <= ms <= 10.0 + 1000 * drift.OVERSLEEP_S for _, ms in points)
+
+
+def test_slope_of_a_line():
+    assert drift.slope_per_hour([(0.0, 1.0), (3600.0, 3.0)]) == pytest.approx(2.0)
+
+
+def test_goals_are_judged():
+    met = report.goals_met({"wire_ratio": {12: 0.2}, "idle_cpu_pct": 0.05})
+    assert met["wire_ratio"] is False and met["idle_cpu"] is True and met["rss"] is None
+
+
+def test_bench_quick_prints_json_and_writes_the_report(tmp_path, capsys):
+    assert main(["bench", "--quick", "--json", "--out", str(tmp_path)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    for key in REQUIRED:
+        assert key in result, key
+    assert result["latency_ms_p99"] < 100.0
+    assert 0.0 < result["startup_s"] < 10.0
+    assert 5.0 < result["rss_mb"] < 200.0
+    text = (tmp_path / "benchmarks.md").read_text()
+    assert "adafruit-circuitpython-led-animation" in text and "| 24 |" in text
+    assert (tmp_path / "benchmarks.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

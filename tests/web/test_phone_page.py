@@ -1,0 +1,170 @@
+"""The page in a real browser: Debian's chromium + chromium-driver, driven by selenium.
+
+`breathring web` runs as a process against the fake service. Skips only outside
+CI when chromium, chromedriver or selenium is missing; under CI=true that fails.
+Set BREATHRING_WEB_SCREENSHOT=FILE to keep the phone-sized screenshot (docs/web.png).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from testkit import free_port, wait_until
+from testkit.fake_service import FakeService
+from testkit.web import TOKEN, start_web, wait_ready
+
+CHROMIUM = shutil.which("chromium")
+CHROMEDRIVER = shutil.which("chromedriver")
+#: A phone: 390 x 844 CSS pixels (iPhone 12-15), drawn at 2x like the real thing.
+PHONE = (390, 844)
+SCALE = 2
+#: The phase must change this soon after tapping Start (issue 11).
+PHASE_CHANGE_S = 1.0
+#: Page loads, the socket round trips and the settings reload on a busy CI machine.
+WAIT_S = 10.0
+POLL_S = 0.02
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+)
+
+
+def _missing() -> str | None:
+    if CHROMIUM is None:
+        return "chromium not installed (apt-get install chromium chromium-driver)"
+    if CHROMEDRIVER is None:
+        return "chromedriver not installed (apt-get install chromium-driver)"
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium not installed (pip install -e '.[test]')"
+    return None
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    missing = _missing()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs a real browser: {missing}")
+        pytest.skip(missing)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    os.environ["SE_OFFLINE"] = "true"  # never let Selenium Manager download anything
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path / 'profile'}")
+    options.add_argument(f"--window-size={PHONE[0]},{PHONE[1]}")
+    options.add_argument(f"--force-device-scale-factor={SCALE}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    try:
+        # Headless windows include no browser chrome: make the viewport exactly the phone's.
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": SCALE, "mobile": True},
+        )
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def web_url(fake: FakeService, tmp_path: Path) -> Iterator[str]:
+    token_file = tmp_path / "web.token"
+    token_file.write_text(TOKEN + "\n")
+    port = free_port()
+    proc = start_web(port, token_file, fake.path)
+    try:
+        wait_ready(proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def text(driver: Any, element_id: str) -> str:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.ID, element_id).text
+
+
+def test_page_in_a_real_browser(browser: Any, web_url: str, fake: FakeService) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    driver = browser
+    driver.get(f"{web_url}/?token={TOKEN}")
+    # The cookie is set and the token is gone from the address bar.
+    assert driver.current_url == f"{web_url}/"
+    cookies = {c["name"]: c for c in driver.get_cookies()}
+    assert cookies["breathring_token"]["httpOnly"] is True
+    assert cookies["breathring_token"]["sameSite"] == "Strict"
+    wait_until(lambda: text(driver, "link") == "live", what="the live event stream")
+    assert text(driver, "phase") == "Ready"
+    assert driver.find_element(By.ID, "brightness").get_attribute("value") == "0.6"
+    wait_until(
+        lambda: len(driver.find_elements(By.CSS_SELECTOR, "#chart .bar")) == 14,
+        what="the 14-day chart",
+    )
+    assert text(driver, "streak") == "2-day streak"
+
+    # Tap Start: the phase changes (from the event stream) within a second.
+    fake.clear()
+    tapped = time.monotonic()
+    driver.find_element(By.ID, "start").click()
+    wait_until(lambda: text(driver, "phase") == "Settle in", PHASE_CHANGE_S, "the phase")
+    took = time.monotonic() - tapped
+    assert took < PHASE_CHANGE_S
+    assert text(driver, "breath").startswith("3 breaths")
+    assert {"cmd": "start", "trigger": "remote", "pattern": "three-breath"} in fake.commands()
+    assert driver.find_element(By.ID, "stop").is_displayed()
+
+    # Brightness one step down with the keyboard: the `set` arrives at the service.
+    fake.clear()
+    slider = driver.find_element(By.ID, "brightness")
+    slider.send_keys(Keys.ARROW_LEFT)
+    wanted = {"cmd": "set", "key": "ring.brightness", "value": 0.59}
+    wait_until(lambda: wanted in fake.commands(), what="the set request")
+    assert fake.settings["ring.brightness"]["value"] == 0.59
+
+    # Reload: the page shows the kept value, and the session still running.
+    driver.refresh()
+    wait_until(lambda: slider_value(driver) == "0.59", what="brightness after reload")
+    wait_until(lambda: text(driver, "phase") == "Settle in", what="phase after reload")
+    wait_until(lambda: text(driver, "link") == "live", what="the live event stream")
+    shot = os.environ.get("BREATHRING_WEB_SCREENSHOT")
+    if shot:
+        driver.execute_script("document.activeElement.blur()")
+        driver.save_screenshot(shot)
+
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == [], errors  # e.g. a CSP violation or a script error
+
+    # Without the cookie (a new phone): the login message says what to do.
+    driver.delete_all_cookies()
+    driver.get(f"{web_url}/")
+    assert "This page needs its key" in text(driver, "login")
+    assert "breathring web --url" in text(driver, "login")
+
+
+def slider_value(driver: Any) -> str:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.ID, "brightness").get_attribute("value")
