@@ -30,6 +30,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from ..clock import Clock, SystemClock
+from ..rate_limited_log import RateLimitedLog
 from . import discovery as d
 from . import link
 from .settings import MqttSettings
@@ -54,35 +55,6 @@ STATE_SESSION = "session"
 GESTURE_SOURCE_BUTTON = "button"
 
 Request = Callable[[Path, Mapping[str, Any]], dict[str, Any]]
-
-
-class RateLimitedLog:
-    """One warning per key per interval; says how many were held back."""
-
-    def __init__(self, clock: Clock, interval: float = LOG_INTERVAL_S) -> None:
-        self._clock = clock
-        self._interval = interval
-        self._last: dict[str, float] = {}
-        self._held: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def warning(self, key: str, message: str, *args: object) -> None:
-        now = self._clock.monotonic()
-        with self._lock:
-            last = self._last.get(key)
-            if last is not None and now - last < self._interval:
-                self._held[key] = self._held.get(key, 0) + 1
-                return
-            held = self._held.pop(key, 0)
-            self._last[key] = now
-        suffix = f" ({held} more since the last report)" if held else ""
-        log.warning(message + suffix, *args)
-
-    def reset(self, key: str) -> None:
-        """The trouble is over: the next one is reported at once."""
-        with self._lock:
-            self._last.pop(key, None)
-            self._held.pop(key, None)
 
 
 class BadPayload(ValueError):
@@ -151,7 +123,7 @@ class Bridge:
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._request = request
         self._service_backoff = service_backoff
-        self._warn = RateLimitedLog(self._clock)
+        self._warn = RateLimitedLog(log, LOG_INTERVAL_S, clock=self._clock)
         self._lock = threading.Lock()
         self._states: dict[str, str] = {}  # object id -> retained state payload
         self._service_up = False
