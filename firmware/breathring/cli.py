@@ -270,12 +270,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _days_arg(text: str) -> int:
+    from .history import MAX_DAYS, MIN_DAYS
+
+    allowed = f"allowed {MIN_DAYS}-{MAX_DAYS}"
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; allowed 1-366") from None
-    if not 1 <= value <= 366:
-        raise argparse.ArgumentTypeError(f"{value} is out of range; allowed 1-366")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; {allowed}") from None
+    if not MIN_DAYS <= value <= MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"{value} is out of range; {allowed}")
     return value
 
 
@@ -314,7 +317,14 @@ def _add_settings_commands(sub) -> None:
         help="service: sessions, breaths and streak of the last days",
         description="A summary of the breathing history with a bar chart of the last days.",
     )
-    p.add_argument("--days", type=_days_arg, default=14, help="days to show, 1-366 (default 14)")
+    from .history import DEFAULT_DAYS, MAX_DAYS, MIN_DAYS
+
+    p.add_argument(
+        "--days",
+        type=_days_arg,
+        default=DEFAULT_DAYS,
+        help=f"days to show, {MIN_DAYS}-{MAX_DAYS} (default {DEFAULT_DAYS})",
+    )
     p.add_argument("--json", action="store_true", help="print the stats object as JSON")
     p.add_argument("--png", metavar="FILE", help="also draw the chart into this PNG file")
     p.add_argument("--socket", metavar="PATH", help=socket_help)

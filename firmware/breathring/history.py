@@ -53,13 +53,18 @@ from typing import Any
 
 LOG = logging.getLogger("breathring.history")
 
+#: The history's file in $STATE_DIRECTORY.
 HISTORY_FILE = "history.sqlite3"
-TRIGGERS = ("button", "double", "pulse", "remote")
+#: What started a session: the bedside button, its double press, a press during the hourly
+#: pulse, or a request over the control socket.
+BUTTON, DOUBLE, PULSE, REMOTE = "button", "double", "pulse", "remote"
+TRIGGERS = (BUTTON, DOUBLE, PULSE, REMOTE)
 COMPLETED, STOPPED, INTERRUPTED = "completed", "stopped", "interrupted"
-OUTCOMES = (COMPLETED, STOPPED, INTERRUPTED)
 
-#: Days a stats query may cover.
+#: Days a stats query may cover (`breathring stats --days`, the web page's ?days=), and the
+#: days shown when none are asked for.
 MIN_DAYS, MAX_DAYS = 1, 366
+DEFAULT_DAYS = 14
 #: Rows older than this before the newest row are deleted on open.
 RETENTION_DAYS = 5 * 366
 #: Caps that bound the file even if something records far too often

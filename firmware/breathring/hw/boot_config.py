@@ -31,12 +31,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from breathring.atomic_file import replace_file
-from breathring.exitcodes import EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE
+from ..atomic_file import replace_file
+from ..exitcodes import EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE
+from . import read_model
 
 CONFIG_TXT_PATHS = (Path("/boot/firmware/config.txt"), Path("/boot/config.txt"))
 CMDLINE_PATHS = (Path("/boot/firmware/cmdline.txt"), Path("/boot/cmdline.txt"))
-MODEL_PATH = Path("/proc/device-tree/model")
 SPIDEV_BUFSIZ_PATH = Path("/sys/module/spidev/parameters/bufsiz")
 #: debugfs clocks (root only); the first one found is the VPU core clock.
 CORE_CLOCK_PATHS = (
@@ -364,13 +364,6 @@ def undo_cmdline(text: str, before: str | None) -> str:
 
 
 # ------------------------------------------------------------------ the live system
-
-
-def read_model(path: Path = MODEL_PATH) -> str | None:
-    try:
-        return path.read_bytes().replace(b"\x00", b"").decode("utf-8", "replace").strip()
-    except OSError:
-        return None
 
 
 def parse_vcgencmd_clock(output: str) -> float | None:

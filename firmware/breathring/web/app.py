@@ -20,6 +20,8 @@ from typing import Any
 from aiohttp import web
 
 from ..clock import Clock, SystemClock
+from ..history import DEFAULT_DAYS, MAX_DAYS, MIN_DAYS
+from ..patterns import CUSTOM
 from .auth import COOKIE_MAX_AGE_S, COOKIE_NAME, FailureLimiter, bearer_token, token_matches
 from .socket_client import ControlClient, ControlError, WatchStream, is_busy_error
 
@@ -36,18 +38,13 @@ EVENTS_RETRY_MS = 3000
 MAX_EVENT_STREAMS = 8
 #: The first `watch` line (the current status) must arrive within this long.
 WATCH_FIRST_LINE_S = 3.0
-#: /api/history?days=N
-DAYS_DEFAULT = 14
-DAYS_MIN = 1
-DAYS_MAX = 366
 #: Event kinds relayed from the service's watch stream.
 EVENT_KINDS = ("status", "gesture", "history", "settings")
 #: Setting keys look like "ring.brightness" (section.name).
 SETTING_KEY_RE = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
 MAX_PATTERN_CHARS = 64
 PATTERN_KEY = "session.pattern"
-#: The service's own pattern, usable once these keys have values (config or settings).
-CUSTOM_PATTERN = "custom"
+#: The service's own pattern (patterns.CUSTOM), usable once these keys have values.
 CUSTOM_PATTERN_KEYS = ("session.inhale", "session.exhale")
 
 SECURITY_HEADERS = {
@@ -70,8 +67,6 @@ PUBLIC_FILES = {
 }
 INDEX_FILE = "index.html"
 LOGIN_FILE = "login.html"
-
-NOT_RUNNING_HINT = "start it with: sudo systemctl start breathring"
 
 
 class ApiError(Exception):
@@ -379,8 +374,8 @@ def choices_for(choices: Mapping[str, list[Any]], settings: Mapping[str, Any]) -
         isinstance(settings.get(k), dict) and settings[k].get("value") is not None
         for k in CUSTOM_PATTERN_KEYS
     )
-    if custom_set and CUSTOM_PATTERN not in patterns:
-        out[PATTERN_KEY] = [*patterns, CUSTOM_PATTERN]
+    if custom_set and CUSTOM not in patterns:
+        out[PATTERN_KEY] = [*patterns, CUSTOM]
     return out
 
 
@@ -442,13 +437,13 @@ async def patch_settings(request: web.Request) -> web.Response:
 
 
 def parse_days(text: str | None) -> int:
-    """?days=N: a whole number DAYS_MIN..DAYS_MAX (default DAYS_DEFAULT); 400 naming `days`."""
+    """?days=N: a whole number MIN_DAYS..MAX_DAYS (default DEFAULT_DAYS); 400 naming `days`."""
     if text is None:
-        return DAYS_DEFAULT
-    if not text.isascii() or not text.isdigit() or not DAYS_MIN <= int(text) <= DAYS_MAX:
+        return DEFAULT_DAYS
+    if not text.isascii() or not text.isdigit() or not MIN_DAYS <= int(text) <= MAX_DAYS:
         raise ApiError(
             400,
-            f"days={text!r} is not allowed; allowed: a whole number {DAYS_MIN}-{DAYS_MAX}",
+            f"days={text!r} is not allowed; allowed: a whole number {MIN_DAYS}-{MAX_DAYS}",
             key="days",
         )
     return int(text)
