@@ -231,17 +231,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_boot_config_arguments(p)
 
-    p = sub.add_parser(
-        "bench",
-        help="benchmarks against the Adafruit LED Animation peer (source checkout, no Pi)",
-        description="Run the benchmarks in benchmarks/ and write docs/benchmarks.md "
-        "and docs/benchmarks.png. Needs the source checkout and the 'bench' extra.",
-    )
-    p.add_argument("--json", action="store_true", help="print the results as one JSON object")
-    p.add_argument("--quick", action="store_true", help="tiny sizes and durations (tests)")
-    p.add_argument("--out", metavar="DIR", help="where to write the report (default: docs/)")
-    p.add_argument("--no-write", action="store_true", help="do not write the report")
-
     for name, text in (
         ("press", "press the button (start a session, or fade out the running one)"),
         ("start", "start a session"),
@@ -630,28 +619,6 @@ def cmd_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent.parent
-    if (root / "benchmarks" / "__main__.py").exists() and str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    try:
-        from benchmarks.__main__ import main as bench_main
-    except ImportError as exc:
-        print(
-            f"breathring: bench needs the source checkout and the 'bench' extra ({exc}); "
-            "run it from the repository: pip install -e '.[bench]'",
-            file=sys.stderr,
-        )
-        return EXIT_UNAVAILABLE
-    argv = ["--json"] if args.json else []
-    argv += ["--quick"] if args.quick else []
-    argv += ["--out", args.out] if args.out else []
-    argv += ["--no-write"] if args.no_write else []
-    return bench_main(argv, command="breathring bench")
-
-
 def _cmd_web(args: argparse.Namespace) -> int:
     from .web.cli import cmd_web
 
@@ -681,7 +648,6 @@ COMMANDS = {
     "demo": cmd_demo,
     "render": cmd_render,
     "config": cmd_config,
-    "bench": cmd_bench,
     "web": _cmd_web,
     "mqtt": _cmd_mqtt,
     "boot-config": cmd_boot_config,
