@@ -8,6 +8,7 @@ subcommands share (--config, --hardware, seconds).
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
 import os
 
@@ -92,3 +93,19 @@ def with_pattern(cfg, pattern: str | None):
                 f"in the configuration; allowed without them: {', '.join(PRESETS)}"
             )
         raise UsageError(f"--pattern {pattern}: {exc}{hint}") from None
+
+
+def missing_extra(command: str, module: str) -> str | None:
+    """None if `module` imports; else the one line that names the extra `command` needs.
+
+    `breathring web` and `breathring mqtt` need the optional dependencies of the extra
+    of the same name (pyproject.toml); systemd/install.sh --web / --mqtt installs them.
+    """
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return (
+            f"breathring {command} needs the {command} extra: pip install 'breathring[{command}]' "
+            f"(on the Pi: sudo systemd/install.sh --{command})"
+        )
+    return None
