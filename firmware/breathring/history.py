@@ -46,14 +46,14 @@ from pathlib import Path
 from typing import Any
 
 from .history_file import (
-    _SQLITE_CORRUPT,
-    _SQLITE_NOTADB,
-    _connect_file,
-    _connect_memory,
-    _error_code,
-    _move_aside,
-    _UnusableFile,
+    SQLITE_CORRUPT,
+    SQLITE_NOTADB,
+    UnusableFile,
     connect,
+    connect_file,
+    connect_memory,
+    error_code,
+    move_aside,
 )
 
 LOG = logging.getLogger("breathring.history")
@@ -234,7 +234,7 @@ class History:
                 path,
                 err,
             )
-            conn, in_memory = _connect_memory(), True
+            conn, in_memory = connect_memory(), True
         history = cls(conn, path, in_memory=in_memory)
         history._mark_interrupted()
         history.prune(now)
@@ -408,7 +408,7 @@ class History:
             return None
 
     def _report(self, what: str, err: sqlite3.Error) -> None:
-        if _error_code(err) in (_SQLITE_CORRUPT, _SQLITE_NOTADB) and not self.in_memory:
+        if error_code(err) in (SQLITE_CORRUPT, SQLITE_NOTADB) and not self.in_memory:
             self._replace_corrupt_file(err)
             return
         key = f"{what}: {err}"
@@ -423,11 +423,11 @@ class History:
                 with contextlib.suppress(sqlite3.Error):
                     self._conn.close()
             try:
-                target = _move_aside(self.path, None)
-                self._conn = _connect_file(self.path)
-            except (sqlite3.Error, OSError, _UnusableFile) as why:
+                target = move_aside(self.path, None)
+                self._conn = connect_file(self.path)
+            except (sqlite3.Error, OSError, UnusableFile) as why:
                 LOG.warning("history %s: %s; keeping it in memory until restart", self.path, why)
-                self._conn, self.in_memory = _connect_memory(), True
+                self._conn, self.in_memory = connect_memory(), True
                 return
         LOG.warning(
             "history %s is damaged (%s); moved it to %s and started a fresh one",

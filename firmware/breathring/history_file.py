@@ -36,19 +36,19 @@ WAL_SIZE_LIMIT_BYTES = 1 << 20
 SIDE_FILES = ("-wal", "-shm", "-journal")
 
 #: SQLite primary result codes that mean "this file cannot be used".
-_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_IOERR = 3, 8, 10
-_SQLITE_CORRUPT, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 11, 14, 26
-_UNUSABLE_CODES = frozenset(
+SQLITE_PERM, SQLITE_READONLY, SQLITE_IOERR = 3, 8, 10
+SQLITE_CORRUPT, SQLITE_CANTOPEN, SQLITE_NOTADB = 11, 14, 26
+UNUSABLE_CODES = frozenset(
     {
-        _SQLITE_PERM,
-        _SQLITE_READONLY,
-        _SQLITE_IOERR,
-        _SQLITE_CORRUPT,
-        _SQLITE_CANTOPEN,
-        _SQLITE_NOTADB,
+        SQLITE_PERM,
+        SQLITE_READONLY,
+        SQLITE_IOERR,
+        SQLITE_CORRUPT,
+        SQLITE_CANTOPEN,
+        SQLITE_NOTADB,
     }
 )
-_PRIMARY_CODE_MASK = 0xFF
+PRIMARY_CODE_MASK = 0xFF
 
 #: Schema migrations: MIGRATIONS[n] takes the file from user_version n to n + 1.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -82,13 +82,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-class _UnusableFile(Exception):
+class UnusableFile(Exception):
     """The file is corrupt, unreadable or from a newer schema: move it aside."""
 
 
-def _error_code(err: sqlite3.Error) -> int | None:
+def error_code(err: sqlite3.Error) -> int | None:
     code = getattr(err, "sqlite_errorcode", None)
-    return None if code is None else code & _PRIMARY_CODE_MASK
+    return None if code is None else code & PRIMARY_CODE_MASK
 
 
 def _configure(conn: sqlite3.Connection) -> None:
@@ -103,7 +103,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
     """Bring the schema to SCHEMA_VERSION, one transaction per step."""
     (version,) = conn.execute("PRAGMA user_version").fetchone()
     if version > SCHEMA_VERSION:
-        raise _UnusableFile(f"schema version {version} is newer than {SCHEMA_VERSION}")
+        raise UnusableFile(f"schema version {version} is newer than {SCHEMA_VERSION}")
     for step in range(version, SCHEMA_VERSION):
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -133,11 +133,11 @@ def _read_every_page(conn: sqlite3.Connection) -> None:
         conn.execute(sql).fetchone()
 
 
-def _connect_file(path: Path) -> sqlite3.Connection:
-    """Open, check and migrate the file; _UnusableFile if it must be moved aside."""
+def connect_file(path: Path) -> sqlite3.Connection:
+    """Open, check and migrate the file; UnusableFile if it must be moved aside."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists() and not path.is_file():
-        raise _UnusableFile("not a regular file")
+        raise UnusableFile("not a regular file")
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     try:
         _configure(conn)
@@ -145,8 +145,8 @@ def _connect_file(path: Path) -> sqlite3.Connection:
         _read_every_page(conn)
     except sqlite3.Error as err:
         conn.close()
-        if _error_code(err) in _UNUSABLE_CODES:
-            raise _UnusableFile(str(err)) from err
+        if error_code(err) in UNUSABLE_CODES:
+            raise UnusableFile(str(err)) from err
         raise
     except BaseException:
         conn.close()
@@ -154,7 +154,7 @@ def _connect_file(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _connect_memory() -> sqlite3.Connection:
+def connect_memory() -> sqlite3.Connection:
     conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
     _migrate(conn)
     return conn
@@ -180,7 +180,7 @@ def _aside_copies(path: Path) -> list[Path]:
     ]
 
 
-def _move_aside(path: Path, now: datetime | None) -> Path:
+def move_aside(path: Path, now: datetime | None) -> Path:
     """Rename the file (and its WAL) to <name>.corrupt-<time>; keep a few such copies."""
     base = path.with_name(f"{path.name}{ASIDE_INFIX}{_aside_stamp(path, now)}")
     target, n = base, 1
@@ -209,9 +209,9 @@ def connect(path: Path, now: datetime | None) -> sqlite3.Connection:
     OSError (or sqlite3.Error) when no file can be used there at all.
     """
     try:
-        return _connect_file(path)
-    except _UnusableFile as why:
-        target = _move_aside(path, now)
+        return connect_file(path)
+    except UnusableFile as why:
+        target = move_aside(path, now)
         LOG.warning(
             "history %s is unusable (%s); moved it to %s and started a fresh one",
             path,
@@ -219,6 +219,6 @@ def connect(path: Path, now: datetime | None) -> sqlite3.Connection:
             target.name,
         )
     try:
-        return _connect_file(path)
-    except _UnusableFile as why:
+        return connect_file(path)
+    except UnusableFile as why:
         raise OSError(f"a fresh history file is unusable too: {why}") from why
