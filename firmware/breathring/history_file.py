@@ -26,6 +26,7 @@ from pathlib import Path
 
 LOG = logging.getLogger("breathring.history")
 
+#: Corrupt copies kept beside the file; older ones are deleted.
 MAX_ASIDE_FILES = 3
 ASIDE_INFIX = ".corrupt-"
 #: How long to wait for another connection's lock before giving up.
