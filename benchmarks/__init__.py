@@ -1,6 +1,6 @@
 """breathring's benchmarks (issue 6): frame cost, smoothness, CPU, latency, drift, start-up.
 
-Run with `python -m benchmarks` or `breathring bench` (no Pi needed); results
+Run with `python -m benchmarks` from the source checkout (no Pi needed); results
 go to docs/benchmarks.md and docs/benchmarks.png, `--json` prints them.
 
 Importing the package puts firmware/ on sys.path (if breathring is not

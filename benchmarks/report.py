@@ -105,7 +105,7 @@ def markdown(r: dict[str, Any], command: str) -> str:
         "# Benchmarks",
         "",
         f"Written by `{command}` (no Pi needed). Every figure below comes from that one run;",
-        "`breathring bench --json` prints them as one JSON object.",
+        "`python -m benchmarks --json` prints them as one JSON object.",
         "",
         "## Machine and versions",
         "",

@@ -197,7 +197,7 @@ boot_config_txt() {
     done
 }
 
-# boot_config_cmd ARGS...: the product's `breathring boot-config` (hw/boot_config.py, the one home
+# boot_config_cmd ARGS...: the product's `breathring boot-config` (hw/boot_rules.py, the one home
 # of the SPI timing rules) from the venv. Staged, it works on the prefix's boot files and model.
 boot_config_cmd() {
     local txt cmdline args=()

@@ -7,15 +7,8 @@ Nothing else is stored: no audio, no identifiers. Timestamps are UTC epoch
 seconds plus the UTC offset at the time, all given by the caller (this module
 never reads a clock).
 
-Journal: WAL with `synchronous=FULL`, chosen for an SD card. A commit in WAL
-mode appends the changed pages to one file and fsyncs it once; the rollback
-journal creates, fsyncs and deletes a second file and fsyncs the database for
-every commit (two to three flushes plus file-system metadata writes), which
-wears the card more and stalls the caller longer. FULL, not NORMAL: with NORMAL
-a power cut may roll back every commit since the last checkpoint, so finished
-sessions could vanish; with FULL a power cut or SIGKILL loses at most the
-session in progress. Small automatic checkpoints and a WAL size limit keep the
-`-wal` file under about 1 MB.
+The file itself (schema, WAL journal for an SD card, moving a damaged file aside)
+is history_file.py's.
 
 Crash recovery: a session row still open when the file is opened (SIGKILL,
 power cut) becomes outcome "interrupted" with the breaths recorded by the last
@@ -47,20 +40,35 @@ import sqlite3
 import threading
 from bisect import bisect_right
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
+from .history_file import (
+    SQLITE_CORRUPT,
+    SQLITE_NOTADB,
+    UnusableFile,
+    connect,
+    connect_file,
+    connect_memory,
+    error_code,
+    move_aside,
+)
+
 LOG = logging.getLogger("breathring.history")
 
+#: The history's file in $STATE_DIRECTORY.
 HISTORY_FILE = "history.sqlite3"
-TRIGGERS = ("button", "double", "pulse", "remote")
+#: What started a session: the bedside button, its double press, a press during the hourly
+#: pulse, or a request over the control socket.
+BUTTON, DOUBLE, PULSE, REMOTE = "button", "double", "pulse", "remote"
+TRIGGERS = (BUTTON, DOUBLE, PULSE, REMOTE)
 COMPLETED, STOPPED, INTERRUPTED = "completed", "stopped", "interrupted"
-OUTCOMES = (COMPLETED, STOPPED, INTERRUPTED)
 
-#: Days a stats query may cover.
+#: Days a stats query may cover (`breathring stats --days`, the web page's ?days=), and the
+#: days shown when none are asked for.
 MIN_DAYS, MAX_DAYS = 1, 366
-#: Days shown when a request names none.
 DEFAULT_DAYS = 14
 #: Rows older than this before the newest row are deleted on open.
 RETENTION_DAYS = 5 * 366
@@ -73,69 +81,10 @@ MAX_PULSE_ROWS = 50_000
 MAX_SESSION_SECONDS = 4 * 3600
 SECONDS_PER_MINUTE = 60.0
 MINUTES_DECIMALS = 1
-#: Corrupt copies kept beside the file; older ones are deleted.
-MAX_ASIDE_FILES = 3
-ASIDE_INFIX = ".corrupt-"
-#: How long to wait for another connection's lock before giving up.
-BUSY_TIMEOUT_S = 2.0
-#: WAL pages between automatic checkpoints, and the size the WAL is cut back to.
-WAL_AUTOCHECKPOINT_PAGES = 100
-WAL_SIZE_LIMIT_BYTES = 1 << 20
-SIDE_FILES = ("-wal", "-shm", "-journal")
-
-#: SQLite primary result codes that mean "this file cannot be used".
-_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_IOERR = 3, 8, 10
-_SQLITE_CORRUPT, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 11, 14, 26
-_UNUSABLE_CODES = frozenset(
-    {
-        _SQLITE_PERM,
-        _SQLITE_READONLY,
-        _SQLITE_IOERR,
-        _SQLITE_CORRUPT,
-        _SQLITE_CANTOPEN,
-        _SQLITE_NOTADB,
-    }
-)
-_PRIMARY_CODE_MASK = 0xFF
-
-#: Schema migrations: MIGRATIONS[n] takes the file from user_version n to n + 1.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    # 0 -> 1: the two tables. A session's ended_at is its end, or while it runs
-    # (outcome NULL) the time of its last progress report.
-    (
-        """CREATE TABLE sessions (
-            id INTEGER PRIMARY KEY,
-            trigger TEXT NOT NULL CHECK (trigger IN ('button', 'double', 'pulse', 'remote')),
-            pattern TEXT NOT NULL,
-            breaths_planned INTEGER NOT NULL CHECK (breaths_planned >= 0),
-            breaths_completed INTEGER NOT NULL DEFAULT 0 CHECK (breaths_completed >= 0),
-            started_at INTEGER NOT NULL,
-            utc_offset INTEGER NOT NULL,
-            ended_at INTEGER,
-            outcome TEXT CHECK (outcome IN ('completed', 'stopped', 'interrupted'))
-        )""",
-        """CREATE TABLE pulses (
-            id INTEGER PRIMARY KEY,
-            shown_at INTEGER NOT NULL,
-            utc_offset INTEGER NOT NULL,
-            answered INTEGER NOT NULL DEFAULT 0 CHECK (answered IN (0, 1))
-        )""",
-    ),
-    # 1 -> 2: time indexes for the stats ranges, the streak walk and pruning.
-    (
-        "CREATE INDEX sessions_started_at ON sessions (started_at)",
-        "CREATE INDEX pulses_shown_at ON pulses (shown_at)",
-    ),
-)
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 class HistoryError(Exception):
     """The history could not be erased (only `History.clear` raises it)."""
-
-
-class _UnusableFile(Exception):
-    """The file is corrupt, unreadable or from a newer schema: move it aside."""
 
 
 def _stamp(wall: datetime) -> tuple[int, int]:
@@ -200,121 +149,60 @@ def _streak(conn: sqlite3.Connection, today: date, tz: tzinfo) -> int:
     return streak
 
 
-def _error_code(err: sqlite3.Error) -> int | None:
-    code = getattr(err, "sqlite_errorcode", None)
-    return None if code is None else code & _PRIMARY_CODE_MASK
+@dataclass
+class _DayTally:
+    """The stats of `days` local days ending `today`, filled in by `read`."""
 
+    today: date
+    tz: tzinfo
+    listed: list[dict[str, Any]]
+    bounds: list[int]
+    seconds: list[int]
+    pulses: dict[str, int] = field(default_factory=lambda: {"shown": 0, "answered": 0})
+    streak: int = 0
 
-def _configure(conn: sqlite3.Connection) -> None:
-    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = FULL")
-    conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
-    conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
+    @classmethod
+    def start(cls, today: date, days: int, tz: tzinfo) -> _DayTally:
+        first = today - timedelta(days=days - 1)
+        return cls(
+            today,
+            tz,
+            listed=[_empty_day(first + timedelta(days=i)) for i in range(days)],
+            bounds=[_midnight(first + timedelta(days=i), tz) for i in range(days + 1)],
+            seconds=[0] * days,
+        )
 
+    def read(self, conn: sqlite3.Connection) -> None:
+        """Count the sessions and pulses of the days, and the streak (sqlite3.Error may stop it)."""
+        bounds, listed = self.bounds, self.listed
+        for started_at, ended_at, breaths, outcome in conn.execute(
+            "SELECT started_at, ended_at, breaths_completed, outcome FROM sessions"
+            " WHERE started_at >= ? AND started_at < ?",
+            (bounds[0], bounds[-1]),
+        ):
+            i = bisect_right(bounds, started_at) - 1
+            entry = listed[i]
+            entry["sessions"] += 1
+            entry["completed"] += outcome == COMPLETED
+            entry["breaths"] += breaths
+            self.seconds[i] += _session_seconds(started_at, ended_at)
+        (shown, answered) = conn.execute(
+            "SELECT count(*), coalesce(sum(answered), 0) FROM pulses"
+            " WHERE shown_at >= ? AND shown_at < ?",
+            (bounds[0], bounds[-1]),
+        ).fetchone()
+        self.pulses = {"shown": shown, "answered": answered}
+        self.streak = _streak(conn, self.today, self.tz)
 
-def _migrate(conn: sqlite3.Connection) -> None:
-    """Bring the schema to SCHEMA_VERSION, one transaction per step."""
-    (version,) = conn.execute("PRAGMA user_version").fetchone()
-    if version > SCHEMA_VERSION:
-        raise _UnusableFile(f"schema version {version} is newer than {SCHEMA_VERSION}")
-    for step in range(version, SCHEMA_VERSION):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in MIGRATIONS[step]:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {step + 1}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        LOG.debug("history schema migrated to version %d", step + 1)
-
-
-#: Reads that visit every page of each table and index (PRAGMA quick_check takes
-#: ten times as long on a 4 MB file; damage it would miss inside rows is found by
-#: the query that meets it, and the file is then replaced at run time).
-_PAGE_WALK = (
-    "SELECT count(*) FROM sessions NOT INDEXED",
-    "SELECT count(*) FROM pulses NOT INDEXED",
-    "SELECT count(*) FROM sessions INDEXED BY sessions_started_at WHERE started_at > -1e300",
-    "SELECT count(*) FROM pulses INDEXED BY pulses_shown_at WHERE shown_at > -1e300",
-)
-
-
-def _read_every_page(conn: sqlite3.Connection) -> None:
-    for sql in _PAGE_WALK:
-        conn.execute(sql).fetchone()
-
-
-def _connect_file(path: Path) -> sqlite3.Connection:
-    """Open, check and migrate the file; _UnusableFile if it must be moved aside."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() and not path.is_file():
-        raise _UnusableFile("not a regular file")
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    try:
-        _configure(conn)
-        _migrate(conn)
-        _read_every_page(conn)
-    except sqlite3.Error as err:
-        conn.close()
-        if _error_code(err) in _UNUSABLE_CODES:
-            raise _UnusableFile(str(err)) from err
-        raise
-    except BaseException:
-        conn.close()
-        raise
-    return conn
-
-
-def _connect_memory() -> sqlite3.Connection:
-    conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-    _migrate(conn)
-    return conn
-
-
-def _aside_stamp(path: Path, now: datetime | None) -> str:
-    if now is not None:
-        moment = now.astimezone(UTC)
-    else:
-        try:
-            moment = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-        except OSError:
-            return "unknown"
-    return moment.strftime("%Y%m%dT%H%M%SZ")
-
-
-def _aside_copies(path: Path) -> list[Path]:
-    prefix = path.name + ASIDE_INFIX
-    return [
-        p
-        for p in path.parent.glob(prefix + "*")
-        if not any(p.name.endswith(side) for side in SIDE_FILES)
-    ]
-
-
-def _move_aside(path: Path, now: datetime | None) -> Path:
-    """Rename the file (and its WAL) to <name>.corrupt-<time>; keep a few such copies."""
-    base = path.with_name(f"{path.name}{ASIDE_INFIX}{_aside_stamp(path, now)}")
-    target, n = base, 1
-    while target.exists():
-        n += 1
-        target = base.with_name(f"{base.name}-{n}")
-    os.replace(path, target)
-    for side in SIDE_FILES:
-        sidecar = path.with_name(path.name + side)
-        with contextlib.suppress(FileNotFoundError):
-            if side == "-wal":
-                os.replace(sidecar, target.with_name(target.name + side))
-            else:
-                sidecar.unlink()
-    copies = sorted(_aside_copies(path), key=lambda p: p.stat().st_mtime)
-    for old in copies[:-MAX_ASIDE_FILES]:
-        for victim in (old, old.with_name(old.name + "-wal")):
-            with contextlib.suppress(OSError):
-                victim.unlink()
-    return target
+    def result(self) -> dict[str, Any]:
+        for entry, total in zip(self.listed, self.seconds, strict=True):
+            entry["minutes"] = round(total / SECONDS_PER_MINUTE, MINUTES_DECIMALS)
+        return {
+            "today": dict(self.listed[-1]),
+            "streak_days": self.streak,
+            "days": self.listed,
+            "pulses": self.pulses,
+        }
 
 
 class History:
@@ -339,35 +227,18 @@ class History:
         """
         path = Path(path)
         try:
-            conn, in_memory = cls._connect(path, now), False
+            conn, in_memory = connect(path, now), False
         except (sqlite3.Error, OSError) as err:
             LOG.warning(
                 "history %s cannot be used (%s); keeping the history in memory until restart",
                 path,
                 err,
             )
-            conn, in_memory = _connect_memory(), True
+            conn, in_memory = connect_memory(), True
         history = cls(conn, path, in_memory=in_memory)
         history._mark_interrupted()
         history.prune(now)
         return history
-
-    @staticmethod
-    def _connect(path: Path, now: datetime | None) -> sqlite3.Connection:
-        try:
-            return _connect_file(path)
-        except _UnusableFile as why:
-            target = _move_aside(path, now)
-            LOG.warning(
-                "history %s is unusable (%s); moved it to %s and started a fresh one",
-                path,
-                why,
-                target.name,
-            )
-        try:
-            return _connect_file(path)
-        except _UnusableFile as why:
-            raise OSError(f"a fresh history file is unusable too: {why}") from why
 
     def close(self) -> None:
         """Close the file (idempotent); later calls record nothing."""
@@ -442,43 +313,13 @@ class History:
         session with the breaths and minutes reported so far.
         """
         _check_days(days)
-        first = today - timedelta(days=days - 1)
-        listed = [_empty_day(first + timedelta(days=i)) for i in range(days)]
-        seconds = [0] * days
-        bounds = [_midnight(first + timedelta(days=i), tz) for i in range(days + 1)]
-        pulses = {"shown": 0, "answered": 0}
-        streak = 0
+        tally = _DayTally.start(today, days, tz)
         try:
             with self._lock:
-                conn = self._connection()
-                for started_at, ended_at, breaths, outcome in conn.execute(
-                    "SELECT started_at, ended_at, breaths_completed, outcome FROM sessions"
-                    " WHERE started_at >= ? AND started_at < ?",
-                    (bounds[0], bounds[-1]),
-                ):
-                    i = bisect_right(bounds, started_at) - 1
-                    entry = listed[i]
-                    entry["sessions"] += 1
-                    entry["completed"] += outcome == COMPLETED
-                    entry["breaths"] += breaths
-                    seconds[i] += _session_seconds(started_at, ended_at)
-                (shown, answered) = conn.execute(
-                    "SELECT count(*), coalesce(sum(answered), 0) FROM pulses"
-                    " WHERE shown_at >= ? AND shown_at < ?",
-                    (bounds[0], bounds[-1]),
-                ).fetchone()
-                pulses = {"shown": shown, "answered": answered}
-                streak = _streak(conn, today, tz)
+                tally.read(self._connection())
         except sqlite3.Error as err:
             self._report("read", err)
-        for entry, total in zip(listed, seconds, strict=True):
-            entry["minutes"] = round(total / SECONDS_PER_MINUTE, MINUTES_DECIMALS)
-        return {
-            "today": dict(listed[-1]),
-            "streak_days": streak,
-            "days": listed,
-            "pulses": pulses,
-        }
+        return tally.result()
 
     # -- housekeeping --------------------------------------------------------------------
 
@@ -567,7 +408,7 @@ class History:
             return None
 
     def _report(self, what: str, err: sqlite3.Error) -> None:
-        if _error_code(err) in (_SQLITE_CORRUPT, _SQLITE_NOTADB) and not self.in_memory:
+        if error_code(err) in (SQLITE_CORRUPT, SQLITE_NOTADB) and not self.in_memory:
             self._replace_corrupt_file(err)
             return
         key = f"{what}: {err}"
@@ -582,11 +423,11 @@ class History:
                 with contextlib.suppress(sqlite3.Error):
                     self._conn.close()
             try:
-                target = _move_aside(self.path, None)
-                self._conn = _connect_file(self.path)
-            except (sqlite3.Error, OSError, _UnusableFile) as why:
+                target = move_aside(self.path, None)
+                self._conn = connect_file(self.path)
+            except (sqlite3.Error, OSError, UnusableFile) as why:
                 LOG.warning("history %s: %s; keeping it in memory until restart", self.path, why)
-                self._conn, self.in_memory = _connect_memory(), True
+                self._conn, self.in_memory = connect_memory(), True
                 return
         LOG.warning(
             "history %s is damaged (%s); moved it to %s and started a fresh one",

@@ -21,13 +21,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .controller import SessionView
+from .history import BUTTON, DOUBLE
 from .session import LEAD_IN_S
 
 log = logging.getLogger("breathring.history")
 
-HISTORY_FILE = "history.sqlite3"
-BUTTON, DOUBLE, PULSE, REMOTE = "button", "double", "pulse", "remote"
-TRIGGERS = (BUTTON, DOUBLE, PULSE, REMOTE)
 #: How long close() waits for the writes still queued.
 CLOSE_TIMEOUT_S = 5.0
 

@@ -15,8 +15,8 @@ if str(ROOT) not in sys.path:
 pytest.importorskip("adafruit_led_animation")
 
 from benchmarks import drift, frame, report, smooth  # noqa: E402
+from benchmarks.__main__ import main  # noqa: E402
 from benchmarks.common import wire_us  # noqa: E402
-from breathring.cli import main  # noqa: E402
 
 pytestmark = pytest.mark.bench
 
@@ -71,7 +71,7 @@ def test_goals_are_judged():
 
 
 def test_bench_quick_prints_json_and_writes_the_report(tmp_path, capsys):
-    assert main(["bench", "--quick", "--json", "--out", str(tmp_path)]) == 0
+    assert main(["--quick", "--json", "--out", str(tmp_path)]) == 0
     result = json.loads(capsys.readouterr().out)
     for key in REQUIRED:
         assert key in result, key

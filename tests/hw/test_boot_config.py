@@ -9,17 +9,16 @@ from pathlib import Path
 import pytest
 
 from breathring.config import Config
-from breathring.hw.boot_config import (
+from breathring.hw.boot_config import inspect, undo
+from breathring.hw.boot_rules import (
     Need,
     board_from_model,
     bufsiz_for,
     fix_config_txt,
-    inspect,
     live_mismatches,
     needs,
     parse_vcgencmd_clock,
     resolve_model,
-    undo,
 )
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "boot"

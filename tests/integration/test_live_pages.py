@@ -101,10 +101,9 @@ def test_a_closed_page_frees_its_place_at_once(device: Device, web: WebProcess) 
 
 
 def test_the_bridge_can_watch_with_every_page_open(device: Device, web: WebProcess) -> None:
-    with pages(web, WEB_PAGES):
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(DEADLINE_S)
-            sock.connect(str(device.socket_path))
-            sock.sendall(b'{"cmd": "watch", "client": "mqtt"}\n')
-            first = json.loads(sock.makefile("rb").readline())
+    with pages(web, WEB_PAGES), socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(DEADLINE_S)
+        sock.connect(str(device.socket_path))
+        sock.sendall(b'{"cmd": "watch", "client": "mqtt"}\n')
+        first = json.loads(sock.makefile("rb").readline())
     assert first["kind"] == "status"

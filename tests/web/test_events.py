@@ -8,7 +8,7 @@ from aiohttp import ClientResponse
 from testkit.fake_service import FakeService
 from testkit.web import AUTH, run_async, web_client
 
-from breathring.web.app import sse_event
+from breathring.web.events import sse_event
 
 #: Long enough for a loaded 2-core machine, short against the 15 s heartbeat.
 READ_TIMEOUT_S = 5.0

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from breathring.clock import TRUST_ALWAYS, TRUST_SYNC
-
+from ..clock import TRUST_ALWAYS, TRUST_SYNC
 from ..reminder import MINUTES_PER_DAY, MINUTES_PER_HOUR, REMINDER_PERIODS
 
 __all__ = ["MINUTES_PER_DAY", "MINUTES_PER_HOUR", "REMINDER_PERIODS"]

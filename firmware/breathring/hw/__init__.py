@@ -10,10 +10,11 @@ button.GpioButton, audio.PygameAudio, over the real buses or, for
 from __future__ import annotations
 
 import queue
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from breathring.exitcodes import EXIT_CONFIG, EXIT_UNAVAILABLE
-from breathring.gestures import ButtonEvent
+from ..exitcodes import EXIT_CONFIG, EXIT_UNAVAILABLE
+from ..gestures import ButtonEvent
 
 __all__ = [
     "Audio",
@@ -23,6 +24,24 @@ __all__ = [
     "HardwareUnavailable",
     "Ring",
 ]
+
+#: The board's model text; a Raspberry Pi's names it.
+MODEL_PATH = Path("/proc/device-tree/model")
+PI_MARKER = "Raspberry Pi"
+#: Why the Pi's hardware cannot be used here (the CLI and the ring say it alike).
+NOT_A_PI = (
+    "this is not a Raspberry Pi (no 'Raspberry Pi' in /proc/device-tree/model); "
+    "use --hardware mock to run with simulated hardware"
+)
+
+
+def read_model(path: str | Path = MODEL_PATH) -> str | None:
+    """The model text of /proc/device-tree/model (NULs dropped), or None if unreadable."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError:
+        return None
+    return raw.replace(b"\x00", b"").decode("utf-8", "replace").strip()
 
 
 class HardwareUnavailable(Exception):

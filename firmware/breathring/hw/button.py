@@ -11,9 +11,9 @@ from __future__ import annotations
 import queue
 from typing import Any
 
-from breathring.clock import Clock
-from breathring.gestures import DOWN, UP, ButtonEvent
-from breathring.hw import HardwareMisconfigured, HardwareUnavailable
+from ..clock import Clock
+from ..gestures import DOWN, UP, ButtonEvent
+from . import HardwareMisconfigured, HardwareUnavailable
 
 
 class GpioButton:

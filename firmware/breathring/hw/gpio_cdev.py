@@ -21,9 +21,9 @@ import struct
 import threading
 from pathlib import Path
 
-from breathring.clock import Clock
-from breathring.gestures import DOWN, UP, ButtonEvent
-from breathring.hw import HardwareMisconfigured, HardwareUnavailable
+from ..clock import Clock
+from ..gestures import DOWN, UP, ButtonEvent
+from . import HardwareMisconfigured, HardwareUnavailable
 
 # <linux/gpio.h>, uAPI v2.
 GPIO_MAX_LINES = 64

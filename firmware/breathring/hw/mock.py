@@ -22,9 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from breathring.clock import Clock
-from breathring.hw.button import GpioButton
-from breathring.hw.ring import RGB_BYTES, NeoPixelRing, StripFactory, channel_offsets
+from ..clock import Clock
+from .button import GpioButton
+from .ring import RGB_BYTES, NeoPixelRing, StripFactory, channel_offsets
 
 #: Wire frames a WireCapture keeps (older ones are dropped; `writes` stays exact).
 DEFAULT_KEEP = 64

@@ -28,10 +28,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from breathring.config.values import COLOR_ORDERS as ORDERS
-from breathring.config.values import DRIVER_GPIOS, GPIO_MAX, GPIO_MIN
-from breathring.config.values import LED_DRIVERS as DRIVERS
-from breathring.hw import HardwareMisconfigured, HardwareUnavailable
+from ..config.values import COLOR_ORDERS as ORDERS
+from ..config.values import DRIVER_GPIOS, GPIO_MAX, GPIO_MIN
+from ..config.values import LED_DRIVERS as DRIVERS
+from . import NOT_A_PI, HardwareMisconfigured, HardwareUnavailable
 
 RGB_BYTES = 3
 
@@ -130,11 +130,7 @@ def preflight(
             f"ring.driver = {driver!r} is not a driver; allowed: {', '.join(DRIVERS)}"
         )
     if model is None:
-        raise HardwareUnavailable(
-            "this is not a Raspberry Pi (no 'Raspberry Pi' in /proc/device-tree/model); "
-            "use --hardware mock to run with simulated hardware, "
-            'or ring.driver = "none" to run without a ring'
-        )
+        raise HardwareUnavailable(f'{NOT_A_PI}, or ring.driver = "none" to run without a ring')
     _check_pin(driver, gpio, model)
     if find_spec(DRIVER_MODULES[driver]) is None:
         raise HardwareUnavailable(
@@ -269,7 +265,7 @@ class NeoPixelRing:
         channel_offsets(order)
         gpio = parse_gpio(pin)
         if make_strip is None:
-            from breathring.hw.selection import detect_pi
+            from .selection import detect_pi
 
             preflight(driver, gpio, model if model is not None else detect_pi())
             make_strip = _make_strip

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from breathring.clock import Clock
-from breathring.config.values import NO_BUTTON, NO_RING
-from breathring.hw import Audio, Button, HardwareUnavailable, Ring
-from breathring.hw.mock import (
+from ..clock import Clock
+from ..config.values import NO_BUTTON, NO_RING
+from . import MODEL_PATH, PI_MARKER, Audio, Button, HardwareUnavailable, Ring, read_model
+from .mock import (
     MOCK_AUDIO_DRIVER,
     SIMULATED_AUDIO_DRIVERS,
     MockPins,
@@ -37,26 +37,15 @@ from breathring.hw.mock import (
     mock_ring,
 )
 
-MODEL_PATH = "/proc/device-tree/model"
-PI_MARKER = "Raspberry Pi"
 MODES = ("auto", "pi", "mock")
 PI = "pi"
 MOCK = "mock"
 
-NOT_A_PI = (
-    "this is not a Raspberry Pi (no 'Raspberry Pi' in /proc/device-tree/model); "
-    "use --hardware mock to run with simulated hardware"
-)
-
 
 def detect_pi(model_path: str | Path = MODEL_PATH) -> str | None:
     """The board's model string if it names a Raspberry Pi, else None."""
-    try:
-        raw = Path(model_path).read_bytes()
-    except OSError:
-        return None
-    model = raw.replace(b"\x00", b"").decode("utf-8", "replace").strip()
-    return model if PI_MARKER in model else None
+    model = read_model(model_path)
+    return model if model is not None and PI_MARKER in model else None
 
 
 @dataclass
@@ -138,7 +127,7 @@ def open_mock(
 
 def pi_revision(cfg: Any, env: Mapping[str, str]) -> tuple[str, str] | None:
     """The Pi revision given for gpiozero, and where it came from; None if not given."""
-    from breathring.hw.button import PI_REVISION_ENV
+    from .button import PI_REVISION_ENV
 
     text = env.get(PI_REVISION_ENV, "").strip()
     if text:
@@ -156,7 +145,7 @@ def open_pi(
     if ring_cfg.driver == NO_RING:
         ring: Ring = _no_ring(ring_cfg.pixels)
     else:
-        from breathring.hw.ring import NeoPixelRing
+        from .ring import NeoPixelRing
 
         ring = NeoPixelRing(
             ring_cfg.pixels, ring_cfg.order, ring_cfg.pin, ring_cfg.driver, model=model
@@ -187,8 +176,8 @@ def _open_pi_button(cfg: Any, clock: Clock, model: str | None, env: Mapping[str,
     Off a Pi a revision must be given (as for gpiozero's pin names): it is checked and names
     the board, whose header pins are on gpiochip0 (gpiochip4 on a Pi 5 that has it).
     """
-    from breathring.hw.button import NO_REVISION, parse_revision
-    from breathring.hw.gpio_cdev import CdevButton, chip_for
+    from .button import NO_REVISION, parse_revision
+    from .gpio_cdev import CdevButton, chip_for
 
     button_cfg = cfg.button
     if button_cfg.pin == NO_BUTTON:
@@ -204,13 +193,13 @@ def _open_pi_button(cfg: Any, clock: Clock, model: str | None, env: Mapping[str,
 
 
 def _no_ring(pixels: int) -> Ring:
-    from breathring.hw.ring import NoRing
+    from .ring import NoRing
 
     return NoRing(pixels)
 
 
 def _no_button() -> Button:
-    from breathring.hw.button import NoButton
+    from .button import NoButton
 
     return NoButton()
 
@@ -228,6 +217,6 @@ def open_audio_for(kind: str, settings: Any, clock: Clock, log: logging.Logger) 
 def _open_audio(
     settings: Any, clock: Clock, log: logging.Logger, *, background: bool = False
 ) -> Audio:
-    from breathring.hw.audio import open_audio
+    from .audio import open_audio
 
     return open_audio(settings, clock, log, background=background)

@@ -4,7 +4,7 @@ Threads:
 - the caller's thread runs `Bridge.run()`: it holds the watch connection to the
   service (reconnecting with backoff while the service is away) and publishes
   what changes;
-- paho's network thread connects to the broker (reconnecting with backoff) and
+- paho's network thread (broker_side.py) connects to the broker (reconnecting with backoff) and
   receives commands, which it only queues;
 - one worker thread sends the queued commands to the service.
 
@@ -17,22 +17,20 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import math
 import queue
 import socket
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
 from ..clock import Clock, SystemClock
 from ..control.client import WatchStream, send_request
 from ..control.protocol import ControlError
+from ..rate_limited_log import RateLimitedLog
 from . import discovery as d
+from .broker_side import QOS, BrokerSide
+from .commands import BadPayload, Command, command_request, show_payload
 from .settings import MqttSettings
 
 log = logging.getLogger("breathring.mqtt")
@@ -48,7 +46,6 @@ LOG_INTERVAL_S = 60.0
 COMMAND_QUEUE_SIZE = 32
 #: On a clean stop, how long to wait for "offline" to reach the broker.
 OFFLINE_PUBLISH_TIMEOUT_S = 2.0
-QOS = 1
 #: Days of history asked for: today and the streak are all we publish.
 STATS_DAYS = 1
 STATE_SESSION = "session"
@@ -57,79 +54,7 @@ GESTURE_SOURCE_BUTTON = "button"
 Request = Callable[[Path, Mapping[str, Any]], dict[str, Any]]
 
 
-class RateLimitedLog:
-    """One warning per key per interval; says how many were held back."""
-
-    def __init__(self, clock: Clock, interval: float = LOG_INTERVAL_S) -> None:
-        self._clock = clock
-        self._interval = interval
-        self._last: dict[str, float] = {}
-        self._held: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def warning(self, key: str, message: str, *args: object) -> None:
-        now = self._clock.monotonic()
-        with self._lock:
-            last = self._last.get(key)
-            if last is not None and now - last < self._interval:
-                self._held[key] = self._held.get(key, 0) + 1
-                return
-            held = self._held.pop(key, 0)
-            self._last[key] = now
-        suffix = f" ({held} more since the last report)" if held else ""
-        log.warning(message + suffix, *args)
-
-    def reset(self, key: str) -> None:
-        """The trouble is over: the next one is reported at once."""
-        with self._lock:
-            self._last.pop(key, None)
-            self._held.pop(key, None)
-
-
-class BadPayload(ValueError):
-    """A command payload we do not accept; the message says what is allowed."""
-
-
-@dataclass(frozen=True)
-class Command:
-    """One command from MQTT, as the entity it came to and its payload text."""
-
-    object_id: str
-    payload: str
-
-
-def command_request(command: Command, pattern_names: tuple[str, ...]) -> dict[str, Any]:
-    """The socket request for a command; raises BadPayload naming what is allowed."""
-    obj, payload = command.object_id, command.payload
-    if obj in (d.START, d.STOP):
-        if payload != d.PAYLOAD_PRESS:
-            raise BadPayload(f'allowed: "{d.PAYLOAD_PRESS}"')
-        return {"cmd": "start", "trigger": "remote"} if obj == d.START else {"cmd": "stop"}
-    if obj == d.PATTERN:
-        if payload not in pattern_names:
-            raise BadPayload("allowed: " + ", ".join(f'"{p}"' for p in pattern_names))
-        return {"cmd": "set", "key": "session.pattern", "value": payload}
-    if obj == d.REMINDERS:
-        if payload not in (d.PAYLOAD_ON, d.PAYLOAD_OFF):
-            raise BadPayload(f'allowed: "{d.PAYLOAD_ON}", "{d.PAYLOAD_OFF}"')
-        return {"cmd": "reminders", "value": "on" if payload == d.PAYLOAD_ON else "off"}
-    if obj == d.BRIGHTNESS:
-        allowed = f"allowed: a number {d.BRIGHTNESS_MIN:g}-{d.BRIGHTNESS_MAX:g}"
-        try:
-            value = float(payload)
-        except ValueError:
-            raise BadPayload(allowed) from None
-        if not math.isfinite(value):
-            raise BadPayload(allowed)
-        return {"cmd": "set", "key": "ring.brightness", "value": value}
-    raise BadPayload("no such command topic")
-
-
-def _show(payload: str, limit: int = 40) -> str:
-    return json.dumps(payload if len(payload) <= limit else payload[:limit] + "...")
-
-
-class Bridge:
+class Bridge(BrokerSide):
     """Home Assistant <-> breathring, over MQTT and the control socket."""
 
     def __init__(
@@ -152,7 +77,7 @@ class Bridge:
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._request = request
         self._service_backoff = service_backoff
-        self._warn = RateLimitedLog(self._clock)
+        self._warn = RateLimitedLog(log, LOG_INTERVAL_S, clock=self._clock)
         self._lock = threading.Lock()
         self._states: dict[str, str] = {}  # object id -> retained state payload
         self._service_up = False
@@ -168,26 +93,6 @@ class Bridge:
         self.client = self._make_client(broker_backoff)
 
     # -- lifecycle ---------------------------------------------------------
-
-    def _make_client(self, backoff: tuple[int, int]) -> mqtt.Client:
-        s = self.settings
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=f"breathring-{s.device_id}",
-            protocol=mqtt.MQTTv311,
-        )
-        client.suppress_exceptions = True  # a bug in a callback must not end the network thread
-        client.will_set(self.topics.availability, d.PAYLOAD_OFFLINE, qos=QOS, retain=True)
-        if s.username is not None:
-            client.username_pw_set(s.username, s.password)
-        if s.tls:
-            client.tls_set(ca_certs=str(s.ca_file) if s.ca_file is not None else None)
-        client.reconnect_delay_set(*backoff)
-        client.on_connect = self._on_connect
-        client.on_connect_fail = self._on_connect_fail
-        client.on_disconnect = self._on_disconnect
-        client.on_message = self._on_message
-        return client
 
     def run(self) -> int:
         """Bridge until `stop()`; returns the exit code (0)."""
@@ -280,7 +185,7 @@ class Bridge:
     def _handle_event(self, event: dict[str, Any] | str) -> None:
         if not isinstance(event, dict):
             self._warn.warning(
-                "watch-line", "ignored a watch line that is not JSON: %s", _show(event)
+                "watch-line", "ignored a watch line that is not JSON: %s", show_payload(event)
             )
             return
         kind = event.get("kind")
@@ -364,125 +269,6 @@ class Bridge:
 
     # -- the broker side ---------------------------------------------------
 
-    def _publish(self, topic: str, payload: str, retain: bool) -> None:
-        if self.client.is_connected():
-            self.client.publish(topic, payload, qos=QOS, retain=retain)
-
-    def _set_state(self, object_id: str, payload: str, force: bool = False) -> None:
-        with self._lock:
-            if not force and self._states.get(object_id) == payload:
-                return
-            self._states[object_id] = payload
-        self._publish(self.topics.state(object_id), payload, retain=True)
-
-    def _publish_availability(self) -> None:
-        with self._lock:
-            up = self._service_up
-        self._publish(
-            self.topics.availability, d.PAYLOAD_ONLINE if up else d.PAYLOAD_OFFLINE, retain=True
-        )
-
-    def _announce(self) -> None:
-        """Discovery configs, availability and every known state (retained)."""
-        for topic, payload in d.discovery_messages(
-            self.topics, self._sw_version, self._pattern_names
-        ):
-            self._publish(topic, json.dumps(payload, sort_keys=True), retain=True)
-        self._publish_availability()
-        with self._lock:
-            states = dict(self._states)
-        for object_id, payload in states.items():
-            self._publish(self.topics.state(object_id), payload, retain=True)
-
-    def _on_connect(
-        self,
-        client: mqtt.Client,
-        _userdata: object,
-        _flags: object,
-        reason: Any,
-        _properties: object,
-    ) -> None:
-        s = self.settings
-        if reason.is_failure:
-            hint = (
-                "; check mqtt.username and mqtt.password_file"
-                if "authori" in str(reason).lower() or "password" in str(reason).lower()
-                else ""
-            )
-            self._warn.warning(
-                "broker",
-                "the broker at %s:%d refused the connection: %s%s; retrying",
-                s.host,
-                s.port,
-                reason,
-                hint,
-            )
-            return
-        log.info("connected to the broker at %s:%d", s.host, s.port)
-        self._warn.reset("broker")
-        topics = [(t, QOS) for t in self._command_topics]
-        topics.append((self.topics.ha_status, QOS))
-        client.subscribe(topics)
-        self._announce()
-
-    def _on_connect_fail(self, _client: mqtt.Client, _userdata: object) -> None:
-        s = self.settings
-        hint = (
-            " (TLS: does the broker's certificate name this host, signed by "
-            + ("mqtt.ca_file" if s.ca_file is not None else "a system CA; else set mqtt.ca_file")
-            + "?)"
-            if s.tls
-            else ""
-        )
-        self._warn.warning(
-            "broker", "cannot reach the broker at %s:%d%s; retrying", s.host, s.port, hint
-        )
-
-    def _on_disconnect(
-        self,
-        _client: mqtt.Client,
-        _userdata: object,
-        _flags: object,
-        reason: Any,
-        _properties: object,
-    ) -> None:
-        if self._stopping.is_set():
-            return
-        s = self.settings
-        self._warn.warning(
-            "broker", "lost the broker at %s:%d (%s); reconnecting", s.host, s.port, reason
-        )
-
-    def _on_message(
-        self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage
-    ) -> None:
-        try:
-            payload = message.payload.decode("utf-8").strip()
-        except UnicodeDecodeError:
-            self._warn.warning(
-                f"payload-{message.topic}",
-                "ignored a payload on %s that is not UTF-8",
-                message.topic,
-            )
-            return
-        if message.topic == self.topics.ha_status:
-            if payload == d.PAYLOAD_ONLINE:
-                log.info("Home Assistant came online; announcing the device again")
-                self._announce()
-            return
-        object_id = self._command_topics.get(message.topic)
-        if object_id is None:
-            return
-        try:
-            self._commands.put_nowait(Command(object_id, payload))
-        except queue.Full:
-            self._warn.warning(
-                "queue",
-                "too many commands waiting for the service; ignored %s on %s",
-                _show(payload),
-                message.topic,
-            )
-
     # -- commands ----------------------------------------------------------
 
     def _work(self) -> None:
@@ -500,7 +286,7 @@ class Bridge:
             self._warn.warning(
                 f"payload-{topic}",
                 "ignored payload %s on %s: %s",
-                _show(command.payload),
+                show_payload(command.payload),
                 topic,
                 exc,
             )
@@ -512,7 +298,7 @@ class Bridge:
             self._warn.warning(
                 "command-offline",
                 "the service is not reachable; ignored %s on %s",
-                _show(command.payload),
+                show_payload(command.payload),
                 topic,
             )
             return

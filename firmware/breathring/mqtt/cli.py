@@ -9,6 +9,7 @@ import signal
 import sys
 from types import FrameType
 
+from ..cli_common import missing_extra
 from ..config import ConfigError, config_path_from
 from ..exitcodes import EXIT_CONFIG, EXIT_UNAVAILABLE, EXIT_USAGE
 
@@ -41,6 +42,11 @@ def add_mqtt_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
 
 def cmd_mqtt(args: argparse.Namespace) -> int:
     """Run the bridge until SIGTERM/SIGINT; 78: bad config or password file; 69: no paho."""
+    # paho.mqtt.enums: paho-mqtt 2 (the extra's version), which the bridge needs.
+    missing = missing_extra("mqtt", "paho.mqtt.enums") or missing_extra("mqtt", "paho.mqtt.client")
+    if missing is not None:
+        print(missing, file=sys.stderr)
+        return EXIT_UNAVAILABLE
     from ..control.protocol import socket_path_from
     from .settings import load_mqtt_settings
 
@@ -54,18 +60,9 @@ def cmd_mqtt(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"breathring: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        from .bridge import Bridge
-    except ImportError as exc:
-        print(
-            f"breathring: mqtt needs paho-mqtt ({exc}); install the extra: "
-            "pip install 'breathring[mqtt]'",
-            file=sys.stderr,
-        )
-        return EXIT_UNAVAILABLE
-
     from .. import __version__
     from ..patterns import PATTERN_NAMES
+    from .bridge import Bridge
 
     bridge = Bridge(
         settings, socket_path, sw_version=__version__, pattern_names=tuple(PATTERN_NAMES)

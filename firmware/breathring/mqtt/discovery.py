@@ -60,7 +60,6 @@ BUTTON = "button"
 
 #: Entities that take commands, and entities whose state we publish.
 COMMAND_OBJECTS = (START, STOP, PATTERN, REMINDERS, BRIGHTNESS)
-STATE_OBJECTS = (PATTERN, REMINDERS, BRIGHTNESS, PHASE, SESSIONS_TODAY, STREAK, LAST_SESSION)
 
 
 @dataclass(frozen=True)

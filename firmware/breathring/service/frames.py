@@ -8,7 +8,6 @@ as late (`status` and one log line per session).
 from __future__ import annotations
 
 import logging
-import sys
 from dataclasses import dataclass
 
 from ..clock import Clock, Now
@@ -17,6 +16,7 @@ from ..controller import Controller, Tick
 from ..engine import Engine, Rendered
 from ..hw import Audio
 from ..hw.selection import Hardware
+from ..rate_limited_log import RateLimitedLog
 from ..session import GUIDE_FOR_PHASE
 
 log = logging.getLogger("breathring.service")
@@ -56,32 +56,6 @@ class FrameTiming:
         late = self.frames_late - self._mark[1]
         self._mark = (self.frames_sent, self.frames_late)
         return sent, late
-
-
-class RateLimitedLog:
-    """Logs one message per interval per key; counts what it held back."""
-
-    def __init__(self, interval: float = ERROR_LOG_INTERVAL_S) -> None:
-        self.interval = interval
-        self._last: dict[str, float] = {}
-        self._held: dict[str, int] = {}
-
-    def __call__(
-        self, key: str, mono: float, message: str, *args: object, expected: bool = False
-    ) -> None:
-        """Log the exception being handled; `expected` faults (a ring write) without a traceback."""
-        last = self._last.get(key)
-        if last is not None and mono - last < self.interval:
-            self._held[key] = self._held.get(key, 0) + 1
-            return
-        held = self._held.pop(key, 0)
-        suffix = f" ({held} more since the last report)" if held else ""
-        if expected:
-            error = sys.exc_info()[1]
-            log.error(message + suffix + ": %s", *args, error)
-        else:
-            log.error(message + suffix, *args, exc_info=True)
-        self._last[key] = mono
 
 
 class FrameWriter:

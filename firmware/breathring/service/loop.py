@@ -21,18 +21,21 @@ from ..clock import Clock, Now, read
 from ..config import Config
 from ..control.feed import StatusFeed
 from ..control.server import ControlRequest, ControlServer
-from ..controller import PULSE
+from ..controller import PULSE as PULSE_STATE
 from ..engine import Engine
 from ..exitcodes import EXIT_OK
-from ..gestures import DOUBLE, DOWN, PRESS, UP, ButtonEvent
-from ..history_recorder import BUTTON, REMOTE, HistoryRecorder, HistoryWorker
+from ..gestures import DOUBLE as GESTURE_DOUBLE
+from ..gestures import DOWN, PRESS, UP, ButtonEvent
+from ..history import BUTTON, DOUBLE, PULSE, REMOTE
+from ..history_recorder import HistoryRecorder, HistoryWorker
 from ..hw import Audio
 from ..hw.selection import Hardware, open_audio_for
 from ..patterns import Pattern
+from ..rate_limited_log import RateLimitedLog
 from ..settings import Settings
 from ..state import DeviceState, StateStore
 from ..systemd import Notifier
-from .frames import RING_RETRY_S, FrameWriter, RateLimitedLog
+from .frames import ERROR_LOG_INTERVAL_S, RING_RETRY_S, FrameWriter
 from .reconfig import Reconfigurer, decoder_for
 from .records import Records
 from .reminders import check_reminder
@@ -84,7 +87,7 @@ class Service:
         #: Opens the audio for an [audio] section (a reload that changes it).
         self.open_audio = audio_opener or _audio_opener(hardware.kind, clock)
         self.server = ControlServer(socket_path, self.inbox) if socket_path else None
-        self.frames = FrameWriter(hardware, clock, RateLimitedLog())
+        self.frames = FrameWriter(hardware, clock, RateLimitedLog(log, ERROR_LOG_INTERVAL_S))
         #: Watchers of the `watch` stream; history rows written off the loop.
         self.feed = StatusFeed()
         self.clock_trust = ClockTrustLog(clock, lambda: self.cfg.reminder.trust_clock)
@@ -266,19 +269,19 @@ class Service:
             return False
         log.debug("gesture: %s (%s)", gesture, source)
         self.feed.publish({"kind": "gesture", "gesture": gesture, "source": source})
-        during_pulse = self.engine.controller.state == PULSE
+        during_pulse = self.engine.controller.state == PULSE_STATE
         trigger = BUTTON if source == SOURCE_BUTTON else REMOTE
-        if gesture == DOUBLE:
-            trigger = "double"
+        if gesture == GESTURE_DOUBLE:
+            trigger = DOUBLE
         elif during_pulse and gesture == PRESS:
-            trigger = "pulse"
+            trigger = PULSE
         self.engine.gesture(gesture, now, held)
         self.observe(now, trigger, during_pulse)
         return True
 
     def start_session(self, now: Now, pattern: Pattern | None, trigger: str) -> None:
         """A session from a request (`start`), recorded with its trigger."""
-        during_pulse = self.engine.controller.state == PULSE
+        during_pulse = self.engine.controller.state == PULSE_STATE
         self.engine.controller.start_session(now, pattern=pattern)
         self.observe(now, trigger, during_pulse)
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..cli_common import missing_extra
 from ..exitcodes import EXIT_CONFIG, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
 from .auth import DEFAULT_TOKEN_FILE, RECOMMENDED_TOKEN_CHARS, TokenError, read_token
 
@@ -100,7 +101,12 @@ def add_web_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_web(args: argparse.Namespace) -> int:
-    """Run `breathring web` (or `--url`); returns the exit code."""
+    """Run `breathring web` (or `--url`); returns the exit code (69 without the web extra)."""
+    if not args.url:
+        missing = missing_extra("web", "aiohttp")
+        if missing is not None:
+            print(missing, file=sys.stderr)
+            return EXIT_UNAVAILABLE
     try:
         listen = parse_listen(args.listen)
         from ..control.protocol import socket_path_from

@@ -1,0 +1,183 @@
+"""The bridge's broker side: the paho client, its callbacks, and what it publishes.
+
+paho's network thread runs the callbacks: it connects to the broker (with
+backoff), announces the device (discovery configs, availability, every known
+state, all retained) and only queues the commands it receives; `Bridge`
+(bridge.py) runs them and holds the service side.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from ..rate_limited_log import RateLimitedLog
+from . import discovery as d
+from .commands import Command, show_payload
+from .settings import MqttSettings
+
+log = logging.getLogger("breathring.mqtt")
+
+QOS = 1
+
+
+class BrokerSide:
+    """The MQTT half of `Bridge`: what it holds is set up by Bridge.__init__."""
+
+    settings: MqttSettings
+    topics: d.Topics
+    client: mqtt.Client
+    _sw_version: str
+    _pattern_names: tuple[str, ...]
+    _warn: RateLimitedLog
+    _lock: threading.Lock
+    _states: dict[str, str]
+    _service_up: bool
+    _stopping: threading.Event
+    _commands: queue.Queue[Command | None]
+    _command_topics: dict[str, str]
+
+    def _make_client(self, backoff: tuple[int, int]) -> mqtt.Client:
+        s = self.settings
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"breathring-{s.device_id}",
+            protocol=mqtt.MQTTv311,
+        )
+        client.suppress_exceptions = True  # a bug in a callback must not end the network thread
+        client.will_set(self.topics.availability, d.PAYLOAD_OFFLINE, qos=QOS, retain=True)
+        if s.username is not None:
+            client.username_pw_set(s.username, s.password)
+        if s.tls:
+            client.tls_set(ca_certs=str(s.ca_file) if s.ca_file is not None else None)
+        client.reconnect_delay_set(*backoff)
+        client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    def _publish(self, topic: str, payload: str, retain: bool) -> None:
+        if self.client.is_connected():
+            self.client.publish(topic, payload, qos=QOS, retain=retain)
+
+    def _set_state(self, object_id: str, payload: str, force: bool = False) -> None:
+        with self._lock:
+            if not force and self._states.get(object_id) == payload:
+                return
+            self._states[object_id] = payload
+        self._publish(self.topics.state(object_id), payload, retain=True)
+
+    def _publish_availability(self) -> None:
+        with self._lock:
+            up = self._service_up
+        self._publish(
+            self.topics.availability, d.PAYLOAD_ONLINE if up else d.PAYLOAD_OFFLINE, retain=True
+        )
+
+    def _announce(self) -> None:
+        """Discovery configs, availability and every known state (retained)."""
+        for topic, payload in d.discovery_messages(
+            self.topics, self._sw_version, self._pattern_names
+        ):
+            self._publish(topic, json.dumps(payload, sort_keys=True), retain=True)
+        self._publish_availability()
+        with self._lock:
+            states = dict(self._states)
+        for object_id, payload in states.items():
+            self._publish(self.topics.state(object_id), payload, retain=True)
+
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        _userdata: object,
+        _flags: object,
+        reason: Any,
+        _properties: object,
+    ) -> None:
+        s = self.settings
+        if reason.is_failure:
+            hint = (
+                "; check mqtt.username and mqtt.password_file"
+                if "authori" in str(reason).lower() or "password" in str(reason).lower()
+                else ""
+            )
+            self._warn.warning(
+                "broker",
+                "the broker at %s:%d refused the connection: %s%s; retrying",
+                s.host,
+                s.port,
+                reason,
+                hint,
+            )
+            return
+        log.info("connected to the broker at %s:%d", s.host, s.port)
+        self._warn.reset("broker")
+        topics = [(t, QOS) for t in self._command_topics]
+        topics.append((self.topics.ha_status, QOS))
+        client.subscribe(topics)
+        self._announce()
+
+    def _on_connect_fail(self, _client: mqtt.Client, _userdata: object) -> None:
+        s = self.settings
+        hint = (
+            " (TLS: does the broker's certificate name this host, signed by "
+            + ("mqtt.ca_file" if s.ca_file is not None else "a system CA; else set mqtt.ca_file")
+            + "?)"
+            if s.tls
+            else ""
+        )
+        self._warn.warning(
+            "broker", "cannot reach the broker at %s:%d%s; retrying", s.host, s.port, hint
+        )
+
+    def _on_disconnect(
+        self,
+        _client: mqtt.Client,
+        _userdata: object,
+        _flags: object,
+        reason: Any,
+        _properties: object,
+    ) -> None:
+        if self._stopping.is_set():
+            return
+        s = self.settings
+        self._warn.warning(
+            "broker", "lost the broker at %s:%d (%s); reconnecting", s.host, s.port, reason
+        )
+
+    def _on_message(
+        self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage
+    ) -> None:
+        try:
+            payload = message.payload.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            self._warn.warning(
+                f"payload-{message.topic}",
+                "ignored a payload on %s that is not UTF-8",
+                message.topic,
+            )
+            return
+        if message.topic == self.topics.ha_status:
+            if payload == d.PAYLOAD_ONLINE:
+                log.info("Home Assistant came online; announcing the device again")
+                self._announce()
+            return
+        object_id = self._command_topics.get(message.topic)
+        if object_id is None:
+            return
+        try:
+            self._commands.put_nowait(Command(object_id, payload))
+        except queue.Full:
+            self._warn.warning(
+                "queue",
+                "too many commands waiting for the service; ignored %s on %s",
+                show_payload(payload),
+                message.topic,
+            )

@@ -1,0 +1,57 @@
+"""Commands from Home Assistant: an MQTT payload on an entity's command topic -> a socket request.
+
+Pure: `command_request` checks the payload against what the entity announced
+(discovery.py) and names what is allowed when it is not.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from . import discovery as d
+
+
+class BadPayload(ValueError):
+    """A command payload we do not accept; the message says what is allowed."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command from MQTT, as the entity it came to and its payload text."""
+
+    object_id: str
+    payload: str
+
+
+def command_request(command: Command, pattern_names: tuple[str, ...]) -> dict[str, Any]:
+    """The socket request for a command; raises BadPayload naming what is allowed."""
+    obj, payload = command.object_id, command.payload
+    if obj in (d.START, d.STOP):
+        if payload != d.PAYLOAD_PRESS:
+            raise BadPayload(f'allowed: "{d.PAYLOAD_PRESS}"')
+        return {"cmd": "start", "trigger": "remote"} if obj == d.START else {"cmd": "stop"}
+    if obj == d.PATTERN:
+        if payload not in pattern_names:
+            raise BadPayload("allowed: " + ", ".join(f'"{p}"' for p in pattern_names))
+        return {"cmd": "set", "key": "session.pattern", "value": payload}
+    if obj == d.REMINDERS:
+        if payload not in (d.PAYLOAD_ON, d.PAYLOAD_OFF):
+            raise BadPayload(f'allowed: "{d.PAYLOAD_ON}", "{d.PAYLOAD_OFF}"')
+        return {"cmd": "reminders", "value": "on" if payload == d.PAYLOAD_ON else "off"}
+    if obj == d.BRIGHTNESS:
+        allowed = f"allowed: a number {d.BRIGHTNESS_MIN:g}-{d.BRIGHTNESS_MAX:g}"
+        try:
+            value = float(payload)
+        except ValueError:
+            raise BadPayload(allowed) from None
+        if not math.isfinite(value):
+            raise BadPayload(allowed)
+        return {"cmd": "set", "key": "ring.brightness", "value": value}
+    raise BadPayload("no such command topic")
+
+
+def show_payload(payload: str, limit: int = 40) -> str:
+    return json.dumps(payload if len(payload) <= limit else payload[:limit] + "...")
