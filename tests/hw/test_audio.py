@@ -322,3 +322,85 @@ def test_a_background_open_does_not_block_and_cues_are_silent_until_it_is_done(m
     assert pygame.mixer.get_busy()
     audio.close()
     assert not audio.available
+
+
+def _sdl_audio_threads() -> list[str]:
+    """SDL's audio thread(s) of this process: SDL names them "SDLAudio..."."""
+    names = (Path(f"/proc/self/task/{tid}/comm").read_text().strip() for tid in _tasks())
+    return [name for name in names if name.startswith("SDLAudio")]
+
+
+def _tasks() -> list[str]:
+    return [p.name for p in Path("/proc/self/task").iterdir()]
+
+
+def test_sleep_closes_the_device_and_its_thread_and_a_cue_opens_it_again(clock):
+    audio = PygameAudio(AudioConfig(), clock)
+    assert audio.available and _sdl_audio_threads() == ["SDLAudioP2"]
+    assert audio.sleep() is True
+    assert audio.asleep and not audio.available
+    assert pygame.mixer.get_init() is None
+    _wait_for(lambda: not _sdl_audio_threads())  # SDL joins it as the device closes
+    audio.play("start", 0.5)  # reopens at once: the cue is not lost
+    assert audio.available and not audio.asleep
+    assert pygame.mixer.get_init() == (44_100, -16, 1)
+    assert pygame.mixer.get_busy()
+    assert audio.open_attempts == 2
+    audio.close()
+
+
+def test_sleep_waits_while_a_sound_plays(clock):
+    audio = PygameAudio(AudioConfig(), clock)
+    audio.play("end", 0.5)  # 1.95 s long
+    assert audio.sleep() is False
+    assert audio.available and pygame.mixer.get_init() is not None
+    audio.stop()
+    _wait_for(lambda: not pygame.mixer.get_busy())
+    assert audio.sleep() is True
+    audio.close()
+
+
+def test_wake_opens_in_the_background_and_a_cue_meanwhile_waits_for_it(monkeypatch, clock):
+    audio = PygameAudio(AudioConfig(), clock)
+    assert audio.sleep() is True
+    gate = threading.Event()
+    opened_in: list[str] = []
+    real_init = pygame.mixer.init
+
+    def slow_init(*args, **kwargs):
+        opened_in.append(threading.current_thread().name)
+        assert gate.wait(DEADLINE_SECONDS)
+        return real_init(*args, **kwargs)
+
+    monkeypatch.setattr(pygame.mixer, "init", slow_init)
+    audio.wake()  # returns at once
+    assert not audio.available
+    threading.Timer(0.05, gate.set).start()
+    audio.play("start", 0.5)  # waits (at most WAKE_WAIT_S) for the wake, then plays
+    assert opened_in == ["breathring-audio-wake"]
+    assert audio.available and pygame.mixer.get_busy()
+    audio.close()
+
+
+def test_a_failed_wake_is_an_outage_warned_once_and_retried_later(monkeypatch, clock, caplog):
+    audio = PygameAudio(AudioConfig(), clock)
+    assert audio.sleep() is True
+    monkeypatch.setenv("SDL_AUDIODRIVER", "no-such-driver")
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        audio.play("start", 0.5)
+        audio.play("start", 0.5)
+    assert not audio.available and not audio.asleep
+    assert len(_warnings(caplog)) == 1
+    assert audio.open_attempts == 2  # the second play waits for RETRY_SECONDS
+    monkeypatch.setenv("SDL_AUDIODRIVER", "dummy")
+    clock.advance(RETRY_SECONDS)
+    audio.play("start", 0.5)
+    assert audio.available and audio.open_attempts == 3
+    audio.close()
+
+
+def test_silent_audio_sleeps_and_wakes_as_a_no_op(clock):
+    silent = SilentAudio()
+    assert silent.sleep() is True
+    silent.wake()
+    assert not silent.available and pygame.mixer.get_init() is None

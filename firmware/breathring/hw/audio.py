@@ -1,7 +1,10 @@
 """Sound cues and guide tones on pygame.mixer, with a silent fallback.
 
-The mixer is opened ONCE, at start, and kept open: on the Pi's analog output
-every open/close is an audible pop. Mixer settings:
+The mixer is opened at start and closed again while the device is idle (`sleep()`): an
+open mixer keeps SDL's audio thread feeding silence to the device, some 50 wake-ups a
+second, all day. The service wakes it (`wake()`, in the background) at the first sign of
+a session (a button going down, a request, a pulse), ahead of the first cue; a cue asked
+for while it is still opening waits for it (at most WAKE_WAIT_S). Mixer settings:
 
 - 44.1 kHz, signed 16-bit, MONO: the cues are mono, the device has one
   speaker, mono halves the mixing work, and SDL upmixes to the device's
@@ -63,6 +66,8 @@ GUIDE_VOICE = 0
 STOP_FADE_MS = 120
 #: close() waits at most this long for a background open still under way.
 CLOSE_WAIT_S = 0.5
+#: A cue asked for while the mixer is waking waits at most this long for it.
+WAKE_WAIT_S = 0.5
 #: The GIL's switch interval while the mixer is open (see the module docstring).
 GIL_SWITCH_S = 0.001
 #: Rendered guide tones kept in memory (bytes); least recently used go first.
@@ -108,11 +113,23 @@ def _clamp_volume(volume: float) -> float:
 SDL_NO_SIGNAL_HANDLERS = "SDL_NO_SIGNAL_HANDLERS"
 
 
+#: pygame looks for its data files through setuptools' pkg_resources when it can import it,
+#: which costs some 11 MB of resident memory for the service's whole life; without it pygame
+#: uses its own file lookup (the cues are loaded by path anyway).
+SKIPPED_ON_IMPORT = "pkg_resources"
+
+
 def _import_pygame() -> Any:
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     os.environ[SDL_NO_SIGNAL_HANDLERS] = "1"
-    import pygame  # lazy: heavy, and hardware
-
+    skip = SKIPPED_ON_IMPORT not in sys.modules
+    if skip:
+        sys.modules[SKIPPED_ON_IMPORT] = None  # type: ignore[assignment]  # ImportError inside
+    try:
+        import pygame  # lazy: heavy, and hardware
+    finally:
+        if skip:
+            del sys.modules[SKIPPED_ON_IMPORT]
     return pygame
 
 
@@ -136,6 +153,13 @@ class SilentAudio:
     def close(self) -> None:
         """Nothing to release."""
 
+    def sleep(self) -> bool:
+        """Nothing to close."""
+        return True
+
+    def wake(self) -> None:
+        """Nothing to open."""
+
 
 class PygameAudio:
     """Cues and guide tones through pygame.mixer; silent while the device is unusable."""
@@ -154,6 +178,10 @@ class PygameAudio:
         self._pygame: Any = None
         self._open = False
         self._closed = False
+        #: Closed while idle by sleep(); the next wake() or play() opens the mixer again.
+        self._asleep = False
+        #: True once a wake() has started an opener (cues wait for it; the first open's do not).
+        self._waking = False
         self._warned = False
         self._last_attempt: float | None = None
         self._sounds: dict[str, Any] = {}
@@ -173,9 +201,53 @@ class PygameAudio:
 
     def wait_open(self, timeout: float | None = None) -> bool:
         """Wait for a background open to finish; True when the mixer is open."""
-        if self._opener is not None:
-            self._opener.join(timeout)
+        opener = self._opener
+        if opener is not None:
+            opener.join(timeout)
         return self._open
+
+    @property
+    def asleep(self) -> bool:
+        """True while the mixer is closed for idleness (sleep())."""
+        return self._asleep
+
+    def sleep(self) -> bool:
+        """Close the mixer while nothing plays; False (nothing done) while a sound still plays.
+
+        The device is released, so no thread wakes for silence; cues and guide tones
+        rendered so far stay cached.
+        """
+        if not self._open or self._closed or self._opening():
+            return not self._open
+        try:
+            if self._pygame.mixer.get_busy():
+                return False
+        except self._pygame.error:
+            return False
+        self._open = False
+        self._asleep = True
+        self._sounds = {}
+        self._quit_mixer()
+        return True
+
+    def wake(self) -> None:
+        """Open a sleeping mixer in the background, ahead of the next cue (returns at once)."""
+        if not self._asleep or self._closed or self._opening():
+            return
+        self._waking = True
+        self._opener = threading.Thread(
+            target=self._reopen, name="breathring-audio-wake", daemon=True
+        )
+        self._opener.start()
+
+    def _reopen(self) -> None:
+        """Open after sleep(); a failure is an outage like any other (warned, retried)."""
+        self._try_open()
+        self._asleep = False
+
+    def _opening(self) -> bool:
+        opener = self._opener
+        return opener is not None and opener.is_alive()
 
     # -- the Audio interface -------------------------------------------------
 
@@ -267,8 +339,14 @@ class PygameAudio:
         """Open (or retry opening) if needed; True when cues can be played."""
         if self._open:
             return True
-        if self._closed or (self._opener is not None and self._opener.is_alive()):
+        if self._closed:
             return False
+        if self._opening():
+            # Waking from idle: the cue waits for the mixer; the first open at start does not.
+            return self._waking and self.wait_open(WAKE_WAIT_S)
+        if self._asleep:
+            self._reopen()
+            return self._open
         now = self._clock.monotonic()
         if self._last_attempt is not None and now - self._last_attempt < RETRY_SECONDS:
             return False

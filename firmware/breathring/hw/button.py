@@ -3,7 +3,9 @@
 gpiozero calls back from its own thread; the callbacks only put a stamped
 edge on `events`. Everything else (press, double, hold) is decided in the
 main thread by breathring.gestures.GestureDecoder, so gpiozero's own
-`when_held` is not used.
+`when_held` is not used, nor is its `Button`: a Button keeps a hold thread that
+wakes ten times a second for its whole life. A `DigitalInputDevice` with the
+pull-up on is the same input (active when pulled to ground) without that thread.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ class GpioButton:
         self.clock = clock
         self.events: queue.SimpleQueue[ButtonEvent] = queue.SimpleQueue()
         self._button = _open_button(pin, bounce_seconds or None, pin_factory)
-        self._button.when_pressed = self._on_down
-        self._button.when_released = self._on_up
+        self._button.when_activated = self._on_down
+        self._button.when_deactivated = self._on_up
 
     def _on_down(self) -> None:
         self.events.put(ButtonEvent(DOWN, self.clock.monotonic()))
@@ -41,7 +43,7 @@ class GpioButton:
     @property
     def is_pressed(self) -> bool:
         """The pin's state now (for a self-test; the service uses `events`)."""
-        return bool(self._button.is_pressed)
+        return bool(self._button.is_active)
 
     def close(self) -> None:
         self._button.close()
@@ -118,7 +120,7 @@ def lgpio_factory(revision: int) -> Any:
 
 def _open_button(pin: str | int, bounce: float | None, pin_factory: Any) -> Any:
     try:
-        from gpiozero import Button
+        from gpiozero import DigitalInputDevice
         from gpiozero.exc import BadPinFactory, GPIOPinInUse, PinError, PinInvalidPin
     except ImportError as error:
         raise HardwareUnavailable(
@@ -126,7 +128,7 @@ def _open_button(pin: str | int, bounce: float | None, pin_factory: Any) -> Any:
         ) from error
     name = f"GPIO{pin}" if isinstance(pin, int) else pin
     try:
-        return Button(name, pull_up=True, bounce_time=bounce, pin_factory=pin_factory)
+        return DigitalInputDevice(name, pull_up=True, bounce_time=bounce, pin_factory=pin_factory)
     except PinInvalidPin as error:
         raise HardwareMisconfigured(
             f"button.pin = {name} is not a GPIO pin on this board; use GPIO0-GPIO27, "

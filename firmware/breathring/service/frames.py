@@ -29,6 +29,11 @@ RING_RETRY_S = 1.0
 LATE_FRAME_INTERVALS = 1.0
 #: Guide tones of this many phases ahead are rendered in the background.
 GUIDE_LOOKAHEAD = 2
+#: The audio device is closed this long after the light stopped changing (the end cue is
+#: under 2 s), so that no thread feeds it silence while the device waits.
+AUDIO_SLEEP_AFTER_S = 5.0
+#: A sound still playing then: look again this much later.
+AUDIO_SLEEP_RETRY_S = 1.0
 
 
 @dataclass
@@ -71,6 +76,8 @@ class FrameWriter:
         self.light = 0
         self.ring_failed = False
         self._last_wire: bytes | None = None
+        #: When to close the idle audio device (None: not planned).
+        self.audio_sleep_at: float | None = None
 
     def render(self, engine: Engine, now: Now) -> Rendered | None:
         """The engine's frame for `now`; None (logged, rate-limited) if rendering failed."""
@@ -111,6 +118,30 @@ class FrameWriter:
         if not cfg.audio.enabled:  # `set audio.enabled false` mutes at once
             return
         play_tick(self.hw.audio, controller, tick, now, cfg.audio.guide_tone)
+
+    def audio_idle(self, mono: float) -> None:
+        """The light stopped changing: close the audio device a little later."""
+        self.audio_sleep_at = mono + AUDIO_SLEEP_AFTER_S
+
+    def audio_wake(self, mono: float) -> None:
+        """Something may want a cue soon: open a sleeping audio device in the background."""
+        wake = getattr(self.hw.audio, "wake", None)
+        if wake is not None:
+            wake()
+        self.audio_sleep_at = mono + AUDIO_SLEEP_AFTER_S
+
+    def audio_nap(self, mono: float, active: bool) -> None:
+        """Close the audio device once it is due and the light holds still."""
+        if self.audio_sleep_at is None or mono < self.audio_sleep_at:
+            return
+        if active:  # planned again when the light stops changing
+            self.audio_sleep_at = None
+            return
+        sleep = getattr(self.hw.audio, "sleep", None)
+        if sleep is None or sleep():
+            self.audio_sleep_at = None
+        else:  # a sound still plays
+            self.audio_sleep_at = mono + AUDIO_SLEEP_RETRY_S
 
     def log_timing(self, fps: float) -> None:
         """One line when the light stops changing: how many of its frames were late."""

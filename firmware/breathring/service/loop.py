@@ -122,6 +122,7 @@ class Service:
             if self.server is not None:
                 self.server.start()
         self.notifier.ready()
+        self.frames.audio_idle(self.clock.monotonic())
         log.info(
             "ready: %d pixels, %s hardware, reminders %s",
             self.cfg.ring.pixels,
@@ -194,6 +195,7 @@ class Service:
             self._frame(now, restart)
         elif now.mono >= self._next_frame and self.frames.retry(now.mono):
             self._next_frame = now.mono + RING_RETRY_S
+        self.frames.audio_nap(now.mono, self.engine.active)
         self.observe(now)
         self.notifier.watchdog(now.mono)
         return False
@@ -216,6 +218,8 @@ class Service:
             deadlines.append(ping)
         if self._stopping_at is not None:
             deadlines.append(self._stopping_at + SHUTDOWN_LIMIT_S)
+        if self.frames.audio_sleep_at is not None:
+            deadlines.append(self.frames.audio_sleep_at)
         return min(deadlines)
 
     def _frame(self, now: Now, restart: bool) -> None:
@@ -239,11 +243,14 @@ class Service:
         if not self.engine.active:
             self.reporter.update_systemd(now)
             self.frames.log_timing(self.cfg.ring.fps)
+            self.frames.audio_idle(now.mono)
 
     # ---------------------------------------------------------------- input
 
     def _handle(self, item: object, now: Now) -> bool:
         if isinstance(item, ButtonEvent):
+            if item.kind == DOWN and self._stopping_at is None:
+                self.frames.audio_wake(now.mono)  # its cue comes at the release
             restart = False
             # A press from the button is "held" until its release: if it becomes a
             # hold, its session never plays `start`.
@@ -268,6 +275,7 @@ class Service:
         if self._stopping_at is not None:
             return False
         log.debug("gesture: %s (%s)", gesture, source)
+        self.frames.audio_wake(now.mono)
         self.feed.publish({"kind": "gesture", "gesture": gesture, "source": source})
         during_pulse = self.engine.controller.state == PULSE_STATE
         trigger = BUTTON if source == SOURCE_BUTTON else REMOTE
@@ -282,6 +290,7 @@ class Service:
     def start_session(self, now: Now, pattern: Pattern | None, trigger: str) -> None:
         """A session from a request (`start`), recorded with its trigger."""
         during_pulse = self.engine.controller.state == PULSE_STATE
+        self.frames.audio_wake(now.mono)
         self.engine.controller.start_session(now, pattern=pattern)
         self.observe(now, trigger, during_pulse)
 
@@ -309,6 +318,8 @@ class Service:
         if check.synced is not None:
             self.synced = check.synced
         self._next_check = check.next_check
+        if check.started:
+            self.frames.audio_wake(now.mono)
         return check.started
 
     def observe(self, now: Now, trigger: str | None = None, during_pulse: bool = False) -> None:
