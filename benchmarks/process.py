@@ -2,8 +2,11 @@
 
 Start-up: from just before the process is started to READY=1 on our
 NOTIFY_SOCKET. CPU: utime + stime from /proc/<pid>/stat over a stretch of
-wall time. Memory: VmHWM and VmRSS from /proc/<pid>/status. The config turns
-the hourly reminder off, so no pulse falls into the idle measurement.
+wall time. Wake-ups: the context switches of every thread (/proc/<pid>/task/*/status),
+each one a thread that woke (what `strace -f -c` counts as returns from blocking calls).
+Memory: VmHWM and VmRSS from /proc/<pid>/status, idle and after a session. The config
+turns the hourly reminder off, so no pulse falls into the idle measurement; idle is
+measured once the sound device has been closed (5 s after the start).
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ CONFIG = "[reminder]\nenabled = false\n"
 #: As the shipped unit: WatchdogSec=30, so the service pings every 15 s.
 WATCHDOG_USEC = 30_000_000
 READY_TIMEOUT_S = 20.0
-SETTLE_S = 1.0
+#: The service closes its idle sound device 5 s after the start; idle is measured from 8 s on.
+SETTLE_S = 8.0
 #: The session measurement starts this long after the press (the first frames are drawn).
 SESSION_SKIP_S = 0.5
 KB_PER_MB = 1024.0
@@ -46,6 +50,20 @@ def memory_mb(pid: int) -> dict[str, float]:
         if key in ("VmHWM", "VmRSS"):
             out[key] = int(value.split()[0]) / KB_PER_MB
     return out
+
+
+def wakeups(pid: int) -> int:
+    """Context switches (voluntary and not) of every thread of `pid` so far."""
+    total = 0
+    for status in Path(f"/proc/{pid}/task").glob("*/status"):
+        try:
+            lines = status.read_text().splitlines()
+        except OSError:  # the thread ended meanwhile
+            continue
+        for line in lines:
+            if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                total += int(line.split()[1])
+    return total
 
 
 class ServiceProcess:
@@ -88,11 +106,16 @@ class ServiceProcess:
 
     def cpu_pct(self, seconds: float) -> float:
         """Share of one core the process used over the next `seconds`."""
+        return self.cpu_and_wakeups(seconds)[0]
+
+    def cpu_and_wakeups(self, seconds: float) -> tuple[float, float]:
+        """Share of one core, and wake-ups a second, over the next `seconds`."""
         pid = self.proc.pid
-        cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
+        cpu0, woke0, wall0 = cpu_seconds(pid), wakeups(pid), time.perf_counter()
         time.sleep(seconds)
-        cpu1, wall1 = cpu_seconds(pid), time.perf_counter()
-        return 100.0 * (cpu1 - cpu0) / (wall1 - wall0)
+        cpu1, woke1, wall1 = cpu_seconds(pid), wakeups(pid), time.perf_counter()
+        wall = wall1 - wall0
+        return 100.0 * (cpu1 - cpu0) / wall, (woke1 - woke0) / wall
 
     def close(self) -> None:
         if self.proc.poll() is None:
@@ -117,7 +140,10 @@ def measure(idle_s: float = 30.0, session_s: float = 10.0, starts: int = 3) -> d
                 if k < starts - 1:
                     continue
                 time.sleep(SETTLE_S)
-                result["idle_cpu_pct"] = service.cpu_pct(idle_s)
+                idle_cpu, idle_wakeups = service.cpu_and_wakeups(idle_s)
+                result["idle_cpu_pct"] = idle_cpu
+                result["idle_wakeups_per_s"] = idle_wakeups
+                result["idle_rss_mb"] = memory_mb(service.proc.pid)["VmRSS"]
                 reply = send_request(service.socket, {"cmd": "press"})
                 if not reply.get("ok"):
                     raise RuntimeError(f"press failed: {reply}")

@@ -29,6 +29,8 @@ REQUIRED = (
     "hue_err_pct",
     "peer_hue_err_pct",
     "idle_cpu_pct",
+    "idle_wakeups_per_s",
+    "idle_rss_mb",
     "session_cpu_pct",
     "latency_ms_p50",
     "latency_ms_p99",
@@ -68,6 +70,9 @@ def test_slope_of_a_line():
 def test_goals_are_judged():
     met = report.goals_met({"wire_ratio": {12: 0.2}, "idle_cpu_pct": 0.05})
     assert met["wire_ratio"] is False and met["idle_cpu"] is True and met["rss"] is None
+    assert met["idle_wakeups"] is None
+    met = report.goals_met({"idle_cpu_pct": 0.06, "idle_wakeups_per_s": 2.0, "idle_rss_mb": 40.5})
+    assert (met["idle_cpu"], met["idle_wakeups"], met["rss"]) == (False, True, False)
 
 
 def test_bench_quick_prints_json_and_writes_the_report(tmp_path, capsys):
