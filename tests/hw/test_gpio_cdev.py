@@ -108,3 +108,38 @@ def test_a_missing_chip_is_unavailable_with_the_fix(tmp_path):
     clock = FakeClock(datetime(2026, 1, 15, 12, 0, tzinfo=UTC))
     with pytest.raises(gpio_cdev.HardwareUnavailable, match="user is in group gpio"):
         CdevButton(tmp_path / "gpiochip0", 17, 0.03, clock)
+
+
+class KernelLineValues:
+    """Stands in for the kernel's GPIO_V2_LINE_GET_VALUES_IOCTL on one requested line.
+
+    The kernel reads `mask` (the lines asked for) and writes their levels into `bits`,
+    leaving `mask` as it was: struct gpio_v2_line_values { u64 bits; u64 mask; }.
+    """
+
+    def __init__(self, fd: int, bits: int) -> None:
+        self.fd, self.bits = fd, bits
+        self.masks: list[int] = []
+
+    def ioctl(self, fd: int, request: int, buf: bytearray) -> int:
+        assert (fd, request, len(buf)) == (self.fd, KERNEL_GET_VALUES, 16)
+        _bits, mask = struct.unpack("<QQ", buf)
+        self.masks.append(mask)
+        struct.pack_into("<QQ", buf, 0, self.bits & mask, mask)
+        return 0
+
+
+@pytest.mark.parametrize(
+    ("bits", "level", "pressed"),
+    [(0b0, 0, True), (0b1, 1, False), (0b10, 0, True), (0b11, 1, False)],
+)
+def test_the_line_level_is_read_from_the_bits_not_the_mask(monkeypatch, bits, level, pressed):
+    kernel = KernelLineValues(fd=42, bits=bits)
+    monkeypatch.setattr(gpio_cdev.fcntl, "ioctl", kernel.ioctl)
+    line = object.__new__(gpio_cdev.CdevLine)
+    line.fd = 42
+    assert line.value() == level
+    assert kernel.masks == [1]  # only the first (only) line of the request is asked for
+    button = object.__new__(CdevButton)
+    button._line = line
+    assert button.is_pressed is pressed
