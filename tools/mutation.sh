@@ -25,6 +25,21 @@ DEFAULT_TESTS="tests/core/test_patterns.py tests/core/test_session.py tests/core
  tests/core/test_gestures.py tests/core/test_reminder.py
  tests/core/test_clock.py tests/config/test_config.py"
 PURE_CORE="patterns session scene output gestures controller reminder clock config"
+# Modules outside the pure core, each with its own fast unit tests (run one module per run:
+# tools/mutation.sh history). Tests that start processes are deselected by DESELECT.
+module_tests() {
+    case $1 in
+        history | history_file) echo "tests/history/test_store.py" ;;
+        history_recorder) echo "tests/history/test_recording.py tests/history/test_store.py" ;;
+        settings) echo "tests/service/test_settings_store.py" ;;
+        hw/gpio_cdev) echo "tests/hw/test_gpio_cdev.py" ;;
+        hw/boot_rules | hw/boot_config) echo "tests/hw/test_boot_config.py" ;;
+        *) echo "$DEFAULT_TESTS" ;;
+    esac
+}
+# pytest -k: the tests that start a process (a SIGKILLed child, the real service, a benchmark).
+DESELECT="not sigkill and not interrupted_without_progress and not real_service"
+DESELECT="$DESELECT and not benchmark"
 
 # Write the tests and data the run needs into the run's folder (the sources only on a new run).
 lay_out() {
@@ -41,6 +56,7 @@ write_config() {
     cat > "$run_dir/pyproject.toml" <<TOML
 [tool.pytest.ini_options]
 testpaths = ["tests"]
+pythonpath = ["tests"]
 addopts = "-q -p no:cacheprovider"
 markers = ["bench: smoke test of the benchmarks (a few seconds)"]
 
@@ -49,6 +65,7 @@ source_paths = ["src"]
 only_mutate = [$only_mutate]
 also_copy = ["assets", "docs", "systemd", "benchmarks", "README.md", "LICENSE"]
 pytest_add_cli_args_test_selection = [$tests]
+pytest_add_cli_args = ["-k", "$DESELECT"]
 TOML
 }
 
@@ -62,11 +79,11 @@ main() {
     local modules=("$@")
     [ ${#modules[@]} -gt 0 ] || read -r -a modules <<< "$PURE_CORE"
     local run_dir
-    run_dir=$work/$(IFS=+; echo "${modules[*]}")
+    run_dir=$work/$(IFS=+; echo "${modules[*]//\//.}")
     "$venv/bin/pip" install -q 'mutmut==3.8.1' 2>&1 | grep -v "is ignored" || true
 
     local core_tests quoted=() t
-    read -r -a core_tests <<< "$(echo ${MUTATION_TESTS:-$DEFAULT_TESTS})"
+    read -r -a core_tests <<< "$(echo ${MUTATION_TESTS:-$(module_tests "${modules[0]}")})"
     for t in "${core_tests[@]}"; do [ -e "$here/$t" ] && quoted+=("\"$t\""); done
 
     local names=()

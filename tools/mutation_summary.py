@@ -19,9 +19,16 @@ KILLED = {"killed", "timeout", "caught by type check"}
 PERCENT = 100.0
 
 
+#: Packages whose modules are counted one by one (the others, e.g. config, as one).
+PER_MODULE_PACKAGES = ("hw",)
+
+
 def module_of(mutant: str) -> str:
-    """breathring.config.loading.x_load__mutmut_3 -> config."""
-    return mutant.split(".")[1]
+    """breathring.config.loading.x_load__mutmut_3 -> config; breathring.hw.ring.x -> hw.ring."""
+    parts = mutant.split(".")
+    if parts[1] in PER_MODULE_PACKAGES:
+        return ".".join(parts[1:3])
+    return parts[1]
 
 
 def read_statuses(work: Path) -> dict[str, str]:

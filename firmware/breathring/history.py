@@ -21,8 +21,17 @@ no file can be used at all, the history lives in memory until the next start.
 Storage errors while recording are logged once and ignored. Only `clear()`
 raises (`HistoryError`), so the user learns that the history was not erased.
 
-Bounded: rows older than `RETENTION_DAYS` (5 years) before the newest row are
-pruned on open, and the row counts are capped. Measured with
+Rows written while the wall clock was not trusted (no network time yet, a
+restored or RTC time; the service knows, clock.py `clock_trust`) are marked
+`clock_trusted = 0`. Stats still count them, on the local day their time says
+(they are real sessions, and the device has no better time for them); a row from
+the future simply falls outside every range until its day comes.
+
+Bounded: rows older than `RETENTION_DAYS` (5 years) before the current time are
+pruned, but only when the caller vouches for that time (`prune(now)` with a
+trusted clock; the service does it once a day); rows written under an untrusted
+clock are never pruned for their age, so no row is ever deleted because of a row
+from the future or a clock far ahead. The row counts are capped (on open too). Measured with
 `python benchmarks/history_size.py` (x86 desktop core, file in RAM): 5 years of
 heavy use (30 sessions and 14 pulses a day: 54,780 sessions, 25,564 pulses)
 make a 4.2 MB file; opening it (page walk, recovery, pruning) takes 15 ms;
@@ -41,7 +50,7 @@ import threading
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +79,7 @@ COMPLETED, STOPPED, INTERRUPTED = "completed", "stopped", "interrupted"
 #: days shown when none are asked for.
 MIN_DAYS, MAX_DAYS = 1, 366
 DEFAULT_DAYS = 14
-#: Rows older than this before the newest row are deleted on open.
+#: Rows older than this before the (trusted) current time are deleted.
 RETENTION_DAYS = 5 * 366
 #: Caps that bound the file even if something records far too often
 #: (5 years at 50 sessions a day; one pulse every hour for 5 years is 43,830).
@@ -80,6 +89,7 @@ MAX_PULSE_ROWS = 50_000
 #: 3 h 20 min); a longer span means the wall clock jumped during it.
 MAX_SESSION_SECONDS = 4 * 3600
 SECONDS_PER_MINUTE = 60.0
+SECONDS_PER_DAY = 86400
 MINUTES_DECIMALS = 1
 
 
@@ -149,6 +159,29 @@ def _streak(conn: sqlite3.Connection, today: date, tz: tzinfo) -> int:
     return streak
 
 
+def _last_session(conn: sqlite3.Connection, before: int) -> str | None:
+    """When the newest session ended (a running one: when it started), or None.
+
+    Newest by start, among those that started before `before` (the end of today), so
+    a row stamped by a clock far ahead does not stay the newest for years; only if
+    every session is dated later is the newest of those taken. ISO 8601 to the
+    second, with the UTC offset the row was written with.
+    """
+    sql = (
+        "SELECT CASE WHEN outcome IS NULL THEN started_at"
+        " ELSE coalesce(ended_at, started_at) END, utc_offset FROM sessions{}"
+        " ORDER BY started_at DESC, id DESC LIMIT 1"
+    )
+    row = conn.execute(sql.format(" WHERE started_at < ?"), (before,)).fetchone()
+    if row is None:
+        row = conn.execute(sql.format("")).fetchone()
+    if row is None:
+        return None
+    moment, offset = row
+    zone = timezone(timedelta(seconds=offset))
+    return datetime.fromtimestamp(moment, zone).isoformat(timespec="seconds")
+
+
 @dataclass
 class _DayTally:
     """The stats of `days` local days ending `today`, filled in by `read`."""
@@ -160,6 +193,7 @@ class _DayTally:
     seconds: list[int]
     pulses: dict[str, int] = field(default_factory=lambda: {"shown": 0, "answered": 0})
     streak: int = 0
+    last_session: str | None = None
 
     @classmethod
     def start(cls, today: date, days: int, tz: tzinfo) -> _DayTally:
@@ -193,6 +227,7 @@ class _DayTally:
         ).fetchone()
         self.pulses = {"shown": shown, "answered": answered}
         self.streak = _streak(conn, self.today, self.tz)
+        self.last_session = _last_session(conn, self.bounds[-1])
 
     def result(self) -> dict[str, Any]:
         for entry, total in zip(self.listed, self.seconds, strict=True):
@@ -202,6 +237,7 @@ class _DayTally:
             "streak_days": self.streak,
             "days": self.listed,
             "pulses": self.pulses,
+            "last_session": self.last_session,
         }
 
 
@@ -219,11 +255,17 @@ class History:
     # -- opening and closing -------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, now: datetime | None = None) -> History:
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        now: datetime | None = None,
+        clock_trusted: bool = False,
+    ) -> History:
         """Open (create, migrate, recover) the history at `path`; never raises on storage.
 
-        `now`, when given, names a moved-aside copy and guards pruning against rows
-        stamped in the future by a wrong clock.
+        `now`, when given, names a moved-aside copy; old rows are pruned relative to it
+        only if `clock_trusted` (otherwise only the row caps apply).
         """
         path = Path(path)
         try:
@@ -237,7 +279,7 @@ class History:
             conn, in_memory = connect_memory(), True
         history = cls(conn, path, in_memory=in_memory)
         history._mark_interrupted()
-        history.prune(now)
+        history.prune(now if clock_trusted else None)
         return history
 
     def close(self) -> None:
@@ -257,18 +299,27 @@ class History:
     # -- recording -----------------------------------------------------------------------
 
     def session_started(
-        self, trigger: str, pattern: str, breaths_planned: int, wall: datetime
+        self,
+        trigger: str,
+        pattern: str,
+        breaths_planned: int,
+        wall: datetime,
+        clock_trusted: bool = True,
     ) -> int:
-        """Record a session that starts now; its row id, or 0 if nothing could be written."""
+        """Record a session that starts now; its row id, or 0 if nothing could be written.
+
+        `clock_trusted`: whether `wall` comes from a clock the device trusts.
+        """
         if trigger not in TRIGGERS:
             raise ValueError(f"trigger must be one of {', '.join(TRIGGERS)}, got {trigger!r}")
         if breaths_planned < 0:
             raise ValueError(f"breaths_planned must be 0 or more, got {breaths_planned}")
         started_at, offset = _stamp(wall)
         cursor = self._write(
-            "INSERT INTO sessions (trigger, pattern, breaths_planned, started_at, utc_offset)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (trigger, pattern, breaths_planned, started_at, offset),
+            "INSERT INTO sessions"
+            " (trigger, pattern, breaths_planned, started_at, utc_offset, clock_trusted)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (trigger, pattern, breaths_planned, started_at, offset, int(clock_trusted)),
         )
         return 0 if cursor is None or cursor.lastrowid is None else cursor.lastrowid
 
@@ -292,11 +343,20 @@ class History:
             (max(0, breaths_completed), ended_at, COMPLETED if completed else STOPPED, row_id),
         )
 
-    def pulse_shown(self, wall: datetime) -> int:
+    def session_interrupted(self, row_id: int) -> None:
+        """The device stops during a session: as after a crash, it keeps its last progress."""
+        self._write(
+            "UPDATE sessions SET outcome = ?, ended_at = coalesce(ended_at, started_at)"
+            " WHERE id = ? AND outcome IS NULL",
+            (INTERRUPTED, row_id),
+        )
+
+    def pulse_shown(self, wall: datetime, clock_trusted: bool = True) -> int:
         """Record an hourly pulse; its row id, or 0 if nothing could be written."""
         shown_at, offset = _stamp(wall)
         cursor = self._write(
-            "INSERT INTO pulses (shown_at, utc_offset) VALUES (?, ?)", (shown_at, offset)
+            "INSERT INTO pulses (shown_at, utc_offset, clock_trusted) VALUES (?, ?, ?)",
+            (shown_at, offset, int(clock_trusted)),
         )
         return 0 if cursor is None or cursor.lastrowid is None else cursor.lastrowid
 
@@ -310,7 +370,10 @@ class History:
         """Totals per local day of `tz` for the `days` days ending `today`, as in DESIGN.md.
 
         A session counts on the local day it started; a running one counts as a
-        session with the breaths and minutes reported so far.
+        session with the breaths and minutes reported so far. Rows written under an
+        untrusted clock count too, on the day their time says. `last_session`: when
+        the newest session ended (running: started; dated after today only if all
+        are), ISO 8601 with its UTC offset, or None.
         """
         _check_days(days)
         tally = _DayTally.start(today, days, tz)
@@ -324,23 +387,16 @@ class History:
     # -- housekeeping --------------------------------------------------------------------
 
     def prune(self, now: datetime | None = None) -> int:
-        """Delete rows older than RETENTION_DAYS and beyond the row caps; rows deleted.
+        """Delete rows beyond the row caps and, given a trusted `now`, old rows; rows deleted.
 
-        The age is measured from the newest row (or from `now` if that is earlier),
-        so a clock that is wrong at boot never erases the history.
+        `now` must come from a trusted clock (None: the time is not known, only the caps
+        apply). The age is measured from `now`, never from the rows, and only rows written
+        under a trusted clock are aged out: a row from the future erases nothing.
         """
+        cutoff = None if now is None else _stamp(now)[0] - RETENTION_DAYS * SECONDS_PER_DAY
         try:
             with self._lock:
                 conn = self._connection()
-                (newest,) = conn.execute(
-                    "SELECT max(t) FROM (SELECT max(started_at) AS t FROM sessions"
-                    " UNION ALL SELECT max(shown_at) FROM pulses)"
-                ).fetchone()
-                if newest is None:
-                    return 0
-                if now is not None:
-                    newest = min(newest, _stamp(now)[0])
-                cutoff = newest - RETENTION_DAYS * 86400
                 deleted = 0
                 conn.execute("BEGIN IMMEDIATE")
                 try:
@@ -358,10 +414,17 @@ class History:
         return deleted
 
     @staticmethod
-    def _prune_statements(cutoff: int) -> Sequence[tuple[str, tuple[int, ...]]]:
+    def _prune_statements(cutoff: int | None) -> Sequence[tuple[str, tuple[int, ...]]]:
+        aged = (
+            ()
+            if cutoff is None
+            else (
+                ("DELETE FROM sessions WHERE started_at < ? AND clock_trusted = 1", (cutoff,)),
+                ("DELETE FROM pulses WHERE shown_at < ? AND clock_trusted = 1", (cutoff,)),
+            )
+        )
         return (
-            ("DELETE FROM sessions WHERE started_at < ?", (cutoff,)),
-            ("DELETE FROM pulses WHERE shown_at < ?", (cutoff,)),
+            *aged,
             (
                 "DELETE FROM sessions WHERE id <= (SELECT id FROM sessions"
                 " ORDER BY id DESC LIMIT 1 OFFSET ?)",

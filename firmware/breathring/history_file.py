@@ -79,6 +79,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX sessions_started_at ON sessions (started_at)",
         "CREATE INDEX pulses_shown_at ON pulses (shown_at)",
     ),
+    # 2 -> 3: whether the wall clock was trusted when the row was written (0: its time may be
+    # anything, e.g. a bad RTC years ahead; such rows are never pruned for their age).
+    (
+        "ALTER TABLE sessions ADD COLUMN clock_trusted INTEGER NOT NULL DEFAULT 1"
+        " CHECK (clock_trusted IN (0, 1))",
+        "ALTER TABLE pulses ADD COLUMN clock_trusted INTEGER NOT NULL DEFAULT 1"
+        " CHECK (clock_trusted IN (0, 1))",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -4,8 +4,11 @@
 and pulse count and turns them into jobs: a session's row is written once its
 lead-in is over (a double press in the lead-in still makes it the long one,
 trigger "double"), its progress after each breath, its end when it finishes
-or is stopped; a pulse's row when it is shown, "answered" when a session starts
-during it. `HistoryWorker` runs the jobs in order on its own thread, so SQLite
+or is stopped ("interrupted" with its last progress when the service stops during
+it); a pulse's row when it is shown, "answered" when a session starts during it.
+Each row carries whether the wall clock was trusted when it was written, and old
+rows are pruned once a day, only while the clock is trusted (history.py).
+`HistoryWorker` runs the jobs in order on its own thread, so SQLite
 and its fsyncs never hold up a frame; after each write it calls `on_change`.
 """
 
@@ -34,7 +37,12 @@ class HistoryStore(Protocol):
     """What the recorder needs from history.History."""
 
     def session_started(
-        self, trigger: str, pattern: str, breaths_planned: int, wall: datetime
+        self,
+        trigger: str,
+        pattern: str,
+        breaths_planned: int,
+        wall: datetime,
+        clock_trusted: bool = True,
     ) -> int: ...
 
     def session_progress(self, row_id: int, breaths_completed: int, wall: datetime) -> None: ...
@@ -43,11 +51,15 @@ class HistoryStore(Protocol):
         self, row_id: int, breaths_completed: int, completed: bool, wall: datetime
     ) -> None: ...
 
-    def pulse_shown(self, wall: datetime) -> int: ...
+    def session_interrupted(self, row_id: int) -> None: ...
+
+    def pulse_shown(self, wall: datetime, clock_trusted: bool = True) -> int: ...
 
     def pulse_answered(self, row_id: int) -> None: ...
 
     def stats(self, today: date, days: int, tz: tzinfo) -> dict[str, Any]: ...
+
+    def prune(self, now: datetime | None = None) -> int: ...
 
     def clear(self) -> None: ...
 
@@ -72,7 +84,9 @@ class _Record:
     breaths: int
     started: datetime
     long: bool
+    clock_trusted: bool
     cancelled: bool = False
+    interrupted: bool = False
     breaths_done: int = 0
     reported: int = 0
     row: _Row | None = None
@@ -81,8 +95,14 @@ class _Record:
 class HistoryRecorder:
     """Main-loop side: controller observations in, history jobs out (via `submit`)."""
 
-    def __init__(self, submit: Callable[[Job], None]) -> None:
+    def __init__(
+        self, submit: Callable[[Job], None], clock_trusted: Callable[[], bool] = lambda: True
+    ) -> None:
+        """`clock_trusted`: whether the wall clock may be believed now (the service's trust)."""
         self._submit = submit
+        self._clock_trusted = clock_trusted
+        #: The local day of the last prune (once a day, only under a trusted clock).
+        self._pruned_on: date | None = None
         self._current: _Record | None = None
         self._pulses_seen: int | None = None
         self._pulse: _Row | None = None
@@ -96,6 +116,10 @@ class HistoryRecorder:
         during_pulse: bool = False,
     ) -> None:
         """Look at the device now. `trigger`/`during_pulse`: a gesture or command just acted."""
+        trusted = self._clock_trusted()
+        if trusted and wall.date() != self._pruned_on:
+            self._pruned_on = wall.date()
+            self._submit(lambda h: h.prune(wall))
         current = self._current
         if current is not None and (view is None or view.serial != current.serial):
             self._finish(current, wall)
@@ -104,12 +128,18 @@ class HistoryRecorder:
             self._pulses_seen = pulses_shown
         elif pulses_shown != self._pulses_seen:
             self._pulses_seen = pulses_shown
-            self._pulse = self._insert(lambda h: h.pulse_shown(wall))
+            self._pulse = self._insert(lambda h: h.pulse_shown(wall, trusted))
         if view is None:
             return
         if current is None:
             current = self._current = _Record(
-                view.serial, trigger or BUTTON, view.pattern, view.breaths, wall, view.long
+                view.serial,
+                trigger or BUTTON,
+                view.pattern,
+                view.breaths,
+                wall,
+                view.long,
+                trusted,
             )
             pulse = self._pulse
             if during_pulse and pulse is not None:
@@ -129,27 +159,41 @@ class HistoryRecorder:
             row = current.row
             self._submit(lambda h: h.session_progress(row.id, done, wall) if row.id else None)
 
-    def close(self, wall: datetime) -> None:
-        """The service stops: a session still running is recorded as stopped."""
+    def interrupt(self) -> None:
+        """The service is stopping: the running session, however it ends, is interrupted.
+
+        Like after a crash, its row keeps the breaths and time of its last progress report.
+        """
         if self._current is not None:
-            self._current.cancelled = True
+            self._current.interrupted = True
+
+    def close(self, wall: datetime) -> None:
+        """The service stops: a session still running is recorded as interrupted."""
+        if self._current is not None:
+            self._current.interrupted = True
             self._finish(self._current, wall)
             self._current = None
 
     def _write_start(self, record: _Record) -> None:
-        trigger, pattern, breaths, started = (
+        trigger, pattern, breaths, started, trusted = (
             record.trigger,
             record.pattern,
             record.breaths,
             record.started,
+            record.clock_trusted,
         )
-        record.row = self._insert(lambda h: h.session_started(trigger, pattern, breaths, started))
+        record.row = self._insert(
+            lambda h: h.session_started(trigger, pattern, breaths, started, trusted)
+        )
 
     def _finish(self, record: _Record, wall: datetime) -> None:
         if record.row is None:
             self._write_start(record)
         row = record.row
         assert row is not None
+        if record.interrupted:
+            self._submit(lambda h: h.session_interrupted(row.id) if row.id else None)
+            return
         done = record.breaths_done
         completed = not record.cancelled and done >= record.breaths
         self._submit(lambda h: h.session_ended(row.id, done, completed, wall) if row.id else None)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import signal
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from testkit.service_loop import (
@@ -11,6 +14,11 @@ from testkit.service_loop import (
     make_service_with_settings,
     run_for,
 )
+
+from breathring.history import History
+
+#: Ten breaths of 2 s in and 3 s out, after a 2 s lead-in.
+TEN_BREATHS = '[session]\npattern = "custom"\ninhale = 2.0\nexhale = 3.0\nbreaths = 10\n'
 
 
 def rows(tmp_path: Path, sql: str) -> list[tuple]:
@@ -76,3 +84,92 @@ def test_a_finished_session_is_counted_and_survives_sigkill(cli_service):
     assert bad.returncode == 73 and len(bad.stderr.strip().splitlines()) == 1
     assert cli_service.cli("history", "--clear").returncode == 0
     assert cli_service.json("stats")["today"]["sessions"] == 0
+
+
+def stop_by_sigterm(service) -> None:
+    """SIGTERM as systemd sends it: the loop fades out, stops and closes."""
+    service.request_stop(signal.SIGTERM)
+    steps = 0
+    while not service.step():
+        steps += 1
+        assert steps < 100_000, "the service did not stop"
+    service.close()
+
+
+def test_a_session_cut_by_sigterm_is_interrupted_with_its_breaths_so_far(tmp_path):
+    # Virtual time: pressed at 12:10:00 (Berlin); breath k ends 2 + 5 k seconds later.
+    service, clock, hw = make_service_with_settings(tmp_path, config=TEN_BREATHS)
+    hw.button.press()
+    run_for(service, clock, 24)  # four breaths done, the fifth under way
+    stop_by_sigterm(service)
+    assert rows(
+        tmp_path,
+        "SELECT outcome, breaths_planned, breaths_completed, ended_at - started_at FROM sessions",
+    ) == [("interrupted", 10, 4, 22)]  # it ends with its fourth breath, 22 s in
+    with History.open(tmp_path / "history.sqlite3") as h:
+        today = h.stats(datetime(2026, 3, 10).date(), 1, UTC)["today"]
+    assert (today["sessions"], today["completed"], today["breaths"], today["minutes"]) == (
+        1,
+        0,
+        4,
+        0.4,
+    )
+
+
+def test_stats_name_the_last_session_with_its_offset(tmp_path):
+    service, clock, hw = make_service_with_settings(tmp_path)
+    assert control(service, cmd="stats", days=1)["stats"]["last_session"] is None
+    hw.button.press()  # 12:10:00 in Berlin (UTC+1 in March)
+    run_for(service, clock, SESSION_S + 1)
+    stats = control(service, cmd="stats", days=1)["stats"]
+    service.close()
+    [(ended,)] = rows(tmp_path, "SELECT ended_at - started_at FROM sessions")
+    assert ended == 7  # lead-in 2 s, one breath in 1 s and out 1 s, closing 3 s
+    assert stats["last_session"] == "2026-03-10T12:10:07+01:00"
+
+
+def test_a_session_under_a_clock_far_ahead_erases_no_history(tmp_path):
+    right = datetime(2026, 3, 10, 11, 0, tzinfo=UTC)
+    with History.open(tmp_path / "history.sqlite3") as h:
+        for days_back in (1, 30, 400, 1500):  # up to four years back
+            start = right - timedelta(days=days_back)
+            row = h.session_started("button", "custom", 1, start)
+            h.session_ended(row, 1, True, start + timedelta(minutes=1))
+    # A boot with a bad RTC ten years ahead, no network time: the clock is not trusted.
+    service, clock, hw = make_service_with_settings(
+        tmp_path, at=(2036, 3, 10, 12, 10), synced=False
+    )
+    hw.button.press()
+    run_for(service, clock, SESSION_S + 1)
+    service.close()
+    # The next start at the right time (synchronised).
+    service, clock, hw = make_service_with_settings(tmp_path)
+    run_for(service, clock, 2)
+    stats = control(service, cmd="stats", days=2)["stats"]
+    service.close()
+    assert rows(tmp_path, "SELECT clock_trusted, count(*) FROM sessions GROUP BY 1") == [
+        (0, 1),
+        (1, 4),
+    ]
+    assert stats["days"][0] == {
+        "date": "2026-03-09",
+        "sessions": 1,
+        "completed": 1,
+        "breaths": 1,
+        "minutes": 1.0,
+    }
+    assert stats["last_session"] == "2026-03-09T11:01:00+00:00"  # as its row was written
+
+
+def test_the_last_session_of_the_real_service(cli_service):
+    cli_service.start()
+    assert cli_service.json("stats")["last_session"] is None
+    assert cli_service.cli("press").returncode == 0
+    cli_service.wait_idle(SESSION_S + 5)
+    before_stop = datetime.now(UTC)
+    last = cli_service.json("stats")["last_session"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", last), last
+    ended = datetime.fromisoformat(last)
+    # It ended within the last SESSION_S + 5 s (stamps are rounded to whole seconds).
+    assert timedelta(seconds=-1) <= before_stop - ended <= timedelta(seconds=SESSION_S + 6)
+    cli_service.stop()

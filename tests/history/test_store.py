@@ -81,6 +81,7 @@ def test_stats_shape_and_totals(hist: History) -> None:
             {"date": "2026-06-15", "sessions": 2, "completed": 1, "breaths": 5, "minutes": 3.8},
         ],
         "pulses": {"shown": 2, "answered": 1},
+        "last_session": "2026-06-15T11:02:15+02:00",
     }
 
 
@@ -451,7 +452,7 @@ def test_newer_schema_is_moved_aside_not_destroyed(db: Path) -> None:
         assert not h.in_memory
     [aside] = db.parent.glob("history.sqlite3.corrupt-*")
     assert rows(aside, "PRAGMA user_version") == [(99,)]
-    assert rows(db, "PRAGMA user_version") == [(2,)]
+    assert rows(db, "PRAGMA user_version") == [(3,)]
 
 
 def test_unusable_directory_falls_back_to_memory(tmp_path: Path) -> None:
@@ -475,10 +476,20 @@ def test_migration_from_empty_file(db: Path) -> None:
     db.touch()  # version 0: an empty file, as sqlite3 leaves it before any table
     with History.open(db):
         pass
-    assert rows(db, "PRAGMA user_version") == [(2,)]
+    assert rows(db, "PRAGMA user_version") == [(3,)]
     names = {n for (n,) in rows(db, "SELECT name FROM sqlite_master")}
     assert {"sessions", "pulses", "sessions_started_at", "pulses_shown_at"} <= names
     assert rows(db, "PRAGMA journal_mode") == [("wal",)]
+
+
+def test_the_connection_is_durable_as_documented(hist: History) -> None:
+    """WAL with synchronous = FULL (2): a power cut loses at most the running session."""
+    conn = hist._connection()
+    assert conn.execute("PRAGMA synchronous").fetchone() == (2,)
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (100,)
+    assert conn.execute("PRAGMA journal_size_limit").fetchone() == (1 << 20,)
+    assert conn.execute("PRAGMA busy_timeout").fetchone() == (2000,)
 
 
 V1_SCHEMA = """
@@ -509,9 +520,13 @@ def test_migration_from_version_1_keeps_rows(db: Path) -> None:
         "minutes": 1.5,
     }
     assert stats["pulses"] == {"shown": 1, "answered": 1}
-    assert rows(db, "PRAGMA user_version") == [(2,)]
+    assert stats["last_session"] == "2026-06-15T09:01:30+02:00"
+    assert rows(db, "PRAGMA user_version") == [(3,)]
     indexes = rows(db, "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name")
     assert indexes == [("pulses_shown_at",), ("sessions_started_at",)]
+    # Rows from before the clock's trust was written down count as trusted.
+    trust = "SELECT clock_trusted FROM sessions UNION ALL SELECT clock_trusted FROM pulses"
+    assert rows(db, trust) == [(1,), (1,)]
 
 
 # -- clearing and bounds -------------------------------------------------------------------
@@ -541,6 +556,7 @@ def test_clear_erases_rows_and_their_bytes(db: Path) -> None:
                 {"date": "2026-06-15", "sessions": 0, "completed": 0, "breaths": 0, "minutes": 0.0}
             ],
             "pulses": {"shown": 0, "answered": 0},
+            "last_session": None,
         }
         on_disk = b"".join(p.read_bytes() for p in db.parent.iterdir() if p.is_file())
         assert b"zebra-marker-pattern" not in on_disk
@@ -554,29 +570,73 @@ def test_clear_on_a_closed_history_raises(hist: History) -> None:
         hist.clear()
 
 
-def test_old_rows_pruned_on_open(db: Path) -> None:
-    newest = datetime(2031, 6, 1, 12, 0, tzinfo=UTC)
+def test_old_rows_pruned_relative_to_a_trusted_now(db: Path) -> None:
+    now = datetime(2031, 6, 1, 12, 0, tzinfo=UTC)
     with History.open(db) as h:
-        session(h, newest - timedelta(days=5 * 366 + 1), 1)  # older than 5 years: goes
-        session(h, newest - timedelta(days=5 * 366 - 1), 1)  # just inside: stays
-        h.pulse_shown(newest - timedelta(days=5 * 366 + 1))
-        session(h, newest, 1)
-    with History.open(db):
+        session(h, now - timedelta(days=5 * 366 + 1), 1)  # older than 5 years: goes
+        session(h, now - timedelta(days=5 * 366 - 1), 1)  # just inside: stays
+        h.pulse_shown(now - timedelta(days=5 * 366 + 1))  # goes
+        h.pulse_shown(now - timedelta(days=5 * 366 - 1))  # stays
+        session(h, now, 1)
+    with History.open(db):  # no time known: nothing is aged out
+        pass
+    with History.open(db, now=now):  # a time, but not a trusted one: nothing either
+        pass
+    assert rows(db, "SELECT count(*) FROM sessions") == [(3,)]
+    assert rows(db, "SELECT count(*) FROM pulses") == [(2,)]
+    with History.open(db, now=now, clock_trusted=True):
         pass
     assert rows(db, "SELECT count(*) FROM sessions") == [(2,)]
-    assert rows(db, "SELECT count(*) FROM pulses") == [(0,)]
+    assert rows(db, "SELECT count(*) FROM pulses") == [(1,)]
 
 
-def test_future_rows_do_not_prune_when_now_is_given(db: Path) -> None:
+def test_prune_without_a_time_keeps_every_row(hist: History) -> None:
+    session(hist, datetime(2000, 1, 1, tzinfo=UTC), 1)
+    session(hist, datetime(2040, 1, 1, tzinfo=UTC), 1)
+    assert hist.prune() == 0
+    assert hist.prune(None) == 0
+    assert hist.stats(date(2000, 1, 1), 1, UTC)["today"]["sessions"] == 1
+
+
+def test_a_row_from_the_future_erases_nothing(db: Path) -> None:
+    """Years of sessions, one under a clock 10 years ahead, then a restart at the right time."""
+    right = datetime(2026, 6, 15, 9, 0, tzinfo=UTC)
     with History.open(db) as h:
-        session(h, datetime(2026, 6, 1, tzinfo=UTC), 1)
-        session(h, datetime(2040, 1, 1, tzinfo=UTC), 1)  # a wrong clock once
-    with History.open(db, now=datetime(2026, 6, 2, tzinfo=UTC)):
-        pass
-    assert rows(db, "SELECT count(*) FROM sessions") == [(2,)]
-    with History.open(db):  # without now, the newest row rules
-        pass
-    assert rows(db, "SELECT count(*) FROM sessions") == [(1,)]
+        for k in range(5):
+            session(h, right - timedelta(days=365 * k + 1), 1)  # one a year, back 4 years
+            h.pulse_shown(right - timedelta(days=365 * k + 1))
+        ahead = right + timedelta(days=3653)
+        row = h.session_started("button", "box", 3, ahead, clock_trusted=False)
+        h.session_ended(row, 3, True, ahead + timedelta(minutes=1))
+        h.pulse_shown(ahead, clock_trusted=False)
+    with History.open(db, now=right, clock_trusted=True) as h:
+        assert h.prune(right) == 0
+        stats = h.stats(date(2026, 6, 15), 2, UTC)
+    assert rows(db, "SELECT count(*) FROM sessions") == [(6,)]
+    assert rows(db, "SELECT count(*) FROM pulses") == [(6,)]
+    assert rows(db, "SELECT clock_trusted, count(*) FROM sessions GROUP BY 1") == [(0, 1), (1, 5)]
+    assert stats["days"][0] == {
+        "date": "2026-06-14",
+        "sessions": 1,
+        "completed": 1,
+        "breaths": 3,
+        "minutes": 1.0,
+    }
+    assert stats["pulses"] == {"shown": 1, "answered": 0}
+    # The newest session by the right clock, not the one dated ten years ahead.
+    assert stats["last_session"] == "2026-06-14T09:01:00+00:00"
+
+
+def test_rows_under_an_untrusted_clock_are_never_aged_out(db: Path) -> None:
+    now = datetime(2031, 6, 1, 12, 0, tzinfo=UTC)
+    with History.open(db) as h:
+        old = now - timedelta(days=5 * 366 + 10)  # a clock far behind, e.g. a lost RTC
+        h.session_started("button", "box", 3, old, clock_trusted=False)
+        h.pulse_shown(old, clock_trusted=False)
+        assert h.prune(now) == 0
+        stats = h.stats(old.date(), 1, UTC)
+    assert stats["today"]["sessions"] == 1  # still counted, on the day its time says
+    assert stats["pulses"]["shown"] == 1
 
 
 def test_row_caps_keep_the_newest(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -207,6 +207,20 @@ def test_run_takes_pixels_and_order_from_the_ring_config(boot):
     )
 
 
+def test_a_second_fix_after_a_change_keeps_the_owners_first_backup(boot):
+    board = board_from_model(PI3B)
+    config, cmdline = boot / "pi3b-config.txt", boot / "pi3b-cmdline.txt"
+    assert inspect(board, config, cmdline, pixels=300, fix=True).changed == [config, cmdline]
+    # The owner edits config.txt again and the ring grows: the next fix writes both again.
+    config.write_text(config.read_text() + "core_freq=400\n")
+    second = inspect(board, config, cmdline, pixels=3000, fix=True)
+    assert second.changed == [config, cmdline]
+    assert "spidev.bufsiz=131072" in cmdline.read_text()
+    # The backups are still the files as the owner had them before the first fix.
+    assert (boot / "pi3b-config.txt.breathring-backup").read_text() == text("pi3b-config.txt")
+    assert (boot / "pi3b-cmdline.txt.breathring-backup").read_text() == text("pi3b-cmdline.txt")
+
+
 @pytest.mark.parametrize(
     ("model", "config", "cmdline"),
     [(PI3B, "pi3b-config.txt", "pi3b-cmdline.txt"), (PI4B, "pi4b-config.txt", "cmdline.txt")],

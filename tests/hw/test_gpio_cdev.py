@@ -108,3 +108,123 @@ def test_a_missing_chip_is_unavailable_with_the_fix(tmp_path):
     clock = FakeClock(datetime(2026, 1, 15, 12, 0, tzinfo=UTC))
     with pytest.raises(gpio_cdev.HardwareUnavailable, match="user is in group gpio"):
         CdevButton(tmp_path / "gpiochip0", 17, 0.03, clock)
+
+
+class KernelLineValues:
+    """Stands in for the kernel's GPIO_V2_LINE_GET_VALUES_IOCTL on one requested line.
+
+    The kernel reads `mask` (the lines asked for) and writes their levels into `bits`,
+    leaving `mask` as it was: struct gpio_v2_line_values { u64 bits; u64 mask; }.
+    """
+
+    def __init__(self, fd: int, bits: int) -> None:
+        self.fd, self.bits = fd, bits
+        self.masks: list[int] = []
+
+    def ioctl(self, fd: int, request: int, buf: bytearray) -> int:
+        assert (fd, request, len(buf)) == (self.fd, KERNEL_GET_VALUES, 16)
+        _bits, mask = struct.unpack("<QQ", buf)
+        self.masks.append(mask)
+        struct.pack_into("<QQ", buf, 0, self.bits & mask, mask)
+        return 0
+
+
+@pytest.mark.parametrize(
+    ("bits", "level", "pressed"),
+    [(0b0, 0, True), (0b1, 1, False), (0b10, 0, True), (0b11, 1, False)],
+)
+def test_the_line_level_is_read_from_the_bits_not_the_mask(monkeypatch, bits, level, pressed):
+    kernel = KernelLineValues(fd=42, bits=bits)
+    monkeypatch.setattr(gpio_cdev.fcntl, "ioctl", kernel.ioctl)
+    line = object.__new__(gpio_cdev.CdevLine)
+    line.fd = 42
+    assert line.value() == level
+    assert kernel.masks == [1]  # only the first (only) line of the request is asked for
+    button = object.__new__(CdevButton)
+    button._line = line
+    assert button.is_pressed is pressed
+
+
+# -- written-down values (mutation testing: the ioctl numbers are worked out at import) -----
+
+
+def test_the_ioctl_numbers_are_worked_out_as_the_kernel_does():
+    assert gpio_cdev._iowr(0x07, 592) == KERNEL_GET_LINE
+    assert gpio_cdev._iowr(0x0E, 16) == KERNEL_GET_VALUES
+
+
+def test_the_request_is_zero_apart_from_what_is_set_and_the_name_is_cut():
+    buf = line_request(5, "x" * 40, 0)
+    assert bytes(buf[256:287]) == b"x" * 31 and buf[287] == 0  # 31 bytes and a NUL
+    assert struct.unpack_from("<Q", buf, 288)[0] == 0x134
+    untouched = bytes(buf[4:256]) + bytes(buf[300:560]) + bytes(buf[564:588])
+    assert untouched == bytes(len(untouched))
+    with pytest.raises(ValueError, match="line offset -1 out of range"):
+        line_request(-1, "breathring", 0)
+
+
+class FakeChip:
+    """os.open and fcntl.ioctl of a GPIO chip: the line request gets fd 77, or an errno."""
+
+    def __init__(self, errno: int | None = None) -> None:
+        self.errno = errno
+        self.closed: list[int] = []
+        self.requests: list[tuple[int, int]] = []
+
+    def open(self, path, flags):
+        assert flags & os.O_RDWR
+        return 55
+
+    def ioctl(self, fd, request, buf):
+        self.requests.append((fd, request))
+        if self.errno is not None:
+            raise OSError(self.errno, os.strerror(self.errno))
+        struct.pack_into("<i", buf, 588, 77)
+        return 0
+
+    def close(self, fd):
+        self.closed.append(fd)
+
+
+def test_a_line_is_requested_on_the_chip_and_the_chip_closed(monkeypatch):
+    chip = FakeChip()
+    monkeypatch.setattr(gpio_cdev.os, "open", chip.open)
+    monkeypatch.setattr(gpio_cdev.os, "close", chip.close)
+    monkeypatch.setattr(gpio_cdev.fcntl, "ioctl", chip.ioctl)
+    line = gpio_cdev.CdevLine(gpio_cdev.Path("/dev/gpiochip0"), 17, 30_000, "breathring")
+    assert line.fd == 77
+    assert chip.requests == [(55, KERNEL_GET_LINE)] and chip.closed == [55]
+    line.close()
+    assert chip.closed == [55, 77]
+
+
+@pytest.mark.parametrize(
+    ("errno", "error", "message"),
+    [
+        (16, gpio_cdev.HardwareMisconfigured, "button.pin = GPIO17 is already in use"),
+        (13, gpio_cdev.HardwareUnavailable, "cannot request GPIO17 on /dev/gpiochip0"),
+    ],
+)
+def test_a_line_that_cannot_be_had_names_the_pin(monkeypatch, errno, error, message):
+    chip = FakeChip(errno)
+    monkeypatch.setattr(gpio_cdev.os, "open", chip.open)
+    monkeypatch.setattr(gpio_cdev.os, "close", chip.close)
+    monkeypatch.setattr(gpio_cdev.fcntl, "ioctl", chip.ioctl)
+    with pytest.raises(error, match=message):
+        gpio_cdev.CdevLine(gpio_cdev.Path("/dev/gpiochip0"), 17, 30_000, "breathring")
+    assert chip.closed == [55]
+
+
+def test_read_events_reads_sixteen_events_at_most(monkeypatch):
+    reads: list[tuple[int, int]] = []
+    event = struct.pack("<QIIII6I", 7, 2, 17, 1, 1, *[0] * 6)
+
+    def read(fd, size):
+        reads.append((fd, size))
+        return event
+
+    monkeypatch.setattr(gpio_cdev.os, "read", read)
+    line = object.__new__(gpio_cdev.CdevLine)
+    line.fd = 9
+    assert line.read_events() == [(7, 2)]
+    assert reads == [(9, 48 * 16)]

@@ -83,10 +83,15 @@ def make_service(
     return _start(extra, cfg, bench, clock), clock, bench
 
 
-def make_service_with_settings(tmp_path: Path, config: str = SHORT, at=(2026, 3, 10, 12, 10)):
-    """A started Service that owns its settings file and history in `tmp_path` (Berlin time)."""
+def make_service_with_settings(
+    tmp_path: Path, config: str = SHORT, at=(2026, 3, 10, 12, 10), synced: bool = True
+):
+    """A started Service that owns its settings file and history in `tmp_path` (Berlin time).
+
+    `synced`: whether the fake wall clock counts as synchronised (False: not trusted).
+    """
     cfg = parse_config(config)
-    clock = FakeClock(datetime(*at, tzinfo=BERLIN))
+    clock = FakeClock(datetime(*at, tzinfo=BERLIN), synced=synced)
     bench = make_bench(cfg, clock)
     settings = Settings(cfg, SettingsFile(tmp_path))
     settings.load()

@@ -97,7 +97,9 @@ class Service:
         self.reconfig = Reconfigurer(self)
         self.requests = RequestHandlers(self)
         self.history = history
-        recorder = HistoryRecorder(history.submit) if history is not None else None
+        recorder = (
+            HistoryRecorder(history.submit, self._clock_trusted) if history is not None else None
+        )
         self.records = Records(self.engine, state, recorder, self.frames.report)
         if history is not None:
             history.on_change = lambda: self.feed.publish({"kind": "history"})
@@ -106,6 +108,11 @@ class Service:
         self._stopping_at: float | None = None
         self._next_frame = 0.0
         self._next_check = 0.0
+
+    def _clock_trusted(self) -> bool:
+        """The clock's trust at the last look (the history marks rows and prunes by it)."""
+        trust = self.clock_trust.current
+        return (trust if trust is not None else self.clock_trust()).trusted
 
     @property
     def stopping(self) -> bool:
@@ -308,6 +315,7 @@ class Service:
             log.info("%s: fading out and stopping", signal.Signals(signum).name)
             self._stopping_at = now.mono
             self.notifier.stopping()
+            self.records.stopping()
             # A session fades out quickly; a pulse or blink simply ends (next frame dark).
             self.engine.controller.stop(now, fade_s=SHUTDOWN_FADE_S)
             self.hw.audio.stop()

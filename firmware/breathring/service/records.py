@@ -77,6 +77,11 @@ class Records:
         except Exception:
             self.report("history", now.mono, "recording the history failed")
 
+    def stopping(self) -> None:
+        """The service stops: a session running now is recorded as interrupted."""
+        if self.recorder is not None:
+            self.recorder.interrupt()
+
     def close(self, history: HistoryWorker | None, wall: datetime) -> None:
         """Mark a session still open as interrupted and close the history; never raises."""
         if history is None:
