@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from testkit import LOOPBACK, wait_until
-from testkit.mqtt import PASSWORD, USERNAME, Broker, Watcher
 from testkit.fake_service import FakeService
+from testkit.mqtt import PASSWORD, USERNAME, Broker, Watcher
 
 from breathring.mqtt.bridge import Bridge
 from breathring.mqtt.settings import MqttSettings

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from testkit.status import CONTROLLER_IDLE
 
@@ -382,7 +382,7 @@ class FakeService:
     def _not_faked(self, request: Request) -> dict[str, Any]:
         return error_reply(ErrorCode.FAILED, f"the fake service does not do {request.cmd}")
 
-    ANSWERS: dict[str, Callable[[FakeService, Request], dict[str, Any]]] = {
+    ANSWERS: ClassVar[dict[str, Callable[[FakeService, Request], dict[str, Any]]]] = {
         "status": _status,
         "start": _start,
         "stop": _stop,
