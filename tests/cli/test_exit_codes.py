@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from testkit import ROOT
+from testkit.process import run_cli
 
 from breathring.cli import main
 
-ROOT = Path(__file__).resolve().parents[2]
 #: The exit codes, written down here (not imported): the documented contract.
 USAGE = 2
 UNAVAILABLE = 69
@@ -21,14 +20,7 @@ REFUSED = 1
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = dict(os.environ, PYTHONPATH=str(ROOT / "firmware"), **(env or {}))
-    return subprocess.run(
-        [sys.executable, "-m", "breathring.cli", *args],
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_cli(*args, env=env, timeout=60)
 
 
 @pytest.mark.parametrize(

@@ -6,12 +6,10 @@ sys.modules, as if it were not installed), so the test runs where it is installe
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
 import pytest
-from testkit import ROOT
+from testkit.process import run_cli
 
 RUN = (
     "import sys\n"
@@ -23,14 +21,7 @@ RUN = (
 
 
 def _run(hidden: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "firmware")}
-    return subprocess.run(
-        [sys.executable, "-c", RUN, hidden, *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    return run_cli(hidden, *args, python=("-c", RUN), timeout=60)
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from testkit.frames import (
     run,
     started,
 )
+from testkit.status import CONTROLLER_IDLE
 
 from breathring.clock import FakeClock, read
 from breathring.config import Config
@@ -32,18 +33,7 @@ def _status_after(seconds: float, start: datetime = NOON, gesture: str = "press"
 
 def test_idle_status_has_every_key():
     clock = FakeClock(NOON)
-    assert Controller(Config()).status(read(clock)) == {
-        "state": "idle",
-        "phase": "idle",
-        "breath": 0,
-        "breaths": 0,
-        "pattern": None,
-        "next_pattern": "three-breath",
-        "reminders": True,
-        "elapsed": None,
-        "remaining": None,
-        "night": False,
-    }
+    assert Controller(Config()).status(read(clock)) == CONTROLLER_IDLE
     assert Controller(Config()).status(read(FakeClock(NIGHT)))["night"] is True
 
 

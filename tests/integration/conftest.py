@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -33,11 +33,9 @@ def web(device: Device) -> Iterator[WebProcess]:
 
 
 @pytest.fixture
-def home_assistant(broker: Broker) -> Iterator[Watcher]:
+def home_assistant(broker: Broker, watcher_factory: Callable[..., Watcher]) -> Watcher:
     """A client subscribed to everything before the bridge starts."""
-    c = Watcher(broker.port, name="e2e-home-assistant")
-    yield c
-    c.close()
+    return watcher_factory(broker.port, name="e2e-home-assistant")
 
 
 @pytest.fixture

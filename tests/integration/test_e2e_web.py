@@ -8,32 +8,18 @@ CI=true a missing chromium, chromedriver or selenium is a failure.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from testkit import DEADLINE_S, LOOPBACK, wait_until
+from testkit.browser import text
 from testkit.stack import Device, WebProcess
 
 WRONG_TOKEN = "0" * 64
 #: Issue 11: the session shows in `status --json`, and the phase on the page, within a second.
 WITHIN_S = 1.0
-PHONE = (390, 844)
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-)
 
 
 def test_api_against_the_real_service(device: Device, web: WebProcess) -> None:
@@ -130,49 +116,6 @@ def next_event(stream: Any) -> tuple[str, dict[str, Any]]:
 
 
 # -- the page in a real browser ------------------------------------------------------------------
-
-
-def _browser_missing() -> str | None:
-    if shutil.which("chromium") is None:
-        return "chromium not installed (apt-get install chromium chromium-driver)"
-    if shutil.which("chromedriver") is None:
-        return "chromedriver not installed (apt-get install chromium-driver)"
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "selenium not installed (pip install -e '.[test]')"
-    return None
-
-
-@pytest.fixture
-def browser(base: Path) -> Iterator[Any]:
-    missing = _browser_missing()
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs a real browser: {missing}", pytrace=False)
-        pytest.skip(missing)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ["SE_OFFLINE"] = "true"  # never let Selenium Manager download anything
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={base / 'profile'}")
-    options.add_argument(f"--window-size={PHONE[0]},{PHONE[1]}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-def text(driver: Any, element_id: str) -> str:
-    from selenium.webdriver.common.by import By
-
-    return driver.find_element(By.ID, element_id).text
 
 
 def slider(driver: Any) -> str:

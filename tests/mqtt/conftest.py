@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from testkit.mqtt_fake import FakeService
+from testkit.fake_service import FakeService
 
 
 @pytest.fixture

@@ -23,8 +23,8 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE.parents[1] / "firmware"))
 
 from testkit import LOOPBACK, free_port  # noqa: E402
+from testkit.fake_service import FakeService  # noqa: E402
 from testkit.mqtt import Broker, Watcher  # noqa: E402
-from testkit.mqtt_fake import FakeService  # noqa: E402
 
 DEFAULT_SECONDS = 60.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

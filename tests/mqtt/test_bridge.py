@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from testkit import LOOPBACK, wait_until
+from testkit.fake_service import FakeService
 from testkit.mqtt import PASSWORD, USERNAME, Broker, Watcher
-from testkit.mqtt_fake import FakeService
 
 from breathring.mqtt.bridge import Bridge
 from breathring.mqtt.settings import MqttSettings

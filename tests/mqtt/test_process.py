@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from testkit import DEADLINE_S, LOOPBACK, wait_until
+from testkit.fake_service import FakeService
 from testkit.mqtt import Broker
-from testkit.mqtt_fake import FakeService
 
 ROOT = Path(__file__).resolve().parents[2]
 #: `breathring mqtt ...` as installed (the main CLI), and the package's own entry.

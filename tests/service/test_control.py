@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-from pathlib import Path
 
+from testkit.process import run_cli
 from testkit.service_loop import (
     control,
     make_service,
     make_service_with_settings,
     run_for,
 )
+from testkit.status import STATUS_KEYS
 
 from breathring.config import parse_config
 
@@ -61,41 +59,14 @@ def test_start_custom_is_refused_unless_configured():
 def test_status_always_has_every_protocol_key(tmp_path):
     service, _clock, _hw = make_service_with_settings(tmp_path)
     idle = control(service, cmd="status")
-    expected = {
-        "ok",
-        "state",
-        "phase",
-        "breath",
-        "breaths",
-        "pattern",
-        "next_pattern",
-        "reminders",
-        "clock_synchronized",
-        "clock_trusted",
-        "clock_reason",
-        "next_pulse",
-        "elapsed",
-        "remaining",
-        "night",
-        "hardware",
-        "frames_sent",
-        "frames_late",
-        "late_frames_pct",
-        "light",
-    }
+    expected = {"ok", *STATUS_KEYS, "frames_sent", "frames_late", "late_frames_pct", "light"}
     assert set(idle) == expected
     assert (idle["phase"], idle["breath"], idle["breaths"], idle["pattern"]) == ("idle", 0, 0, None)
     assert idle["next_pattern"] == "custom" and idle["night"] is False
     assert idle["next_pulse"] == "2026-03-10T13:00+01:00"
 
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
 def test_client_without_service_says_so(tmp_path):
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "firmware"), RUNTIME_DIRECTORY=str(tmp_path))
-    result = subprocess.run(
-        [sys.executable, "-m", "breathring.cli", "status"], env=env, capture_output=True, text=True
-    )
+    result = run_cli("status", env={"RUNTIME_DIRECTORY": str(tmp_path)})
     assert result.returncode == 69
     assert "breathring is not running" in result.stderr

@@ -1,42 +1,23 @@
-"""The control protocol as the companions use it: the real service and the fakes answer alike.
+"""The control protocol as the companions use it: the real service and the fake answer alike.
 
-Each test runs against `breathring run --hardware mock` (a real process) and against each fake
-service the web and MQTT tests use. Where a fake differs from the real service today, the case
-is marked xfail(strict=True) for that fake only: it fails loudly once the fake is fixed.
+Each test runs against `breathring run --hardware mock` (a real process) and against the fake
+service the web and MQTT tests use (testkit/fake_service.py), so the fake cannot drift from the
+service unnoticed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import socket
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from testkit import fake_service as web_fake
-from testkit import mqtt_fake
+from testkit.control import ask, watching
+from testkit.fake_service import FakeService, running
+from testkit.status import STATUS_KEYS
 
-TIMEOUT_S = 5.0
-#: Every key a status reply (and a watch status line) carries (PROTOCOL.md).
-STATUS_KEYS = {
-    "state",
-    "phase",
-    "breath",
-    "breaths",
-    "pattern",
-    "next_pattern",
-    "reminders",
-    "clock_synchronized",
-    "clock_trusted",
-    "clock_reason",
-    "next_pulse",
-    "elapsed",
-    "remaining",
-    "night",
-    "hardware",
-}
 #: The keys `set` refuses until a restart (the real service's settings.RESTART_KEYS).
 RESTART_KEYS = [
     "ring.pixels",
@@ -53,59 +34,25 @@ RESTART_KEYS = [
 STATS_KEYS = {"today", "streak_days", "days", "pulses", "last_session"}
 #: Watchers each companion may have at once (the real service's protocol.WATCH_SHARES).
 WATCH_SHARES = {"web": 8, "mqtt": 2, "other": 4}
+#: stats' last_session: an ISO 8601 time with its UTC offset, to the second.
+LAST_SESSION = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")
 
-SERVICES = ("real", "web-fake", "mqtt-fake")
-
-
-def drift(*fakes: str, reason: str) -> list[Any]:
-    """The service kinds, with the named fakes marked as known drifts (strict xfail)."""
-    return [
-        pytest.param(kind, marks=pytest.mark.xfail(strict=True, reason=f"fake drift: {reason}"))
-        if kind in fakes
-        else kind
-        for kind in SERVICES
-    ]
+SERVICES = ("real", "fake")
 
 
 @pytest.fixture
 def control(request, service_process, short_dir: Path) -> Iterator[Path]:
     """The control socket of the service kind the test is parametrised with."""
-    kind = request.param
-    if kind == "real":
+    if request.param == "real":
         proc = service_process()
         proc.wait_ready()
         yield proc.socket_path
         return
-    path = short_dir / "control.sock"
-    fake = (web_fake if kind == "web-fake" else mqtt_fake).FakeService(path).start()
-    request.node.fake = fake  # for a test that drives the fake as a user would the device
+    fake = FakeService(short_dir / "control.sock").start()
     try:
-        yield path
+        yield fake.path
     finally:
         fake.stop()
-
-
-def ask(path: Path, **request: Any) -> dict[str, Any]:
-    """One request line, one reply line."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(TIMEOUT_S)
-        sock.connect(str(path))
-        sock.sendall((json.dumps(request) + "\n").encode())
-        return json.loads(sock.makefile("rb").readline())
-
-
-@contextlib.contextmanager
-def watching(path: Path, client: str | None = None) -> Iterator[Callable[[], dict[str, Any]]]:
-    """A watch connection (as `client`, if given); yields a function that reads its next line."""
-    request: dict[str, str] = {"cmd": "watch"}
-    if client is not None:
-        request["client"] = client
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(TIMEOUT_S)
-        sock.connect(str(path))
-        sock.sendall((json.dumps(request) + "\n").encode())
-        lines = sock.makefile("rb")
-        yield lambda: json.loads(lines.readline())
 
 
 def assert_status(reply: dict[str, Any]) -> None:
@@ -159,11 +106,7 @@ def test_settings_lists_every_value_with_its_source(control: Path) -> None:
         assert entry["source"] in ("default", "config", "settings"), key
 
 
-@pytest.mark.parametrize(
-    "control",
-    drift("web-fake", "mqtt-fake", reason="RESTART_KEYS lacks button.pi_revision"),
-    indirect=True,
-)
+@parametrised
 def test_settings_names_the_keys_that_need_a_restart(control: Path) -> None:
     assert ask(control, cmd="settings")["restart_keys"] == RESTART_KEYS
 
@@ -187,7 +130,7 @@ def test_a_refused_set_carries_key_code_and_a_message(control: Path) -> None:
     assert (unknown["ok"], unknown["key"], unknown["code"]) == (False, "ring.brightnes", "unknown")
 
 
-@pytest.mark.parametrize("control", drift("mqtt-fake", reason="no unset command"), indirect=True)
+@parametrised
 def test_unset_goes_back_to_the_default(control: Path) -> None:
     ask(control, cmd="set", key="ring.brightness", value=0.3)
     reply = ask(control, cmd="unset", key="ring.brightness")
@@ -197,11 +140,7 @@ def test_unset_goes_back_to_the_default(control: Path) -> None:
     assert entry == {"value": reply["value"], "source": "default"}
 
 
-@pytest.mark.parametrize(
-    "control",
-    drift("web-fake", "mqtt-fake", reason="no last_session (null) before any session"),
-    indirect=True,
-)
+@parametrised
 def test_stats_has_today_streak_days_and_pulses(control: Path) -> None:
     reply = ask(control, cmd="stats", days=3)
     assert reply["ok"] is True
@@ -209,19 +148,39 @@ def test_stats_has_today_streak_days_and_pulses(control: Path) -> None:
     assert set(stats) == STATS_KEYS
     assert {"date", "sessions", "completed", "breaths", "minutes"} <= set(stats["today"])
     assert set(stats["pulses"]) == {"shown", "answered"}
+    assert len(stats["days"]) == 3
+
+
+@parametrised
+def test_stats_carry_last_session_null_before_any_session(control: Path) -> None:
+    stats = ask(control, cmd="stats")["stats"]
+    assert "last_session" in stats
+    assert stats["last_session"] is None
 
 
 @pytest.mark.parametrize(
-    "control",
-    drift("web-fake", reason="stats lack the last_session field"),
-    indirect=True,
+    ("when", "expected"),
+    [
+        ("2026-12-04T16:05:09+00:00", "2026-12-04T16:05:09+00:00"),
+        ("2026-01-15T22:31:04+01:00", "2026-01-15T22:31:04+01:00"),
+    ],
 )
-def test_stats_after_a_session_has_no_other_fields(control: Path, request) -> None:
-    """The mqtt fake's record_session() stands for a finished session on the real device."""
-    if request.node.callspec.params["control"] == "mqtt-fake":
-        request.node.fake.record_session("2026-01-15T12:00:00+01:00")
-    stats = ask(control, cmd="stats")["stats"]
-    assert set(stats) == STATS_KEYS
+def test_the_fakes_recorded_session_is_its_last_session(
+    short_dir: Path, when: str, expected: str
+) -> None:
+    with running(short_dir / "control.sock") as fake:
+        fake.record_session(when)
+        stats = ask(fake.path, cmd="stats")["stats"]
+    assert stats["last_session"] == expected
+    assert stats["today"]["sessions"] == 3
+
+
+def test_the_fakes_session_without_a_time_ends_now_in_utc(short_dir: Path) -> None:
+    with running(short_dir / "control.sock") as fake:
+        fake.record_session()
+        last = ask(fake.path, cmd="stats")["stats"]["last_session"]
+    assert LAST_SESSION.match(last), last
+    assert last.endswith("+00:00")
 
 
 @parametrised
@@ -232,9 +191,7 @@ def test_watch_starts_with_a_status_line(control: Path) -> None:
     assert_status(first["status"])
 
 
-@pytest.mark.parametrize(
-    "control", drift("web-fake", "mqtt-fake", reason="no limit on watchers"), indirect=True
-)
+@parametrised
 def test_each_companion_has_its_own_watcher_share(control: Path) -> None:
     with contextlib.ExitStack() as stack:
         for _ in range(WATCH_SHARES["web"]):
@@ -257,3 +214,21 @@ def test_an_unknown_command_gets_an_error_reply(control: Path) -> None:
     assert reply["error"].startswith('unknown cmd "nope"')
     assert reply["code"] == "bad-request"
     assert set(reply) == {"ok", "code", "error"}
+
+
+@parametrised
+def test_refusals_carry_their_code(control: Path) -> None:
+    custom = ask(control, cmd="start", pattern="custom")
+    assert (custom["ok"], custom["code"]) == (False, "not-configured")
+    unknown = ask(control, cmd="unset", key="ring.brightnes")
+    assert (unknown["ok"], unknown["key"], unknown["code"]) == (False, "ring.brightnes", "unknown")
+    for bad in (
+        {"cmd": "start", "pattern": "nope"},
+        {"cmd": "reminders", "value": "maybe"},
+        {"cmd": "stats", "days": 0},
+        {"cmd": "watch", "client": "browser"},
+        {"cmd": "status", "extra": 1},
+    ):
+        reply = ask(control, **bad)
+        assert (reply["ok"], reply["code"]) == (False, "bad-request"), bad
+        assert isinstance(reply["error"], str) and reply["error"], bad

@@ -9,18 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from testkit.units import Unit, parse_unit
+from testkit.units import EXEC, HARDENED_EVERYWHERE, UNIT_DIR, Unit, one, parse_unit
 
 from breathring import config, state
 from breathring.control import protocol as control_protocol
 
-ROOT = Path(__file__).resolve().parents[2]
-UNIT_DIR = ROOT / "systemd"
 MAIN_UNIT = UNIT_DIR / "breathring.service"
 ROOT_UNIT = UNIT_DIR / "breathring-root.service"
 VARIANTS = (MAIN_UNIT, ROOT_UNIT)
 
-EXEC = "/opt/breathring/venv/bin/breathring"
 EXEC_START = f"{EXEC} run --hardware pi"
 RUN_DIR = "/run/breathring"
 
@@ -41,32 +38,7 @@ ROOT_VARIANT_DIFFERENCES = {
     ("Service", "DeviceAllow"),
 }
 
-HARDENING_YES = (
-    "NoNewPrivileges",
-    "ProtectHome",
-    "PrivateTmp",
-    "PrivateMounts",
-    "PrivateNetwork",
-    "ProtectKernelTunables",
-    "ProtectKernelModules",
-    "ProtectKernelLogs",
-    "ProtectControlGroups",
-    "ProtectClock",
-    "ProtectHostname",
-    "RestrictNamespaces",
-    "RestrictRealtime",
-    "RestrictSUIDSGID",
-    "LockPersonality",
-    "MemoryDenyWriteExecute",
-    "RemoveIPC",
-)
-
-
-def one(unit: Unit, section: str, key: str) -> str:
-    values = unit.get((section, key))
-    assert values is not None, f"[{section}] {key}= is missing"
-    assert len(values) == 1, f"[{section}] {key}= is set {len(values)} times: {values}"
-    return values[0]
+HARDENING_YES = (*HARDENED_EVERYWHERE, "PrivateNetwork")
 
 
 def words(unit: Unit, section: str, key: str) -> list[str]:

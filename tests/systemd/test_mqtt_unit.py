@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from testkit.units import EXEC, UNIT_DIR, keys_anywhere, parse_unit
 
-ROOT = Path(__file__).resolve().parents[2]
-UNIT = ROOT / "systemd" / "breathring-mqtt.service"
-EXEC = "/opt/breathring/venv/bin/breathring"
+UNIT = UNIT_DIR / "breathring-mqtt.service"
 
 
 def settings() -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for raw in UNIT.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if line and not line.startswith(("#", "[")):
-            key, _, value = line.partition("=")
-            found.setdefault(key, []).append(value)
-    return found
+    return keys_anywhere(parse_unit(UNIT))
 
 
 def test_runs_the_bridge_and_stops_retrying_bad_config() -> None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from testkit.paths import ROOT
-from testkit.units import EXEC, analyze, exposure, fake_root, needs_analyze
+from testkit.units import EXEC, UNIT_DIR, analyze, exposure, fake_root, needs_analyze
 
-UNIT_DIR = ROOT / "systemd"
 #: Every unit install.sh installs, and the highest `security --offline` exposure each may have
 #: (the figures the units reach with systemd 252, docs/reliability.md): losing a hardening
 #: line fails this.

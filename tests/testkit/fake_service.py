@@ -1,49 +1,68 @@
-"""A fake LED service: a control-socket server that speaks notes/PROTOCOL.md exactly.
+"""The fake service: a control socket that answers as `breathring run` does, for the companions.
 
-It runs its own asyncio loop in a thread, so the same fake serves aiohttp's test
-client (in the test's loop), a `breathring web` subprocess and a real browser.
-It records every request line it receives (parsed) in `requests`.
+One JSON line in, one JSON line out, then close; except `watch`, which keeps the
+connection and gets event lines. Requests are parsed by the product's own protocol
+(`breathring.control.protocol`), so a bad request, a watcher over its companion's share
+(WATCH_SHARES) or an unknown command is refused with the real reply and `code`; the
+restart keys are the service's. tests/service/test_control_contract.py runs the same
+contract tests against this fake and the real service.
+
+What it is for: the web and MQTT tests, where a test drives the device by hand (set the
+status, press the button, record a session, force an error reply, go away and come back on
+the same path) faster than the real service could get there. It records every request.
+It serves from its own threads, so it works under aiohttp's test client, next to a
+`breathring web` or `breathring mqtt` process and behind a real browser.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import re
+import socket
 import threading
-from collections.abc import Iterator
-from datetime import date, timedelta
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-PATTERNS = ("three-breath", "box", "4-7-8", "coherent", "sigh", "wind-down", "custom")
+from testkit.status import CONTROLLER_IDLE
+
+from breathring.control.protocol import (
+    WATCH_SHARES,
+    ErrorCode,
+    Request,
+    RequestError,
+    encode_line,
+    error_reply,
+    ok_reply,
+    parse_request,
+)
+from breathring.control.server import too_many_watchers
+from breathring.settings import RESTART_KEYS
+
 #: The fake's "today": history days end here.
 TODAY = date(2025, 3, 14)
-#: As the real service's settings.RESTART_KEYS (its `settings` reply).
-RESTART_KEYS = (
-    "ring.pixels",
-    "ring.order",
-    "ring.pin",
-    "ring.driver",
-    "button.pin",
-    "audio.driver",
-    "audio.device",
-    "audio.cues_dir",
-    "audio.buffer_samples",
-)
+#: Breaths a session started by the fake has.
+SESSION_BREATHS = 3
+IO_TIMEOUT_S = 2.0
+#: stats' last_session: the end (or start) of the newest session, UTC offset, to the second.
+LAST_SESSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")
+
+PRESETS = ("three-breath", "box", "4-7-8", "coherent", "sigh", "wind-down")
 EVERY_MINUTES = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440)
 HOURS_RE = re.compile(r"^\d{2}:\d{2}-\d{2}:\d{2}$")
 COLOR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
+#: The fake device's settings, all from its defaults (the real service lists unset optional
+#: keys as null: the custom pattern's).
 DEFAULT_SETTINGS: dict[str, Any] = {
     "ring.pixels": 24,
     "ring.driver": "spi",
-    "ring.brightness": 0.6,
+    "ring.brightness": 0.3,
     "ring.color": "#4FA3FF",
     "session.pattern": "three-breath",
     "session.breaths": 3,
-    # The real service lists every key, unset optional ones as null (the custom pattern's).
     "session.inhale": None,
     "session.hold_in": None,
     "session.exhale": None,
@@ -57,40 +76,34 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "audio.volume": 0.6,
     "button.pin": "GPIO17",
 }
-
+#: The service's idle status (the controller's and the clock and hardware keys).
 IDLE_STATUS: dict[str, Any] = {
-    "state": "idle",
-    "phase": "idle",
-    "breath": 0,
-    "breaths": 0,
-    "pattern": None,
-    "next_pattern": "three-breath",
-    "reminders": True,
+    **CONTROLLER_IDLE,
     "clock_synchronized": True,
     "clock_trusted": True,
     "clock_reason": None,  # the real service: null when synchronised, else why not
     "next_pulse": "2025-03-14T15:00:00+01:00",
-    "elapsed": None,
-    "remaining": None,
-    "night": False,
     "hardware": "mock",
 }
-
-#: Breaths a session started by the fake has.
-SESSION_BREATHS = 3
+#: Settings that show in the status at once, as on the real service.
+STATUS_FOLLOWS = {"session.pattern": "next_pattern", "reminder.enabled": "reminders"}
 
 
 def _in_unit_range(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
 
 
-#: key -> (check, what is allowed)
-VALIDATORS: dict[str, tuple[Any, str]] = {
+def _hours(value: Any) -> bool:
+    return isinstance(value, str) and bool(HOURS_RE.match(value))
+
+
+#: key -> (check, what is allowed); a key not here takes any value.
+VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "ring.brightness": (lambda v: _in_unit_range(v) and v > 0, "a number > 0 and <= 1"),
     "night.brightness": (lambda v: _in_unit_range(v) and v > 0, "a number > 0 and <= 1"),
     "audio.volume": (_in_unit_range, "a number 0-1"),
     "ring.color": (lambda v: isinstance(v, str) and bool(COLOR_RE.match(v)), '"#RRGGBB"'),
-    "session.pattern": (lambda v: v in PATTERNS[:-1], "a preset pattern"),
+    "session.pattern": (lambda v: v in PRESETS, "a preset pattern"),
     "session.breaths": (lambda v: isinstance(v, int) and 1 <= v <= 20, "1-20"),
     "reminder.enabled": (lambda v: isinstance(v, bool), "true or false"),
     "audio.enabled": (lambda v: isinstance(v, bool), "true or false"),
@@ -98,229 +111,316 @@ VALIDATORS: dict[str, tuple[Any, str]] = {
         lambda v: v in EVERY_MINUTES and not isinstance(v, bool),
         "a divisor of an hour or whole hours dividing a day",
     ),
-    "reminder.active_hours": (
-        lambda v: isinstance(v, str) and bool(HOURS_RE.match(v)),
-        '"HH:MM-HH:MM"',
-    ),
-    "night.hours": (lambda v: isinstance(v, str) and bool(HOURS_RE.match(v)), '"HH:MM-HH:MM"'),
+    "reminder.active_hours": (_hours, '"HH:MM-HH:MM"'),
+    "night.hours": (_hours, '"HH:MM-HH:MM"'),
 }
 
 
-class FakeService:
-    """The service's side of the control socket, with a little state of its own."""
+class WatcherCount(int):
+    """How many watchers there are; calling it gives the same number (both spellings are used)."""
 
-    def __init__(self, path: Path) -> None:
+    def __call__(self) -> int:
+        return int(self)
+
+
+class FakeService:
+    """The service's side of the control socket on `path`, with a little state of its own.
+
+    `settings` overrides the fake device's defaults (still reported as "default");
+    `sessions_today` and `streak_days` start its history.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        settings: Mapping[str, Any] | None = None,
+        sessions_today: int = 2,
+        streak_days: int = 5,
+    ) -> None:
         self.path = Path(path)
-        self.requests: list[dict[str, Any]] = []
-        self.status: dict[str, Any] = dict(IDLE_STATUS)
+        self.defaults = {**DEFAULT_SETTINGS, **(settings or {})}
         self.settings: dict[str, dict[str, Any]] = {
-            k: {"value": v, "source": "default"} for k, v in DEFAULT_SETTINGS.items()
+            k: {"value": v, "source": "default"} for k, v in self.defaults.items()
         }
+        self.status: dict[str, Any] = dict(IDLE_STATUS)
+        self.sessions_today = sessions_today
+        self.streak_days = streak_days
+        #: stats' last_session: None until a session is recorded.
+        self.last_session: str | None = None
+        #: Every request line received (parsed JSON), valid or not.
+        self.requests: list[dict[str, Any]] = []
         #: cmd -> a reply to give instead of the fake's own (e.g. {"ok": false, ...}).
         self.forced: dict[str, dict[str, Any]] = {}
-        self.watchers: set[asyncio.StreamWriter] = set()
-        self.watch_ended = threading.Event()
-        self._loop = asyncio.new_event_loop()
-        self._server: asyncio.AbstractServer | None = None
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._watchers: dict[socket.socket, str] = {}
+        self._listener: socket.socket | None = None
+        self._thread: threading.Thread | None = None
 
-    # -- lifecycle -----------------------------------------------------------------------
+    # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> FakeService:
-        self._thread.start()
-        self._call(self._start())
-        return self
-
-    async def _start(self) -> None:
-        self._server = await asyncio.start_unix_server(self._serve, str(self.path))
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            self._call(self._stop())
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(5)
-        self._loop.close()
+        """Listen on `path` (again, after stop(): the service came back)."""
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
+        listener.bind(str(self.path))
+        listener.listen(64)
+        self._listener = listener
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+        return self
 
-    async def _stop(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        for writer in list(self.watchers):
-            writer.close()
-        await self._server.wait_closed()
+    def stop(self) -> None:
+        """The service goes away: the listener, the socket file and every watcher."""
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
+            listener.close()
+        if self._thread is not None:
+            self._thread.join(IO_TIMEOUT_S)
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        with self._lock:
+            watchers = list(self._watchers)
+            self._watchers.clear()
+        for conn in watchers:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
 
-    def _call(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(5)
+    # -- what a test reads ---------------------------------------------------------------------
 
-    # -- what tests use --------------------------------------------------------------------
-
-    def push(self, message: dict[str, Any]) -> None:
-        """Send one line to every watcher (as the service does on a change)."""
-        self._call(self._broadcast(message))
+    @property
+    def watcher_count(self) -> WatcherCount:
+        with self._lock:
+            return WatcherCount(len(self._watchers))
 
     def commands(self) -> list[dict[str, Any]]:
         """The requests received so far (a copy)."""
         with self._lock:
             return list(self.requests)
 
+    def requests_of(self, cmd: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [r for r in self.requests if r.get("cmd") == cmd]
+
     def clear(self) -> None:
         with self._lock:
             self.requests.clear()
 
-    def watcher_count(self) -> int:
-        return self._call(self._count())
+    # -- what a test does to the device --------------------------------------------------------
 
-    async def _count(self) -> int:
-        return len(self.watchers)
+    def push(self, message: dict[str, Any]) -> None:
+        """Send one line to every watcher (as the service does on a change)."""
+        line = encode_line(message)
+        with self._lock:
+            for conn in list(self._watchers):
+                try:
+                    conn.sendall(line)
+                except OSError:
+                    self._watchers.pop(conn, None)
 
-    # -- the protocol ---------------------------------------------------------------------------
+    def set_status(self, **changes: Any) -> None:
+        with self._lock:
+            self.status.update(changes)
+            self.push({"kind": "status", "status": dict(self.status)})
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            line = await reader.readline()
-            request = json.loads(line)
-            with self._lock:
-                self.requests.append(request)
-            if request.get("cmd") == "watch" and "watch" not in self.forced:
-                await self._watch(reader, writer)
+    def gesture(self, gesture: str, source: str = "button") -> None:
+        self.push({"kind": "gesture", "gesture": gesture, "source": source})
+
+    def record_session(self, when: str | None = None) -> None:
+        """A session ends: one more today; `when` (default: now) becomes stats' last_session."""
+        stamp = when or datetime.now(UTC).isoformat(timespec="seconds")
+        assert LAST_SESSION_RE.match(stamp), f"not a last_session time: {stamp}"
+        with self._lock:
+            self.sessions_today += 1
+            self.last_session = stamp
+        self.push({"kind": "history"})
+
+    # -- the socket ------------------------------------------------------------------------------
+
+    def _accept(self) -> None:
+        listener = self._listener
+        assert listener is not None
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
                 return
-            reply = self.forced.get(request.get("cmd")) or await self._answer(request)
-            writer.write((json.dumps(reply) + "\n").encode())
-            await writer.drain()
-        except (ConnectionError, json.JSONDecodeError):
-            pass
-        finally:
-            writer.close()
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
-    async def _watch(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.watchers.add(writer)
+    def _serve(self, conn: socket.socket) -> None:
+        conn.settimeout(IO_TIMEOUT_S)
+        with conn:
+            try:
+                line = conn.makefile("rb").readline()
+            except OSError:
+                return
+            reply = self._answer_line(line, conn)
+            if reply is None:  # a watcher: it stays until it (or the fake) closes
+                self._keep_watching(conn)
+                return
+            with contextlib.suppress(OSError):
+                conn.sendall(encode_line(reply))
+
+    def _answer_line(self, line: bytes, conn: socket.socket) -> dict[str, Any] | None:
+        with contextlib.suppress(ValueError, RecursionError):
+            raw = json.loads(line)
+            if isinstance(raw, dict):
+                with self._lock:
+                    self.requests.append(raw)
+                if raw.get("cmd") in self.forced:
+                    return self.forced[raw["cmd"]]
         try:
-            writer.write(self._line({"kind": "status", "status": dict(self.status)}))
-            await writer.drain()
-            await reader.read()  # the client never writes again: this ends when it closes
-        finally:
-            self.watchers.discard(writer)
-            self.watch_ended.set()
+            request = parse_request(line)
+        except RequestError as exc:
+            return error_reply(ErrorCode.BAD_REQUEST, str(exc))
+        with self._lock:
+            if request.cmd == "watch":
+                return self._add_watcher(conn, request.client)
+            return self.ANSWERS.get(request.cmd, FakeService._not_faked)(self, request)
 
-    @staticmethod
-    def _line(message: dict[str, Any]) -> bytes:
-        return (json.dumps(message) + "\n").encode()
+    def _add_watcher(self, conn: socket.socket, client: str) -> dict[str, Any] | None:
+        share = WATCH_SHARES[client]
+        if sum(1 for kind in self._watchers.values() if kind == client) >= share:
+            return too_many_watchers(client, share)
+        conn.sendall(encode_line({"kind": "status", "status": dict(self.status)}))
+        self._watchers[conn] = client
+        return None
 
-    async def _broadcast(self, message: dict[str, Any]) -> None:
-        for writer in list(self.watchers):
-            with contextlib.suppress(ConnectionError):
-                writer.write(self._line(message))
-                await writer.drain()
+    def _keep_watching(self, conn: socket.socket) -> None:
+        """Read until the watcher closes (it never writes again), then forget it."""
+        while True:
+            try:
+                if not conn.recv(4096):
+                    break
+            except TimeoutError:
+                if self._listener is None:
+                    break
+            except OSError:
+                break
+        with self._lock:
+            self._watchers.pop(conn, None)
 
-    async def _status_changed(self) -> None:
-        await self._broadcast({"kind": "status", "status": dict(self.status)})
+    # -- the answers (called with the lock held) ---------------------------------------------
 
-    async def _answer(self, request: dict[str, Any]) -> dict[str, Any]:
-        cmd = request.get("cmd")
-        if cmd == "status":
-            return {"ok": True, **self.status}
-        if cmd == "start":
-            pattern = request.get("pattern", self.status["next_pattern"])
-            if pattern not in PATTERNS:
-                return {
-                    "ok": False,
-                    "code": "bad-request",
-                    "error": f'unknown pattern "{pattern}"; allowed: three-breath, box',
-                }
-            # As the real service: a session begins with its lead-in, before breath 1.
-            self.status.update(
-                state="session",
-                phase="lead-in",
-                breath=0,
-                breaths=SESSION_BREATHS,
-                pattern=pattern,
-                elapsed=0.0,
+    def _ok_status(self) -> dict[str, Any]:
+        """start, stop, reminders and status answer with the status, as the real service."""
+        return ok_reply(**self.status)
+
+    def _status(self, _request: Request) -> dict[str, Any]:
+        return self._ok_status()
+
+    def _start(self, request: Request) -> dict[str, Any]:
+        if request.pattern == "custom" and self.settings["session.pattern"]["value"] != "custom":
+            return error_reply(
+                ErrorCode.NOT_CONFIGURED, 'pattern "custom" needs session.pattern = "custom"'
             )
-            await self._status_changed()
-            return {"ok": True, **self.status}
-        if cmd == "stop":
-            self.status.update(IDLE_STATUS, reminders=self.status["reminders"])
-            await self._status_changed()
-            return {"ok": True, **self.status}
-        if cmd == "reminders":
-            self.status["reminders"] = request["value"] == "on"
-            await self._status_changed()
-            return {"ok": True, **self.status}
-        if cmd == "settings":
-            return {
-                "ok": True,
-                "settings": json.loads(json.dumps(self.settings)),
-                "restart_keys": list(RESTART_KEYS),
-            }
-        if cmd == "set":
-            return await self._set(request["key"], request["value"])
-        if cmd == "stats":
-            return {"ok": True, "stats": stats(request.get("days", 14))}
-        if cmd == "unset":
-            key = request["key"]
-            if key not in DEFAULT_SETTINGS:
-                return {
-                    "ok": False,
-                    "error": f"{key} is not a known key",
-                    "key": key,
-                    "code": "unknown",
-                }
-            self.settings[key] = {"value": DEFAULT_SETTINGS[key], "source": "default"}
-            await self._broadcast({"kind": "settings"})
-            return {"ok": True, "key": key, "value": DEFAULT_SETTINGS[key]}
-        return {"ok": False, "code": "bad-request", "error": f'unknown cmd "{cmd}"'}
+        # As the real service: a session begins with its lead-in, before breath 1.
+        self.set_status(
+            state="session",
+            phase="lead-in",
+            breath=0,
+            breaths=SESSION_BREATHS,
+            pattern=request.pattern or self.status["next_pattern"],
+            elapsed=0.0,
+        )
+        return self._ok_status()
 
-    async def _set(self, key: str, value: Any) -> dict[str, Any]:
-        if key not in self.settings:
-            return {"ok": False, "error": f"unknown key {key}", "key": key, "code": "unknown"}
-        if key in RESTART_KEYS:
-            return {"ok": False, "error": f"{key} needs a restart", "key": key, "code": "restart"}
+    def _stop(self, _request: Request) -> dict[str, Any]:
+        keep = {k: self.status[k] for k in ("reminders", "next_pattern")}
+        self.set_status(**{**IDLE_STATUS, **keep})
+        return self._ok_status()
+
+    def _reminders(self, request: Request) -> dict[str, Any]:
+        self.set_status(reminders=request.value == "on")
+        return self._ok_status()
+
+    def _settings(self, _request: Request) -> dict[str, Any]:
+        return ok_reply(
+            settings=json.loads(json.dumps(self.settings)), restart_keys=list(RESTART_KEYS)
+        )
+
+    def _set(self, request: Request) -> dict[str, Any]:
+        key, value = str(request.key), request.value
+        refused = self._refuse_key(key)
+        if refused is not None:
+            return refused
         check, allowed = VALIDATORS.get(key, (lambda v: True, "anything"))
         if not check(value):
-            return {
-                "ok": False,
-                "key": key,
-                "code": "invalid",
-                "error": f"{key} = {json.dumps(value)} is not allowed; allowed: {allowed}",
-            }
-        self.settings[key] = {"value": value, "source": "settings"}
-        await self._broadcast({"kind": "settings"})
-        # As the real service: these settings show in the status at once.
-        follows = {"session.pattern": "next_pattern", "reminder.enabled": "reminders"}
-        if key in follows:
-            self.status[follows[key]] = value
-            await self._status_changed()
-        return {"ok": True, "key": key, "value": value}
+            return error_reply(
+                ErrorCode.INVALID,
+                f"{key} = {json.dumps(value)} is not allowed; allowed: {allowed}",
+                key=key,
+            )
+        return self._change(key, value, "settings")
 
+    def _unset(self, request: Request) -> dict[str, Any]:
+        key = str(request.key)
+        if key in RESTART_KEYS and key in self.settings:
+            return ok_reply(key=key, value=self.settings[key]["value"])  # nothing changes now
+        refused = self._refuse_key(key)
+        return refused if refused is not None else self._change(key, self.defaults[key], "default")
 
-def stats(days: int) -> dict[str, Any]:
-    """A history object shaped as DESIGN.md's `stats --json`: some days with sessions."""
-    rows = []
-    for i in range(days):
-        day = TODAY - timedelta(days=days - 1 - i)
-        sessions = (day.toordinal() * 7 + 2) % 4
-        rows.append(
-            {
-                "date": day.isoformat(),
-                "sessions": sessions,
-                "completed": max(0, sessions - 1),
-                "breaths": sessions * 3,
-                "minutes": round(sessions * 0.6, 1),
-            }
-        )
-    return {
-        "today": dict(rows[-1]),
-        "streak_days": 2,
-        "days": rows,
-        "pulses": {"shown": 9, "answered": 4},
+    def _refuse_key(self, key: str) -> dict[str, Any] | None:
+        if key in RESTART_KEYS:
+            return error_reply(ErrorCode.RESTART, f"{key} needs a restart", key=key)
+        if key not in self.settings:
+            return error_reply(ErrorCode.UNKNOWN_KEY, f"{key} is not a known key", key=key)
+        return None
+
+    def _change(self, key: str, value: Any, source: str) -> dict[str, Any]:
+        self.settings[key] = {"value": value, "source": source}
+        self.push({"kind": "settings"})
+        if key in STATUS_FOLLOWS:
+            self.set_status(**{STATUS_FOLLOWS[key]: value})
+        return ok_reply(key=key, value=value)
+
+    def _stats(self, request: Request) -> dict[str, Any]:
+        return ok_reply(stats=self.stats(request.days))
+
+    def _not_faked(self, request: Request) -> dict[str, Any]:
+        return error_reply(ErrorCode.FAILED, f"the fake service does not do {request.cmd}")
+
+    ANSWERS: ClassVar[dict[str, Callable[[FakeService, Request], dict[str, Any]]]] = {
+        "status": _status,
+        "start": _start,
+        "stop": _stop,
+        "reminders": _reminders,
+        "settings": _settings,
+        "set": _set,
+        "unset": _unset,
+        "stats": _stats,
     }
+
+    def stats(self, days: int) -> dict[str, Any]:
+        """The history as the service's `stats` gives it: some days with sessions, then today."""
+        rows = []
+        for i in range(days):
+            day = TODAY - timedelta(days=days - 1 - i)
+            sessions = self.sessions_today if day == TODAY else (day.toordinal() * 7 + 2) % 4
+            rows.append(
+                {
+                    "date": day.isoformat(),
+                    "sessions": sessions,
+                    "completed": max(0, sessions - 1),
+                    "breaths": sessions * 3,
+                    "minutes": round(sessions * 0.6, 1),
+                }
+            )
+        return {
+            "today": dict(rows[-1]),
+            "streak_days": self.streak_days,
+            "days": rows,
+            "pulses": {"shown": 9, "answered": 4},
+            "last_session": self.last_session,
+        }
 
 
 @contextlib.contextmanager
-def running(path: Path) -> Iterator[FakeService]:
-    service = FakeService(path).start()
+def running(path: Path, **start: Any) -> Iterator[FakeService]:
+    """A started FakeService(path, **start), stopped after."""
+    service = FakeService(path, **start).start()
     try:
         yield service
     finally:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from testkit.browser import phone_browser
 from testkit.mqtt import PASSWORD, USERNAME, Broker, Watcher, make_certificates, mosquitto_binary
 from testkit.paths import short_dir as _short_dir
 from testkit.paths import short_tmp
@@ -95,3 +96,9 @@ def cli_service(tmp_path: Path) -> Iterator[CliService]:
     d = CliService(tmp_path)
     yield d
     d.close()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    """Headless chromium the size of a phone (testkit/browser.py); skips outside CI if absent."""
+    yield from phone_browser(tmp_path / "profile")

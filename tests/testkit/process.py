@@ -5,7 +5,9 @@
 testkit/traced_run.py, which appends every frame the mock ring's bus carries to
 $BREATHRING_TEST_TRACE (a test hook, not the product's), reads its notify
 messages and talks to its control socket. Used through the `service_process`
-fixture (testkit/plugin.py), by the end-to-end stack and by the reliability tests.
+fixture (testkit/plugin.py), by the end-to-end stack and by the reliability tests;
+`CliService` is the same process without NOTIFY_SOCKET, ready once `breathring status`
+answers. `run_cli` runs `breathring ARGS` (or any `python ARGS`) as a user would.
 """
 
 from __future__ import annotations
@@ -19,9 +21,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import IO
 
+from testkit.control import ask
 from testkit.paths import ROOT
+from testkit.waiting import wait_until
 
 #: A real process gets this long to start and to answer (a loaded CI machine).
 START_TIMEOUT_S = 15.0
@@ -35,13 +41,43 @@ CLI_TIMEOUT_S = 20.0
 TRACED_RUN = Path(__file__).resolve().parent / "traced_run.py"
 
 
+def product_env(extra: Mapping[str, str | None] | None = None) -> dict[str, str]:
+    """This environment with the product on PYTHONPATH and `extra` (None removes a variable)."""
+    env: dict[str, str | None] = {**os.environ, "PYTHONPATH": str(ROOT / "firmware")}
+    env.update(extra or {})
+    return {k: v for k, v in env.items() if v is not None}
+
+
+def run_cli(
+    *args: str,
+    env: Mapping[str, str | None] | None = None,
+    python: Sequence[str] = ("-m", "breathring.cli"),
+    timeout: float = CLI_TIMEOUT_S,
+) -> subprocess.CompletedProcess[str]:
+    """`breathring ARGS` (`python ARGS` with another `python`) as a user runs it; text output."""
+    return subprocess.run(
+        [sys.executable, *python, *args],
+        env=product_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 class ServiceProcess:
     """`breathring run --hardware mock` as a child process, with systemd's environment.
 
     `extra_env` adds or overrides variables; a value of None removes one.
     """
 
-    def __init__(self, base: Path, config: str = "", extra_env: dict | None = None) -> None:
+    def __init__(
+        self,
+        base: Path,
+        config: str = "",
+        extra_env: Mapping[str, str | None] | None = None,
+        notify: bool = True,
+        start: bool = True,
+    ) -> None:
         self.base = base
         self.run_dir = base / "run"
         self.state_dir = base / "state"
@@ -53,24 +89,34 @@ class ServiceProcess:
         self.socket_path = self.run_dir / "control.sock"
         self.stderr_path = base / "stderr.log"
         self.notify_path = base / "notify.sock"
-        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        if self.notify_path.exists():
-            self.notify_path.unlink()
-        self.notify.bind(str(self.notify_path))
+        self.notify: socket.socket | None = None
+        if notify:
+            self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            if self.notify_path.exists():
+                self.notify_path.unlink()
+            self.notify.bind(str(self.notify_path))
         #: Every notify message line, with the monotonic time it arrived.
         self.messages: list[tuple[float, str]] = []
-        env = dict(
-            os.environ,
-            PYTHONPATH=str(ROOT / "firmware"),
-            NOTIFY_SOCKET=str(self.notify_path),
-            RUNTIME_DIRECTORY=str(self.run_dir),
-            STATE_DIRECTORY=str(self.state_dir),
-            BREATHRING_CONFIG=str(self.config),
-            BREATHRING_TEST_TRACE=str(self.trace),
-            JOURNAL_STREAM="1:1",
+        self.env = product_env(
+            {
+                "NOTIFY_SOCKET": str(self.notify_path) if notify else None,
+                "RUNTIME_DIRECTORY": str(self.run_dir),
+                "STATE_DIRECTORY": str(self.state_dir),
+                "BREATHRING_CONFIG": str(self.config),
+                "BREATHRING_TEST_TRACE": str(self.trace),
+                "JOURNAL_STREAM": "1:1",
+                **(extra_env or {}),
+            }
         )
-        env.update(extra_env or {})
-        self.env = {k: v for k, v in env.items() if v is not None}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._stderr: IO[str] | None = None
+        if start:
+            self.launch()
+
+    def launch(self) -> None:
+        """Start the process (again, after it ended), its stderr to a fresh stderr.log."""
+        if self._stderr is not None:
+            self._stderr.close()
         self._stderr = self.stderr_path.open("w")
         self.proc = subprocess.Popen(
             [sys.executable, str(TRACED_RUN), "run", "--hardware", "mock"],
@@ -81,6 +127,7 @@ class ServiceProcess:
 
     @property
     def pid(self) -> int:
+        assert self.proc is not None
         return self.proc.pid
 
     def _record(self, data: str) -> None:
@@ -89,6 +136,7 @@ class ServiceProcess:
 
     def receive(self, until: str, timeout: float) -> bool:
         """Collect notify messages until one contains `until`; False on timeout."""
+        assert self.notify is not None, "started without NOTIFY_SOCKET"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.notify.settimeout(max(deadline - time.monotonic(), 0.01))
@@ -109,6 +157,7 @@ class ServiceProcess:
             threading.Thread(target=self._drain, daemon=True).start()
 
     def _drain(self) -> None:
+        assert self.notify is not None
         self.notify.settimeout(None)
         while True:
             try:
@@ -130,18 +179,12 @@ class ServiceProcess:
 
     def cmd(self, **fields: object) -> dict:
         """One JSON request on the control socket, and its reply."""
-        reply = self.request((json.dumps(fields) + "\n").encode())
-        return json.loads(reply)
+        return ask(self.socket_path, **fields)
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """`breathring ARGS` as a user runs it, next to this service."""
-        return subprocess.run(
-            [sys.executable, "-m", "breathring.cli", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=CLI_TIMEOUT_S,
-        )
+        """`breathring ARGS` as a user runs it, next to this service (its environment)."""
+        unset: dict[str, str | None] = {k: None for k in os.environ if k not in self.env}
+        return run_cli(*args, env={**unset, **self.env})
 
     def fds(self) -> int:
         return len(os.listdir(f"/proc/{self.pid}/fd"))
@@ -154,11 +197,13 @@ class ServiceProcess:
         return list(bytes.fromhex(self.trace_lines()[-1]))
 
     def stderr(self) -> str:
-        if not self._stderr.closed:
+        """What the last launch wrote to stderr so far."""
+        if self._stderr is not None and not self._stderr.closed:
             self._stderr.flush()
-        return self.stderr_path.read_text()
+        return self.stderr_path.read_text() if self.stderr_path.exists() else ""
 
     def stop(self, timeout: float = 10.0) -> int:
+        assert self.proc is not None
         if self.proc.poll() is None:
             self.proc.terminate()
         code = self.proc.wait(timeout=timeout)
@@ -166,67 +211,37 @@ class ServiceProcess:
         return code
 
     def close(self) -> None:
-        if self.proc.poll() is None:
+        """Kill the process if it still runs; close the notify socket and the stderr file."""
+        if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        with contextlib.suppress(OSError):
-            self.notify.shutdown(socket.SHUT_RDWR)
-        self.notify.close()
-        self._stderr.close()
+        if self.notify is not None:
+            with contextlib.suppress(OSError):
+                self.notify.shutdown(socket.SHUT_RDWR)
+            self.notify.close()
+        if self._stderr is not None:
+            self._stderr.close()
 
 
-class CliService:
-    """The service without NOTIFY_SOCKET, ready once `breathring status` answers; stderr piped.
+class CliService(ServiceProcess):
+    """The service without NOTIFY_SOCKET, ready once `breathring status` answers.
 
-    Its own runtime and state directories in `tmp_path`; start() again after kill() or stop().
+    Its directories in `tmp_path`; start() again after kill() or stop().
     """
 
     def __init__(self, tmp_path: Path, config: str = SHORT_SESSION) -> None:
+        super().__init__(tmp_path, config=config, notify=False, start=False)
         self.tmp = tmp_path
-        self.config = tmp_path / "config.toml"
-        self.config.write_text(config)
-        self.state = tmp_path / "state"
-        self.run_dir = tmp_path / "run"
-        self.trace = tmp_path / "ring.trace"
-        self.state.mkdir(exist_ok=True)
-        self.run_dir.mkdir(exist_ok=True)
-        self.socket = self.run_dir / "control.sock"
-        self.env = dict(
-            os.environ,
-            PYTHONPATH=str(ROOT / "firmware"),
-            RUNTIME_DIRECTORY=str(self.run_dir),
-            STATE_DIRECTORY=str(self.state),
-            BREATHRING_CONFIG=str(self.config),
-            BREATHRING_TEST_TRACE=str(self.trace),
-            JOURNAL_STREAM="1:1",
-        )
-        self.env.pop("NOTIFY_SOCKET", None)
-        self.proc: subprocess.Popen[str] | None = None
+        self.state = self.state_dir
+        self.socket = self.socket_path
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, str(TRACED_RUN), "run", "--hardware", "mock"],
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        deadline = time.monotonic() + CLI_START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, self.proc.stderr.read()
-            if self.cli("status").returncode == 0:
-                return
-            time.sleep(0.05)
-        raise AssertionError("the service did not answer in time")
+        self.launch()
+        wait_until(self._answers, CLI_START_TIMEOUT_S, "the service to answer `status`")
 
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "breathring.cli", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=20,
-        )
+    def _answers(self) -> bool:
+        assert self.proc is not None and self.proc.poll() is None, self.stderr()
+        return self.cli("status").returncode == 0
 
     def json(self, *args: str) -> dict:
         result = self.cli(*args, "--json")
@@ -234,25 +249,16 @@ class CliService:
         return json.loads(result.stdout)
 
     def wait_idle(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.json("status")["state"] == "idle":
-                return
-            time.sleep(0.1)
-        raise AssertionError("the session did not end")
+        wait_until(lambda: self.json("status")["state"] == "idle", timeout, "the session to end")
 
     def kill(self) -> None:
         assert self.proc is not None
         self.proc.kill()
         self.proc.wait(timeout=5)
 
-    def stop(self) -> str:
+    def stop(self, timeout: float = 5.0) -> str:  # type: ignore[override]
+        """SIGTERM; the process must exit 0. What it wrote to stderr."""
         assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
-        assert self.proc.wait(timeout=5) == 0
-        return self.proc.stderr.read()
-
-    def close(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        assert self.proc.wait(timeout=timeout) == 0
+        return self.stderr()

@@ -38,6 +38,17 @@ TOKEN = "5b0e9c1d7a3f4e2b8c6d0a1f9e7b3c5d2a4f6e8b0c1d3e5f7a9b2c4d6e8f0a1b"
 HTTP_TIMEOUT_S = 5.0
 
 
+def end(proc: subprocess.Popen[Any]) -> None:
+    """SIGTERM, as systemd stops a unit; SIGKILL if it is still there after DEADLINE_S."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(DEADLINE_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 # -- the service ---------------------------------------------------------------------------
 
 
@@ -159,13 +170,7 @@ class WebProcess:
             return HttpReply(exc.code, json.loads(exc.read() or b"null"))
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(DEADLINE_S)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        end(self.proc)
 
 
 # -- the bridge --------------------------------------------------------------------
@@ -200,10 +205,4 @@ class BridgeProcess:
         return self.log.read_text(errors="replace")
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(DEADLINE_S)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        end(self.proc)

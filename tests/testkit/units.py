@@ -8,8 +8,30 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from testkit.paths import ROOT
 
 Unit = dict[tuple[str, str], list[str]]
+#: The unit files install.sh installs.
+UNIT_DIR = ROOT / "systemd"
+#: Hardening every unit sets to "yes" (each adds its own: PrivateNetwork, PrivateDevices...).
+HARDENED_EVERYWHERE = (
+    "NoNewPrivileges",
+    "ProtectHome",
+    "PrivateTmp",
+    "PrivateMounts",
+    "ProtectKernelTunables",
+    "ProtectKernelModules",
+    "ProtectKernelLogs",
+    "ProtectControlGroups",
+    "ProtectClock",
+    "ProtectHostname",
+    "RestrictNamespaces",
+    "RestrictRealtime",
+    "RestrictSUIDSGID",
+    "LockPersonality",
+    "MemoryDenyWriteExecute",
+    "RemoveIPC",
+)
 
 
 def parse_unit(path: Path) -> Unit:
@@ -28,6 +50,22 @@ def parse_unit(path: Path) -> Unit:
         assert sep, f"{path.name}: not a key=value line: {raw!r}"
         unit.setdefault((section, key.strip()), []).append(value.strip())
     return unit
+
+
+def one(unit: Unit, section: str, key: str) -> str:
+    """The one value of `[section] key=`; fails if it is missing or set more than once."""
+    values = unit.get((section, key))
+    assert values is not None, f"[{section}] {key}= is missing"
+    assert len(values) == 1, f"[{section}] {key}= is set {len(values)} times: {values}"
+    return values[0]
+
+
+def keys_anywhere(unit: Unit) -> dict[str, list[str]]:
+    """key -> every value, whatever its section."""
+    found: dict[str, list[str]] = {}
+    for (_section, key), values in unit.items():
+        found.setdefault(key, []).extend(values)
+    return found
 
 
 ANALYZE = shutil.which("systemd-analyze")

@@ -1,4 +1,4 @@
-"""The web page's test set-up: the app over a fake service, in-process or as `breathring web`."""
+"""The web page's test set-up: the app over the fake service, in-process or as `breathring web`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
-from testkit.fake_service import FakeService
+from testkit.fake_service import FakeService, running
 from testkit.paths import ROOT, short_dir
 
 from breathring.control.async_client import ControlClient
@@ -27,14 +27,15 @@ WRONG = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f1"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
+#: The device the web tests' fake service starts as: its brightness, a 2-day streak.
+WEB_DEVICE: dict[str, Any] = {"settings": {"ring.brightness": 0.6}, "streak_days": 2}
+
+
 @contextlib.contextmanager
 def fake_service() -> Iterator[FakeService]:
-    with short_dir("brw-") as tmp:
-        service = FakeService(tmp / "control.sock").start()
-        try:
-            yield service
-        finally:
-            service.stop()
+    """The fake service as the web tests' device (WEB_DEVICE), on a short socket path."""
+    with short_dir("brw-") as tmp, running(tmp / "control.sock", **WEB_DEVICE) as service:
+        yield service
 
 
 @contextlib.asynccontextmanager

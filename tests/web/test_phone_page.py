@@ -8,7 +8,6 @@ Set BREATHRING_WEB_SCREENSHOT=FILE to keep the phone-sized screenshot (docs/web.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,73 +15,15 @@ from typing import Any
 
 import pytest
 from testkit import free_port, wait_until
+from testkit.browser import text
 from testkit.fake_service import FakeService
 from testkit.web import TOKEN, start_web, wait_ready
 
-CHROMIUM = shutil.which("chromium")
-CHROMEDRIVER = shutil.which("chromedriver")
-#: A phone: 390 x 844 CSS pixels (iPhone 12-15), drawn at 2x like the real thing.
-PHONE = (390, 844)
-SCALE = 2
 #: The phase must change this soon after tapping Start (issue 11).
 PHASE_CHANGE_S = 1.0
 #: Page loads, the socket round trips and the settings reload on a busy CI machine.
 WAIT_S = 10.0
 POLL_S = 0.02
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-    "--hide-scrollbars",
-)
-
-
-def _missing() -> str | None:
-    if CHROMIUM is None:
-        return "chromium not installed (apt-get install chromium chromium-driver)"
-    if CHROMEDRIVER is None:
-        return "chromedriver not installed (apt-get install chromium-driver)"
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "selenium not installed (pip install -e '.[test]')"
-    return None
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Any]:
-    missing = _missing()
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs a real browser: {missing}")
-        pytest.skip(missing)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ["SE_OFFLINE"] = "true"  # never let Selenium Manager download anything
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'profile'}")
-    options.add_argument(f"--window-size={PHONE[0]},{PHONE[1]}")
-    options.add_argument(f"--force-device-scale-factor={SCALE}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
-    try:
-        # Headless windows include no browser chrome: make the viewport exactly the phone's.
-        driver.execute_cdp_cmd(
-            "Emulation.setDeviceMetricsOverride",
-            {"width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": SCALE, "mobile": True},
-        )
-        yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture
@@ -97,12 +38,6 @@ def web_url(fake: FakeService, tmp_path: Path) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(10)
-
-
-def text(driver: Any, element_id: str) -> str:
-    from selenium.webdriver.common.by import By
-
-    return driver.find_element(By.ID, element_id).text
 
 
 def test_page_in_a_real_browser(browser: Any, web_url: str, fake: FakeService) -> None:
