@@ -203,6 +203,7 @@ def test_token_compare() -> None:
 def test_read_token(tmp_path: Path) -> None:
     good = tmp_path / "web.token"
     good.write_text(TOKEN + "\n")
+    good.chmod(0o640)
     assert read_token(good) == TOKEN
     for name, content, words in (
         ("empty", "", "is empty"),
@@ -215,6 +216,7 @@ def test_read_token(tmp_path: Path) -> None:
             path.write_bytes(content)
         else:
             path.write_text(content)
+        path.chmod(0o640)
         with pytest.raises(TokenError, match=words):
             read_token(path)
     with pytest.raises(TokenError, match="does not exist"):
