@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 import pytest
 from testkit import DEADLINE_S, LOOPBACK, wait_until
-from testkit.stack import Device, WebProcess
+from testkit.stack import Device, HttpReply, WebProcess
 
 WRONG_TOKEN = "0" * 64
 #: Issue 11: the session shows in `status --json`, and the phase on the page, within a second.
@@ -98,6 +99,66 @@ def test_api_against_the_real_service(device: Device, web: WebProcess) -> None:
     gone = web.request("GET", "/api/status")
     assert gone.status == 503
     assert "not running" in gone.body["error"]
+
+
+def raw_request(
+    web: WebProcess, method: str, path: str, body: bytes | None, headers: dict[str, str]
+) -> HttpReply:
+    """One request with exactly these bytes and headers; the answer's JSON (else its text)."""
+    req = urllib.request.Request(web.url + path, method=method, data=body, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=DEADLINE_S) as response:
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        status, raw = exc.code, exc.read()
+    try:
+        return HttpReply(status, json.loads(raw or b"null"))
+    except ValueError:
+        return HttpReply(status, raw.decode(errors="replace"))
+
+
+#: Bodies JSON can parse but the service cannot be sent (inf, NaN, out of range, too deep),
+#: each with the key the 400 must name (None: the value is not under a key).
+UNSENDABLE_BODIES = (
+    ("PATCH", "/api/settings", b'{"ring.brightness": 1e999}', "ring.brightness"),
+    ("PATCH", "/api/settings", b'{"ring.brightness": -1E+400}', "ring.brightness"),
+    ("PATCH", "/api/settings", b'{"audio.volume": NaN}', "audio.volume"),
+    ("PATCH", "/api/settings", b'{"ring.pixels": ' + b"9" * 5000 + b"}", "ring.pixels"),
+    (
+        "PATCH",
+        "/api/settings",
+        b'{"ring.brightness": ' + b"[" * 900 + b"]" * 900 + b"}",
+        "ring.brightness",
+    ),
+    ("POST", "/api/session", b'{"pattern": 1e999}', "pattern"),
+    ("POST", "/api/session", b'{"pattern": -Infinity}', "pattern"),
+    ("POST", "/api/session", b'{"pattern": {"a": [[[[[[[[[[1]]]]]]]]]]}}', "pattern"),
+    ("PUT", "/api/reminders", b'{"enabled": 1e999}', "enabled"),
+    ("PUT", "/api/reminders", b'{"enabled": 123456789012345678901234567890}', "enabled"),
+    ("PUT", "/api/reminders", b"[1e999]", None),
+)
+
+
+def test_unsendable_numbers_and_nesting_are_400_naming_the_key(
+    device: Device, web: WebProcess
+) -> None:
+    """1e999 parses to inf: 400 naming its key, never a 500 with a traceback in the log."""
+    headers = {"Authorization": f"Bearer {web.token}", "Content-Type": "application/json"}
+    for method, path, body, key in UNSENDABLE_BODIES:
+        reply = raw_request(web, method, path, body, headers)
+        assert reply.status == 400, (method, path, body[:40], reply)
+        assert reply.body["ok"] is False
+        assert reply.body.get("key") == key, reply.body
+        if key is not None:
+            assert key in reply.body["error"]
+        assert len(reply.body["error"]) < 200  # a huge value is not quoted back whole
+    # Nothing reached the service's settings or started a session; the web lives on.
+    assert device.status()["state"] == "idle"
+    assert device.status()["reminders"] is True
+    assert device.cli_json("settings")["settings"]["ring.brightness"]["source"] == "default"
+    assert web.request("GET", "/api/status").status == 200
+    wait_until(lambda: web.log.exists(), what="the web's log file")
+    assert "Traceback" not in web.log.read_text()
 
 
 def test_event_stream_relays_the_real_service(device: Device, web: WebProcess) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -232,20 +233,88 @@ def refused(reply: Mapping[str, Any], status: int = 409, **extra: Any) -> ApiErr
 
 # -- request bodies ------------------------------------------------------------
 
+#: Deepest nesting of arrays and objects accepted in a body (the API's bodies are flat).
+MAX_JSON_DEPTH = 8
+#: Largest integer accepted: the largest a JavaScript page holds exactly (2**53 - 1).
+MAX_JSON_INT = 2**53 - 1
+#: Digits read as an integer at most (longer ones are refused before Python converts them).
+MAX_INT_DIGITS = len(str(MAX_JSON_INT))
+#: Characters of a value quoted in an error message at most.
+MAX_SHOWN_CHARS = 40
 
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed in JSON")
+
+class BadNumber(str):
+    """A number as written in the body that JSON cannot carry on (inf, NaN, out of range)."""
+
+
+def _parse_float(text: str) -> float | BadNumber:
+    value = float(text)
+    return value if math.isfinite(value) else BadNumber(text)
+
+
+def _parse_int(text: str) -> int | BadNumber:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS or abs(int(text)) > MAX_JSON_INT:
+        return BadNumber(text)
+    return int(text)
+
+
+def _bad_number_name(name: str) -> BadNumber:
+    return BadNumber(name)  # NaN, Infinity, -Infinity
+
+
+def show(value: Any) -> str:
+    """`value` as JSON for an error message, cut to MAX_SHOWN_CHARS."""
+    text = str(value) if isinstance(value, BadNumber) else dumps(value)
+    return text if len(text) <= MAX_SHOWN_CHARS else text[: MAX_SHOWN_CHARS - 1] + "…"
+
+
+def check_values(data: Any) -> None:
+    """400 naming the top-level key of a value nested too deep or a number out of range.
+
+    The body is walked without recursion, so no nesting can exhaust the stack.
+    """
+    pending: list[tuple[Any, str | None, int]] = [(data, None, 0)]
+    while pending:
+        value, key, depth = pending.pop()
+        where = f"{key}: " if key is not None else ""
+        extra = {"key": key} if key is not None else {}
+        if isinstance(value, BadNumber):
+            raise ApiError(
+                400,
+                f"{where}{show(value)} is not allowed; numbers must be finite and at most "
+                f"{MAX_JSON_INT} in size",
+                **extra,
+            )
+        if isinstance(value, (dict, list)):
+            if depth >= MAX_JSON_DEPTH:
+                raise ApiError(
+                    400, f"{where}nested deeper than {MAX_JSON_DEPTH} levels; not allowed", **extra
+                )
+            items = value.items() if isinstance(value, dict) else ((None, v) for v in value)
+            for name, item in items:
+                top = name if key is None and isinstance(value, dict) else key
+                pending.append((item, top, depth + 1))
 
 
 async def read_json(request: web.Request, *, optional: bool = False) -> Any:
-    """The body as JSON; None for an empty body when `optional`; 400 naming the problem."""
+    """The body as JSON; None for an empty body when `optional`; 400 naming the problem.
+
+    Infinity, NaN, 1e999 (inf once parsed), integers beyond 2**53 and values nested
+    deeper than MAX_JSON_DEPTH are refused here, naming their key, so that no handler
+    ever holds a value it cannot quote back or send on to the service.
+    """
     body = await request.read()
     if not body.strip():
         if optional:
             return None
         raise ApiError(400, "request body is empty; send a JSON object")
     try:
-        return json.loads(body.decode("utf-8"), parse_constant=_no_constants)
+        data = json.loads(
+            body.decode("utf-8"),
+            parse_constant=_bad_number_name,
+            parse_float=_parse_float,
+            parse_int=_parse_int,
+        )
     except UnicodeDecodeError:
         raise ApiError(400, "request body is not UTF-8; send a JSON object") from None
     except json.JSONDecodeError as exc:
@@ -256,6 +325,8 @@ async def read_json(request: web.Request, *, optional: bool = False) -> Any:
         ) from None
     except (ValueError, RecursionError) as exc:
         raise ApiError(400, f"request body is not valid JSON ({exc}); send a JSON object") from None
+    check_values(data)
+    return data
 
 
 def json_object(data: Any, example: str) -> dict[str, Any]:
