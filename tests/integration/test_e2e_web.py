@@ -161,6 +161,32 @@ def test_unsendable_numbers_and_nesting_are_400_naming_the_key(
     assert "Traceback" not in web.log.read_text()
 
 
+#: The failure limit (docs/api.md): 10 wrong tokens a minute from one address.
+WRONG_TOKENS_ALLOWED = 10
+
+
+def test_wrong_login_links_lock_out_no_right_cookie_or_bearer(
+    device: Device, web: WebProcess
+) -> None:
+    """Any website's `<img src="http://breathring.local/?token=x">` sends wrong login links
+    from the phone's address; the phone's cookie and an API client's Bearer still work."""
+    cookie = f"breathring_token={web.token}"  # what opening /?token=TOKEN sets
+    answers = [
+        raw_request(web, "GET", "/?token=x", None, {}).status
+        for _ in range(WRONG_TOKENS_ALLOWED + 5)
+    ]
+    assert answers == [401] * WRONG_TOKENS_ALLOWED + [429] * 5
+    with_cookie = raw_request(web, "GET", "/api/status", None, {"Cookie": cookie})
+    assert with_cookie.status == 200
+    assert with_cookie.body["phase"] == "idle"
+    assert web.request("GET", "/api/status").status == 200  # Bearer
+    started = raw_request(web, "POST", "/api/session", None, {"Cookie": cookie})
+    assert started.status == 200
+    assert device.status()["state"] == "session"
+    # Wrong tokens are still answered 429 while the address is over the limit.
+    assert web.request("GET", "/api/status", token=WRONG_TOKEN).status == 429
+
+
 def test_event_stream_relays_the_real_service(device: Device, web: WebProcess) -> None:
     """GET /api/events: the current status at once, then the session's phases as they change."""
     request = urllib.request.Request(

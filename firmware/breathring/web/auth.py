@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import math
 import os
@@ -107,10 +108,22 @@ def read_token(path: Path) -> str:
 
 
 def token_matches(given: str | None, token: str) -> bool:
-    """Constant-time comparison (for equal lengths) of a presented token with ours."""
+    """Constant-time comparison of a presented token with ours.
+
+    Both are hashed first (SHA-256), so the time depends neither on how much of a
+    guess is right nor on its length.
+    """
     if given is None:
         return False
-    return hmac.compare_digest(given.encode("utf-8", "replace"), token.encode("ascii"))
+    ours = hashlib.sha256(token.encode("ascii")).digest()
+    theirs = hashlib.sha256(given.encode("utf-8", "replace")).digest()
+    return hmac.compare_digest(theirs, ours)
+
+
+def any_matches(offered: list[str], token: str) -> bool:
+    """Whether any offered token is ours; every one is compared (no early exit)."""
+    results = [token_matches(given, token) for given in offered]
+    return any(results)
 
 
 def bearer_token(header: str | None) -> str | None:
@@ -125,11 +138,26 @@ def bearer_token(header: str | None) -> str | None:
 
 @dataclass
 class FailureLimiter:
-    """Counts wrong tokens per client address in a sliding window.
+    """Counts wrong tokens per client address in a sliding window, to answer guessers 429.
 
-    A client with MAX_FAILURES failures inside the window is refused (429) until
-    the oldest one leaves the window, even with the right token: otherwise the
-    answer would still tell a guesser when it guessed right.
+    A right token is always accepted, even from an address over the limit: the
+    limit is per address, and any web page can make a phone's browser send wrong
+    tokens from the phone's address (`<img src="http://breathring.local/?token=x">`),
+    so refusing the right cookie then would hand every website a lock-out of the
+    phone. Only wrong tokens are answered 429, and a missing token is never counted.
+
+    What a guesser learns: each answer depends only on that request's own token:
+    200 if it is right; if wrong, 401, or 429 once the address sent `max_failures`
+    wrong ones in the window. Which of the two a wrong guess gets depends only on
+    the address's earlier wrong guesses, which the guesser knows already, so a 429
+    says no more than a 401: "this one was wrong". Every offered token is compared
+    in constant time (token_matches, no early exit) before the limiter is asked, so
+    the time of the comparison tells nothing either.
+
+    What makes guessing hopeless is therefore the token's strength, not this limit:
+    read_token refuses tokens under 128 bits; at a million guesses a second the
+    search takes about 5e24 years on average. The limiter answers guessers cheaply
+    and tells a client with a stale token when to try again (Retry-After).
     """
 
     clock: Clock

@@ -21,7 +21,7 @@ from aiohttp import web
 
 from ..control.async_client import ControlClient, WatchStream
 from ..control.protocol import ControlError, is_retryable
-from .auth import COOKIE_MAX_AGE_S, COOKIE_NAME, FailureLimiter, bearer_token, token_matches
+from .auth import COOKIE_MAX_AGE_S, COOKIE_NAME, FailureLimiter, any_matches, bearer_token
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: Largest request body accepted (JSON settings are a few hundred bytes).
@@ -153,20 +153,15 @@ def _http_error_message(request: web.Request, exc: web.HTTPException) -> str:
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Token check (Bearer, cookie, or ?token= on the page), rate-limited per client address."""
+    """Token check (Bearer, cookie, or ?token= on the page); wrong tokens rate-limited.
+
+    A right token is accepted even from an address over the limit of wrong ones, and
+    only wrong tokens are answered 429: auth.FailureLimiter says why that hands
+    strangers no lock-out and guessers no oracle.
+    """
     state = request.app[STATE]
     if request.path in PUBLIC_FILES and request.method in ("GET", "HEAD"):
         return await handler(request)
-    client = request.remote or "unknown"
-    wait = state.limiter.retry_after(client)
-    if wait is not None:
-        return _refuse(
-            request,
-            state,
-            429,
-            f"too many wrong tokens; try again in {wait} s",
-            {"Retry-After": str(wait)},
-        )
     query_token = request.query.get("token") if request.path == "/" else None
     offered = [
         t
@@ -179,7 +174,17 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     ]
     if not offered:
         return _refuse(request, state, 401, "this needs the breathring web token")
-    if not any(token_matches(t, state.token) for t in offered):
+    if not any_matches(offered, state.token):
+        client = request.remote or "unknown"
+        wait = state.limiter.retry_after(client)
+        if wait is not None:
+            return _refuse(
+                request,
+                state,
+                429,
+                f"too many wrong tokens; try again in {wait} s",
+                {"Retry-After": str(wait)},
+            )
         state.limiter.failed(client)
         return _refuse(request, state, 401, "wrong token")
     if query_token is not None:
