@@ -187,6 +187,52 @@ def test_wrong_login_links_lock_out_no_right_cookie_or_bearer(
     assert web.request("GET", "/api/status", token=WRONG_TOKEN).status == 429
 
 
+def test_changes_from_another_origin_are_403_and_reach_no_service(
+    device: Device, web: WebProcess
+) -> None:
+    """Another web app on the same machine is "same site" (SameSite ignores ports): its page
+    sends the cookie, but its Origin or Sec-Fetch-Site gives it away."""
+    cookie = {"Cookie": f"breathring_token={web.token}"}
+    other = f"http://{LOOPBACK}:{web.port + 1}"
+    json_body = {**cookie, "Content-Type": "application/json"}
+    for method, path, body, headers, named in (
+        ("POST", "/api/session", None, {"Origin": other}, other),
+        ("POST", "/api/session", None, {"Origin": "null"}, "'null'"),
+        ("POST", "/api/session", None, {"Sec-Fetch-Site": "same-site"}, "Sec-Fetch-Site"),
+        ("DELETE", "/api/session", None, {"Sec-Fetch-Site": "cross-site"}, "Sec-Fetch-Site"),
+        ("PUT", "/api/reminders", b'{"enabled": false}', {"Origin": other}, "Origin"),
+        ("PATCH", "/api/settings", b'{"ring.brightness": 0.2}', {"Origin": other}, "Origin"),
+    ):
+        reply = raw_request(web, method, path, body, {**json_body, **headers})
+        assert reply.status == 403, (method, path, headers, reply)
+        assert reply.body["ok"] is False
+        assert named in reply.body["error"]
+    # A cross-origin form or no-cors fetch can only send these types: 415 without JSON.
+    for kind in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data"):
+        reply = raw_request(
+            web,
+            "PATCH",
+            "/api/settings",
+            b'{"ring.brightness": 0.2}',
+            {**cookie, "Content-Type": kind},
+        )
+        assert reply.status == 415, (kind, reply)
+        assert "application/json" in reply.body["error"]
+    assert device.status()["state"] == "idle"
+    assert device.status()["reminders"] is True
+    assert device.cli_json("settings")["settings"]["ring.brightness"]["source"] == "default"
+
+    # The page itself (same Origin, Sec-Fetch-Site same-origin) and curl (neither) may change.
+    own = {"Origin": web.url, "Sec-Fetch-Site": "same-origin"}
+    switched = raw_request(
+        web, "PUT", "/api/reminders", b'{"enabled": false}', {**json_body, **own}
+    )
+    assert switched.status == 200, switched
+    assert device.status()["reminders"] is False
+    assert web.request("POST", "/api/session").status == 200  # Bearer, no Origin
+    assert device.status()["state"] == "session"
+
+
 def test_event_stream_relays_the_real_service(device: Device, web: WebProcess) -> None:
     """GET /api/events: the current status at once, then the session's phases as they change."""
     request = urllib.request.Request(

@@ -18,6 +18,9 @@ EXPECTED_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 
+#: A body sent as the page sends it (anything else is 415).
+JSON_AUTH = {**AUTH, "Content-Type": "application/json"}
+
 
 def _assert_hardened(headers) -> None:
     for name, value in EXPECTED_HEADERS.items():
@@ -172,7 +175,7 @@ async def test_missing_tokens_are_not_counted_as_failures(fake: FakeService) -> 
 async def test_body_cap(fake: FakeService) -> None:
     big = b'{"ring.color": "' + b"A" * (17 * 1024) + b'"}'
     async with web_client(fake.path) as client:
-        response = await client.patch("/api/settings", headers=AUTH, data=big)
+        response = await client.patch("/api/settings", headers=JSON_AUTH, data=big)
         assert response.status == 413
         assert "16384" in (await response.json())["error"]
 
@@ -180,7 +183,7 @@ async def test_body_cap(fake: FakeService) -> None:
             for _ in range(20):
                 yield b" " * 1024
 
-        chunked = await client.patch("/api/settings", headers=AUTH, data=chunks())
+        chunked = await client.patch("/api/settings", headers=JSON_AUTH, data=chunks())
         assert chunked.status == 413
     assert fake.commands() == []
 

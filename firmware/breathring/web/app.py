@@ -38,6 +38,7 @@ from .plumbing import (
     json_object,
     json_response,
     only_keys,
+    origin_middleware,
     page_response,
     read_json,
     refused,
@@ -246,7 +247,8 @@ def create_app(
 ) -> web.Application:
     """The web application; `clock` is read only by the failed-token limiter."""
     app = web.Application(
-        middlewares=[errors_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES
+        middlewares=[errors_middleware, auth_middleware, origin_middleware],
+        client_max_size=MAX_BODY_BYTES,
     )
     app[STATE] = WebState(
         token=token,

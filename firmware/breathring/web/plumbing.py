@@ -204,6 +204,53 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     return await handler(request)
 
 
+#: Methods that change something: they must come from the page itself (or from no page).
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: Sec-Fetch-Site values of a request the page itself made, or a user typed.
+SAME_ORIGIN_SITES = frozenset({"same-origin", "none"})
+JSON_TYPE = "application/json"
+
+
+def cross_origin_problem(request: web.Request) -> str | None:
+    """Why a state-changing request may come from another page, or None if it cannot.
+
+    `Origin`, when sent, must be this server as the browser addressed it
+    (scheme://Host); `Sec-Fetch-Site`, when sent, must be same-origin or none. A
+    request with neither (curl, Home Assistant's REST) is no browser's cross-site
+    request. SameSite=Strict alone is not enough: it ignores ports, so another web
+    app on the same machine is "same site" and its pages would send the cookie.
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site.lower() not in SAME_ORIGIN_SITES:
+        return f"Sec-Fetch-Site {site!r} is not same-origin"
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        own = f"{request.scheme}://{request.host}"
+        if origin.lower() != own.lower():
+            return f"Origin {origin!r} is not this page ({own})"
+    return None
+
+
+@web.middleware
+async def origin_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """State-changing requests: 403 from another origin, 415 with a body that is not JSON.
+
+    Requiring JSON closes the door cross-origin forms and no-cors fetches use: they can
+    only send text/plain, form or multipart bodies without a CORS preflight.
+    """
+    if request.method in STATE_CHANGING:
+        problem = cross_origin_problem(request)
+        if problem is not None:
+            raise ApiError(403, f"refused: {problem}; changes come from the page itself")
+        if request.body_exists and request.content_type != JSON_TYPE:
+            raise ApiError(
+                415,
+                f"Content-Type {request.content_type!r} is not allowed for a body; "
+                f"send Content-Type: {JSON_TYPE}",
+            )
+    return await handler(request)
+
+
 def _refuse(
     request: web.Request,
     state: WebState,
