@@ -362,3 +362,31 @@ def test_page_in_headless_chromium_against_the_real_service(browser: Any, base: 
     finally:
         web.close()
         device.close()
+
+
+def test_page_counts_one_breath_and_one_session_in_the_singular(
+    browser: Any, device: Device, web: WebProcess
+) -> None:
+    """The one-breath session (SHORT_SESSION): "1 breath", then "1 session" in today's line."""
+    driver = browser
+    driver.get(f"{web.url}/?token={web.token}")
+    wait_until(lambda: text(driver, "link") == "live", what="the live event stream")
+    assert text(driver, "today").startswith("Today: 0 sessions · 0 breaths · ")
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.ID, "start").click()
+    wait_until(lambda: text(driver, "phase") == "Settle in", what="the lead-in phase")
+    assert text(driver, "breath") == "1 breath · custom"
+    wait_until(
+        lambda: text(driver, "today").startswith("Today: 1 session · 1 breath · "),
+        what="today's line after the one-breath session",
+    )
+    wait_until(
+        lambda: (
+            driver.find_element(By.ID, "chart").get_attribute("aria-label")
+            == "1 completed session in the last 14 days"
+        ),
+        what="the chart's label once the session completed",
+    )
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == [], errors
