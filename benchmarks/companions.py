@@ -91,6 +91,7 @@ class Web:
     def __init__(self, tmp: Path, socket_path: Path) -> None:
         token_file = tmp / "web.token"
         token_file.write_text(TOKEN + "\n")
+        token_file.chmod(0o640)  # breathring web refuses a token file others can read
         self.port = free_port()
         self.url = f"http://{LOOPBACK}:{self.port}"
         argv = [

@@ -50,6 +50,7 @@ def test_a_missing_extra_is_one_line_and_exit_69(tmp_path, hidden, command):
 def test_web_url_needs_no_extra(tmp_path):
     token = tmp_path / "web.token"
     token.write_text("b" * 64 + "\n", encoding="utf-8")
+    token.chmod(0o640)  # breathring web refuses a token file others can read
     result = _run(
         "aiohttp", "web", "--token-file", str(token), "--url", "--listen", "10.1.2.3:8080"
     )

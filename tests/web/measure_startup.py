@@ -75,6 +75,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="brw-", dir="/tmp") as name:
         tmp = Path(name)
         (tmp / "web.token").write_text(TOKEN + "\n")
+        (tmp / "web.token").chmod(0o640)  # breathring web refuses a token others can read
         fake = FakeService(tmp / "control.sock").start()
         try:
             results = [one_run(tmp, fake) for _ in range(runs)]

@@ -8,6 +8,9 @@ from testkit import short_dir
 from testkit.fake_service import FakeService
 from testkit.web import AUTH, run_async, web_client
 
+#: A body sent as the page sends it (anything else is 415).
+JSON_AUTH = {**AUTH, "Content-Type": "application/json"}
+
 
 @run_async
 async def test_status_is_the_service_status(fake: FakeService) -> None:
@@ -219,10 +222,10 @@ async def test_unknown_path_wrong_method_bad_json(fake: FakeService) -> None:
         assert wrong.status == 405
         assert "GET" in wrong.headers["Allow"]
         assert "GET" in (await wrong.json())["error"]
-        bad = await client.patch("/api/settings", headers=AUTH, data=b'{"ring.brightness": ')
+        bad = await client.patch("/api/settings", headers=JSON_AUTH, data=b'{"ring.brightness": ')
         assert bad.status == 400
         assert "not valid JSON" in (await bad.json())["error"]
-        nan = await client.patch("/api/settings", headers=AUTH, data=b'{"audio.volume": NaN}')
+        nan = await client.patch("/api/settings", headers=JSON_AUTH, data=b'{"audio.volume": NaN}')
         assert nan.status == 400
         page_missing = await client.get("/nothing.html", headers=AUTH)
         assert page_missing.status == 404

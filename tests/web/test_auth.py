@@ -18,6 +18,9 @@ EXPECTED_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 
+#: A body sent as the page sends it (anything else is 415).
+JSON_AUTH = {**AUTH, "Content-Type": "application/json"}
+
 
 def _assert_hardened(headers) -> None:
     for name, value in EXPECTED_HEADERS.items():
@@ -125,7 +128,9 @@ async def test_wrong_cookie_is_401(fake: FakeService) -> None:
 
 
 @run_async
-async def test_failed_attempts_are_rate_limited_per_client(fake: FakeService) -> None:
+async def test_wrong_tokens_are_rate_limited_but_a_right_one_always_works(
+    fake: FakeService,
+) -> None:
     clock = FakeClock(datetime(2025, 3, 14, 12, 0, tzinfo=UTC), mono=1000.0)
     wrong = {"Authorization": f"Bearer {WRONG}"}
     async with web_client(fake.path, clock=clock) as client:
@@ -136,15 +141,23 @@ async def test_failed_attempts_are_rate_limited_per_client(fake: FakeService) ->
         assert limited.status == 429
         # The first failure was at 1000 s, the window is 60 s, now is 1010 s: 50 s to wait.
         assert limited.headers["Retry-After"] == "50"
+        assert "too many wrong tokens" in (await limited.json())["error"]
         _assert_hardened(limited.headers)
-        # Even the right token is refused while limited (no oracle for a guesser).
-        assert (await client.get("/api/status", headers=AUTH)).status == 429
-        page = await client.get("/")
-        assert page.status == 429
-        assert "breathring web --url" in await page.text()
-        # Missing tokens do not count; once the oldest failure leaves the window, one more try.
-        clock.advance(50.0)
+        wrong_link = await client.get(f"/?token={WRONG}", allow_redirects=False)
+        assert wrong_link.status == 429
+        assert "breathring web --url" in await wrong_link.text()
+        # The right token is never refused: the limit is per address, and strangers can
+        # make a phone send wrong tokens from its address.
         assert (await client.get("/api/status", headers=AUTH)).status == 200
+        assert (await client.get(f"/?token={TOKEN}", allow_redirects=False)).status == 303
+        assert (await client.get("/api/status")).status == 200  # the cookie just set
+        # A missing token is 401 (the login page), not 429.
+        client.session.cookie_jar.clear()
+        page = await client.get("/")
+        assert page.status == 401
+        assert "breathring web --url" in await page.text()
+        # Once the oldest failure leaves the window, one more wrong try is a 401 again.
+        clock.advance(50.0)
         assert (await client.get("/api/status", headers=wrong)).status == 401
         assert (await client.get("/api/status", headers=wrong)).status == 429
 
@@ -162,7 +175,7 @@ async def test_missing_tokens_are_not_counted_as_failures(fake: FakeService) -> 
 async def test_body_cap(fake: FakeService) -> None:
     big = b'{"ring.color": "' + b"A" * (17 * 1024) + b'"}'
     async with web_client(fake.path) as client:
-        response = await client.patch("/api/settings", headers=AUTH, data=big)
+        response = await client.patch("/api/settings", headers=JSON_AUTH, data=big)
         assert response.status == 413
         assert "16384" in (await response.json())["error"]
 
@@ -170,7 +183,7 @@ async def test_body_cap(fake: FakeService) -> None:
             for _ in range(20):
                 yield b" " * 1024
 
-        chunked = await client.patch("/api/settings", headers=AUTH, data=chunks())
+        chunked = await client.patch("/api/settings", headers=JSON_AUTH, data=chunks())
         assert chunked.status == 413
     assert fake.commands() == []
 
@@ -179,9 +192,15 @@ async def test_body_cap(fake: FakeService) -> None:
 async def test_no_cors_even_when_asked(fake: FakeService) -> None:
     origin = {"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}
     async with web_client(fake.path) as client:
+        # A preflight carries no credentials: 401 (like every request without the token);
+        # with the token the method is simply not served (405). No CORS header either way.
         preflight = await client.options("/api/session", headers=origin)
-        assert preflight.status in (401, 405)
+        assert preflight.status == 401
         _assert_hardened(preflight.headers)
+        with_token = await client.options("/api/session", headers={**AUTH, **origin})
+        assert with_token.status == 405
+        assert with_token.headers["Allow"] == "DELETE,POST"
+        _assert_hardened(with_token.headers)
         simple = await client.get("/api/status", headers={**AUTH, **origin})
         assert simple.status == 200
         _assert_hardened(simple.headers)
@@ -203,6 +222,7 @@ def test_token_compare() -> None:
 def test_read_token(tmp_path: Path) -> None:
     good = tmp_path / "web.token"
     good.write_text(TOKEN + "\n")
+    good.chmod(0o640)
     assert read_token(good) == TOKEN
     for name, content, words in (
         ("empty", "", "is empty"),
@@ -215,6 +235,7 @@ def test_read_token(tmp_path: Path) -> None:
             path.write_bytes(content)
         else:
             path.write_text(content)
+        path.chmod(0o640)
         with pytest.raises(TokenError, match=words):
             read_token(path)
     with pytest.raises(TokenError, match="does not exist"):

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from breathring.web.cli import Listen, lan_address, main, page_url, parse_listen
 def token_file(tmp_path: Path) -> Path:
     path = tmp_path / "web.token"
     path.write_text(TOKEN + "\n")
+    path.chmod(0o640)  # as install.sh makes it; others may not read it
     return path
 
 
@@ -50,12 +52,83 @@ def test_missing_or_empty_token_file_exits_78(
     path = tmp_path / "web.token"
     if content is not None:
         path.write_text(content)
+        path.chmod(0o640)
     assert main(["--token-file", str(path), "--listen", "127.0.0.1:1"]) == 78
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
     assert str(path) in err
     assert "does not exist" in err if content is None else "is empty" in err
     assert "token_hex(32)" in err
+
+
+@pytest.fixture
+def busy_listen() -> Iterator[str]:
+    """--listen on a port already taken: were the token accepted, serving would fail with 69."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield f"127.0.0.1:{taken.getsockname()[1]}"
+
+
+@pytest.mark.parametrize(
+    ("token", "bits"),
+    [
+        ("x", 6),
+        ("0123456789abcdef0123456789abcde", 124),  # 31 hex digits
+        ("AbCdEfGhIjKlMnOpQrStU", 126),  # 21 base64url characters
+    ],
+)
+def test_weak_token_exits_78_naming_the_file_and_the_fix(
+    tmp_path: Path, token: str, bits: int, busy_listen: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "web.token"
+    path.write_text(token + "\n")
+    path.chmod(0o640)
+    for extra in (["--listen", busy_listen], ["--url"]):
+        assert main(["--token-file", str(path), *extra]) == 78
+        captured = capsys.readouterr()
+        assert captured.out == ""  # --url prints no link to a weak token
+        err = captured.err
+        assert len(err.strip().splitlines()) == 1
+        assert f"token in {path} is too weak" in err
+        assert f"about {bits} bits" in err
+        assert "at least 128 bits" in err
+        fix = f"token_hex(32))' | sudo install -m 0640 -g breathring /dev/stdin {path}"
+        assert fix in err
+
+
+@pytest.mark.parametrize(
+    ("token", "mode"),
+    [
+        ("0123456789abcdef0123456789abcdef", 0o600),  # 32 hex digits: 128 bits
+        ("AbCdEfGhIjKlMnOpQrStUv", 0o640),  # 22 base64url characters: 132 bits
+        (TOKEN, 0o400),
+    ],
+)
+def test_strong_private_token_is_accepted(
+    tmp_path: Path, token: str, mode: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "web.token"
+    path.write_text(token + "\n")
+    path.chmod(mode)
+    assert main(["--token-file", str(path), "--listen", "127.0.0.1:8123", "--url"]) == 0
+    assert capsys.readouterr().out.startswith(f"http://127.0.0.1:8123/?token={token}\n")
+
+
+@pytest.mark.parametrize(("mode", "what"), [(0o644, "read"), (0o604, "read"), (0o662, "write")])
+def test_token_file_others_can_use_exits_78_naming_the_fix(
+    token_file: Path, mode: int, what: str, busy_listen: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token_file.chmod(mode)
+    for extra in (["--listen", busy_listen], ["--url"]):
+        assert main(["--token-file", str(token_file), *extra]) == 78
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        err = captured.err
+        assert len(err.strip().splitlines()) == 1
+        assert f"token file {token_file} is mode {mode:04o}" in err
+        assert f"anyone on this machine can {what} it" in err
+        assert f"fix it with: sudo chmod 0640 {token_file}" in err
 
 
 def test_unreadable_token_file_exits_78(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

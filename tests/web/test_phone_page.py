@@ -30,6 +30,7 @@ POLL_S = 0.02
 def web_url(fake: FakeService, tmp_path: Path) -> Iterator[str]:
     token_file = tmp_path / "web.token"
     token_file.write_text(TOKEN + "\n")
+    token_file.chmod(0o640)  # as install.sh makes it; others may not read it
     port = free_port()
     proc = start_web(port, token_file, fake.path)
     try:

@@ -34,14 +34,15 @@ from .plumbing import (
     add_security_headers,
     ask,
     auth_middleware,
-    dumps,
     errors_middleware,
     json_object,
     json_response,
     only_keys,
+    origin_middleware,
     page_response,
     read_json,
     refused,
+    show,
 )
 
 #: Setting keys look like "ring.brightness" (section.name).
@@ -95,7 +96,7 @@ async def start_session(request: web.Request) -> web.Response:
         if pattern is not None:
             if not isinstance(pattern, str) or not 0 < len(pattern) <= MAX_PATTERN_CHARS:
                 raise ApiError(
-                    400, f'"pattern" must be a pattern name, not {dumps(pattern)}', key="pattern"
+                    400, f'"pattern" must be a pattern name, not {show(pattern)}', key="pattern"
                 )
             message["pattern"] = pattern
     reply = await ask(request, message)
@@ -118,7 +119,7 @@ async def put_reminders(request: web.Request) -> web.Response:
     only_keys(data, ("enabled",))
     enabled = data.get("enabled")
     if not isinstance(enabled, bool):
-        raise ApiError(400, f'"enabled" must be true or false, not {dumps(enabled)}', key="enabled")
+        raise ApiError(400, f'"enabled" must be true or false, not {show(enabled)}', key="enabled")
     reply = await ask(request, {"cmd": "reminders", "value": "on" if enabled else "off"})
     if not reply["ok"]:
         raise refused(reply)
@@ -169,7 +170,7 @@ async def patch_settings(request: web.Request) -> web.Response:
         if not _setting_value_ok(value):
             raise ApiError(
                 400,
-                f"{key}: {dumps(value)} is not allowed; send a number, true/false or a string",
+                f"{key}: {show(value)} is not allowed; send a number, true/false or a string",
                 key=key,
             )
     current = await _settings(request)
@@ -246,7 +247,8 @@ def create_app(
 ) -> web.Application:
     """The web application; `clock` is read only by the failed-token limiter."""
     app = web.Application(
-        middlewares=[errors_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES
+        middlewares=[errors_middleware, auth_middleware, origin_middleware],
+        client_max_size=MAX_BODY_BYTES,
     )
     app[STATE] = WebState(
         token=token,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import math
+import os
+import stat
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,8 +18,14 @@ DEFAULT_TOKEN_FILE = Path("/etc/breathring/web.token")
 COOKIE_NAME = "breathring_token"
 #: Browsers cap cookie lifetimes at 400 days; the phone stays signed in that long.
 COOKIE_MAX_AGE_S = 400 * 24 * 60 * 60
-#: A token made by install.sh is 32 random bytes (64 hex digits); shorter ones are warned about.
-RECOMMENDED_TOKEN_CHARS = 32
+#: Weakest token accepted: 128 bits (32 hex digits, or 22 base64url characters).
+MIN_TOKEN_BITS = 128
+#: Bits one character carries, estimated from the token's alphabet (hex, else base64url).
+HEX_BITS_PER_CHAR = 4
+BASE64URL_BITS_PER_CHAR = 6
+HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+#: Permission bits for "others" that make a token file unusable (it is a password).
+OTHERS_ACCESS = stat.S_IROTH | stat.S_IWOTH
 #: Longest token accepted (it travels in a URL and a header).
 MAX_TOKEN_CHARS = 512
 #: Wrong tokens allowed per client address in one window, and the window.
@@ -29,17 +38,41 @@ MAKE_TOKEN_HINT = (
     "make one with: python3 -c 'import secrets; print(secrets.token_hex(32))' "
     "| sudo install -m 0640 -g breathring /dev/stdin {path}"
 )
+CHMOD_HINT = "sudo chmod 0640 {path}"
 
 
 class TokenError(Exception):
     """The token file cannot be used; the message says why and what to do."""
 
 
+def token_bits(token: str) -> int:
+    """Estimated strength: 4 bits a character if all are hex digits, else 6 (base64url)."""
+    per_char = HEX_BITS_PER_CHAR if set(token) <= HEX_DIGITS else BASE64URL_BITS_PER_CHAR
+    return per_char * len(token)
+
+
+def _read_private(path: Path) -> bytes:
+    """The file's bytes; TokenError if others (not owner or group) may read or write it."""
+    with path.open("rb") as file:
+        mode = os.fstat(file.fileno()).st_mode
+        if mode & OTHERS_ACCESS:
+            what = "read" if mode & stat.S_IROTH else "write"
+            raise TokenError(
+                f"token file {path} is mode {stat.S_IMODE(mode):04o}: anyone on this machine "
+                f"can {what} it; fix it with: {CHMOD_HINT.format(path=path)}"
+            )
+        return file.read()
+
+
 def read_token(path: Path) -> str:
-    """The token in `path` (surrounding whitespace stripped); TokenError if unusable."""
+    """The token in `path` (surrounding whitespace stripped); TokenError if unusable.
+
+    Unusable: missing, unreadable, readable or writable by others, not one line of
+    letters, digits, '-' and '_', or weaker than MIN_TOKEN_BITS (see token_bits).
+    """
     hint = MAKE_TOKEN_HINT.format(path=path)
     try:
-        raw = path.read_bytes()
+        raw = _read_private(path)
     except FileNotFoundError:
         raise TokenError(f"token file {path} does not exist; {hint}") from None
     except IsADirectoryError:
@@ -65,14 +98,32 @@ def read_token(path: Path) -> str:
             f"token in {path} contains {bad!r}; allowed: letters, digits, '-' and '_' "
             f"(one line); {hint}"
         )
+    bits = token_bits(token)
+    if bits < MIN_TOKEN_BITS:
+        raise TokenError(
+            f"token in {path} is too weak ({len(token)} characters, about {bits} bits; "
+            f"at least {MIN_TOKEN_BITS} bits needed: 32 hex digits); {hint}"
+        )
     return token
 
 
 def token_matches(given: str | None, token: str) -> bool:
-    """Constant-time comparison (for equal lengths) of a presented token with ours."""
+    """Constant-time comparison of a presented token with ours.
+
+    Both are hashed first (SHA-256), so the time depends neither on how much of a
+    guess is right nor on its length.
+    """
     if given is None:
         return False
-    return hmac.compare_digest(given.encode("utf-8", "replace"), token.encode("ascii"))
+    ours = hashlib.sha256(token.encode("ascii")).digest()
+    theirs = hashlib.sha256(given.encode("utf-8", "replace")).digest()
+    return hmac.compare_digest(theirs, ours)
+
+
+def any_matches(offered: list[str], token: str) -> bool:
+    """Whether any offered token is ours; every one is compared (no early exit)."""
+    results = [token_matches(given, token) for given in offered]
+    return any(results)
 
 
 def bearer_token(header: str | None) -> str | None:
@@ -87,11 +138,26 @@ def bearer_token(header: str | None) -> str | None:
 
 @dataclass
 class FailureLimiter:
-    """Counts wrong tokens per client address in a sliding window.
+    """Counts wrong tokens per client address in a sliding window, to answer guessers 429.
 
-    A client with MAX_FAILURES failures inside the window is refused (429) until
-    the oldest one leaves the window, even with the right token: otherwise the
-    answer would still tell a guesser when it guessed right.
+    A right token is always accepted, even from an address over the limit: the
+    limit is per address, and any web page can make a phone's browser send wrong
+    tokens from the phone's address (`<img src="http://breathring.local/?token=x">`),
+    so refusing the right cookie then would hand every website a lock-out of the
+    phone. Only wrong tokens are answered 429, and a missing token is never counted.
+
+    What a guesser learns: each answer depends only on that request's own token:
+    200 if it is right; if wrong, 401, or 429 once the address sent `max_failures`
+    wrong ones in the window. Which of the two a wrong guess gets depends only on
+    the address's earlier wrong guesses, which the guesser knows already, so a 429
+    says no more than a 401: "this one was wrong". Every offered token is compared
+    in constant time (token_matches, no early exit) before the limiter is asked, so
+    the time of the comparison tells nothing either.
+
+    What makes guessing hopeless is therefore the token's strength, not this limit:
+    read_token refuses tokens under 128 bits; at a million guesses a second the
+    search takes about 5e24 years on average. The limiter answers guessers cheaply
+    and tells a client with a stale token when to try again (Retry-After).
     """
 
     clock: Clock

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from ..cli_common import missing_extra
 from ..exitcodes import EXIT_CONFIG, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
-from .auth import DEFAULT_TOKEN_FILE, RECOMMENDED_TOKEN_CHARS, TokenError, read_token
+from .auth import DEFAULT_TOKEN_FILE, TokenError, read_token
 
 log = logging.getLogger("breathring.web")
 
@@ -124,10 +124,6 @@ def cmd_web(args: argparse.Namespace) -> int:
     if args.url:
         print_url(page_url(listen, token))
         return EXIT_OK
-    if len(token) < RECOMMENDED_TOKEN_CHARS:
-        log.warning(
-            "the token in %s is short (%d characters); use 32 random bytes", token_file, len(token)
-        )
     try:
         return asyncio.run(serve(listen, token, socket_path))
     except OSError as exc:

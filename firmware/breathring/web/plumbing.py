@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from aiohttp import web
 
 from ..control.async_client import ControlClient, WatchStream
 from ..control.protocol import ControlError, is_retryable
-from .auth import COOKIE_MAX_AGE_S, COOKIE_NAME, FailureLimiter, bearer_token, token_matches
+from .auth import COOKIE_MAX_AGE_S, COOKIE_NAME, FailureLimiter, any_matches, bearer_token
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: Largest request body accepted (JSON settings are a few hundred bytes).
@@ -152,20 +153,15 @@ def _http_error_message(request: web.Request, exc: web.HTTPException) -> str:
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Token check (Bearer, cookie, or ?token= on the page), rate-limited per client address."""
+    """Token check (Bearer, cookie, or ?token= on the page); wrong tokens rate-limited.
+
+    A right token is accepted even from an address over the limit of wrong ones, and
+    only wrong tokens are answered 429: auth.FailureLimiter says why that hands
+    strangers no lock-out and guessers no oracle.
+    """
     state = request.app[STATE]
     if request.path in PUBLIC_FILES and request.method in ("GET", "HEAD"):
         return await handler(request)
-    client = request.remote or "unknown"
-    wait = state.limiter.retry_after(client)
-    if wait is not None:
-        return _refuse(
-            request,
-            state,
-            429,
-            f"too many wrong tokens; try again in {wait} s",
-            {"Retry-After": str(wait)},
-        )
     query_token = request.query.get("token") if request.path == "/" else None
     offered = [
         t
@@ -178,7 +174,17 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     ]
     if not offered:
         return _refuse(request, state, 401, "this needs the breathring web token")
-    if not any(token_matches(t, state.token) for t in offered):
+    if not any_matches(offered, state.token):
+        client = request.remote or "unknown"
+        wait = state.limiter.retry_after(client)
+        if wait is not None:
+            return _refuse(
+                request,
+                state,
+                429,
+                f"too many wrong tokens; try again in {wait} s",
+                {"Retry-After": str(wait)},
+            )
         state.limiter.failed(client)
         return _refuse(request, state, 401, "wrong token")
     if query_token is not None:
@@ -195,6 +201,53 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         return response
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise web.HTTPRequestEntityTooLarge(MAX_BODY_BYTES, request.content_length)
+    return await handler(request)
+
+
+#: Methods that change something: they must come from the page itself (or from no page).
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: Sec-Fetch-Site values of a request the page itself made, or a user typed.
+SAME_ORIGIN_SITES = frozenset({"same-origin", "none"})
+JSON_TYPE = "application/json"
+
+
+def cross_origin_problem(request: web.Request) -> str | None:
+    """Why a state-changing request may come from another page, or None if it cannot.
+
+    `Origin`, when sent, must be this server as the browser addressed it
+    (scheme://Host); `Sec-Fetch-Site`, when sent, must be same-origin or none. A
+    request with neither (curl, Home Assistant's REST) is no browser's cross-site
+    request. SameSite=Strict alone is not enough: it ignores ports, so another web
+    app on the same machine is "same site" and its pages would send the cookie.
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site.lower() not in SAME_ORIGIN_SITES:
+        return f"Sec-Fetch-Site {site!r} is not same-origin"
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        own = f"{request.scheme}://{request.host}"
+        if origin.lower() != own.lower():
+            return f"Origin {origin!r} is not this page ({own})"
+    return None
+
+
+@web.middleware
+async def origin_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """State-changing requests: 403 from another origin, 415 with a body that is not JSON.
+
+    Requiring JSON closes the door cross-origin forms and no-cors fetches use: they can
+    only send text/plain, form or multipart bodies without a CORS preflight.
+    """
+    if request.method in STATE_CHANGING:
+        problem = cross_origin_problem(request)
+        if problem is not None:
+            raise ApiError(403, f"refused: {problem}; changes come from the page itself")
+        if request.body_exists and request.content_type != JSON_TYPE:
+            raise ApiError(
+                415,
+                f"Content-Type {request.content_type!r} is not allowed for a body; "
+                f"send Content-Type: {JSON_TYPE}",
+            )
     return await handler(request)
 
 
@@ -232,20 +285,88 @@ def refused(reply: Mapping[str, Any], status: int = 409, **extra: Any) -> ApiErr
 
 # -- request bodies ------------------------------------------------------------
 
+#: Deepest nesting of arrays and objects accepted in a body (the API's bodies are flat).
+MAX_JSON_DEPTH = 8
+#: Largest integer accepted: the largest a JavaScript page holds exactly (2**53 - 1).
+MAX_JSON_INT = 2**53 - 1
+#: Digits read as an integer at most (longer ones are refused before Python converts them).
+MAX_INT_DIGITS = len(str(MAX_JSON_INT))
+#: Characters of a value quoted in an error message at most.
+MAX_SHOWN_CHARS = 40
 
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed in JSON")
+
+class BadNumber(str):
+    """A number as written in the body that JSON cannot carry on (inf, NaN, out of range)."""
+
+
+def _parse_float(text: str) -> float | BadNumber:
+    value = float(text)
+    return value if math.isfinite(value) else BadNumber(text)
+
+
+def _parse_int(text: str) -> int | BadNumber:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS or abs(int(text)) > MAX_JSON_INT:
+        return BadNumber(text)
+    return int(text)
+
+
+def _bad_number_name(name: str) -> BadNumber:
+    return BadNumber(name)  # NaN, Infinity, -Infinity
+
+
+def show(value: Any) -> str:
+    """`value` as JSON for an error message, cut to MAX_SHOWN_CHARS."""
+    text = str(value) if isinstance(value, BadNumber) else dumps(value)
+    return text if len(text) <= MAX_SHOWN_CHARS else text[: MAX_SHOWN_CHARS - 1] + "…"
+
+
+def check_values(data: Any) -> None:
+    """400 naming the top-level key of a value nested too deep or a number out of range.
+
+    The body is walked without recursion, so no nesting can exhaust the stack.
+    """
+    pending: list[tuple[Any, str | None, int]] = [(data, None, 0)]
+    while pending:
+        value, key, depth = pending.pop()
+        where = f"{key}: " if key is not None else ""
+        extra = {"key": key} if key is not None else {}
+        if isinstance(value, BadNumber):
+            raise ApiError(
+                400,
+                f"{where}{show(value)} is not allowed; numbers must be finite and at most "
+                f"{MAX_JSON_INT} in size",
+                **extra,
+            )
+        if isinstance(value, (dict, list)):
+            if depth >= MAX_JSON_DEPTH:
+                raise ApiError(
+                    400, f"{where}nested deeper than {MAX_JSON_DEPTH} levels; not allowed", **extra
+                )
+            items = value.items() if isinstance(value, dict) else ((None, v) for v in value)
+            for name, item in items:
+                top = name if key is None and isinstance(value, dict) else key
+                pending.append((item, top, depth + 1))
 
 
 async def read_json(request: web.Request, *, optional: bool = False) -> Any:
-    """The body as JSON; None for an empty body when `optional`; 400 naming the problem."""
+    """The body as JSON; None for an empty body when `optional`; 400 naming the problem.
+
+    Infinity, NaN, 1e999 (inf once parsed), integers beyond 2**53 and values nested
+    deeper than MAX_JSON_DEPTH are refused here, naming their key, so that no handler
+    ever holds a value it cannot quote back or send on to the service.
+    """
     body = await request.read()
     if not body.strip():
         if optional:
             return None
         raise ApiError(400, "request body is empty; send a JSON object")
     try:
-        return json.loads(body.decode("utf-8"), parse_constant=_no_constants)
+        data = json.loads(
+            body.decode("utf-8"),
+            parse_constant=_bad_number_name,
+            parse_float=_parse_float,
+            parse_int=_parse_int,
+        )
     except UnicodeDecodeError:
         raise ApiError(400, "request body is not UTF-8; send a JSON object") from None
     except json.JSONDecodeError as exc:
@@ -256,6 +377,8 @@ async def read_json(request: web.Request, *, optional: bool = False) -> Any:
         ) from None
     except (ValueError, RecursionError) as exc:
         raise ApiError(400, f"request body is not valid JSON ({exc}); send a JSON object") from None
+    check_values(data)
+    return data
 
 
 def json_object(data: Any, example: str) -> dict[str, Any]:

@@ -55,6 +55,11 @@ async function api(method, path, body) {
   return data;
 }
 
+// "1 breath", "3 breaths", "0 sessions".
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
 function say(text, ok) {
   const el = $("message");
   el.textContent = text;
@@ -94,7 +99,7 @@ function showStatus(s) {
   $("phase").textContent = PHASE_TEXT[phase] || phase;
   let line;
   if (running && s.breaths) {
-    line = s.breath > 0 ? `Breath ${s.breath} of ${s.breaths}` : `${s.breaths} breaths`;
+    line = s.breath > 0 ? `Breath ${s.breath} of ${s.breaths}` : plural(s.breaths, "breath");
     if (s.pattern) line += ` · ${s.pattern}`;
   } else if (s.reminders) {
     line = s.next_pulse ? `Next reminder ${clockTime(s.next_pulse)}` : "Reminders on";
@@ -218,19 +223,20 @@ function showHistory(stats) {
     const label = document.createElement("b");
     const date = new Date(`${d.date}T12:00:00`);
     label.textContent = WEEKDAYS[date.getDay()] || "";
-    bar.title = `${d.date}: ${d.sessions} sessions, ${d.completed} completed, ${d.minutes} min`;
+    bar.title = `${d.date}: ${plural(d.sessions, "session")}, ${d.completed} completed, ` +
+      `${d.minutes} min`;
     bar.append(fill, label);
     return bar;
   });
   $("chart").replaceChildren(...bars);
   const total = days.reduce((n, d) => n + (d.completed || 0), 0);
   $("chart").setAttribute("aria-label",
-    `${total} completed sessions in the last ${days.length} days`);
+    `${plural(total, "completed session")} in the last ${plural(days.length, "day")}`);
   const streak = stats.streak_days || 0;
   $("streak").textContent = streak > 0 ? `${streak}-day streak` : "No streak yet";
   const t = stats.today || {};
-  let line = `Today: ${t.sessions || 0} sessions · ${t.breaths || 0} breaths · ` +
-    `${Math.round((t.minutes || 0) * 10) / 10} min`;
+  let line = `Today: ${plural(t.sessions || 0, "session")} · ` +
+    `${plural(t.breaths || 0, "breath")} · ${Math.round((t.minutes || 0) * 10) / 10} min`;
   const pulses = stats.pulses;
   if (pulses && pulses.shown) line += ` · reminders answered ${pulses.answered}/${pulses.shown}`;
   $("today").textContent = line;
