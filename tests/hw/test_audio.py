@@ -336,7 +336,8 @@ def _tasks() -> list[str]:
 
 def test_sleep_closes_the_device_and_its_thread_and_a_cue_opens_it_again(clock):
     audio = PygameAudio(AudioConfig(), clock)
-    assert audio.available and _sdl_audio_threads() == ["SDLAudioP2"]
+    assert audio.available
+    _wait_for(lambda: len(_sdl_audio_threads()) == 1)  # SDL names its thread from inside it
     assert audio.sleep() is True
     assert audio.asleep and not audio.available
     assert pygame.mixer.get_init() is None
@@ -404,3 +405,21 @@ def test_silent_audio_sleeps_and_wakes_as_a_no_op(clock):
     assert silent.sleep() is True
     silent.wake()
     assert not silent.available and pygame.mixer.get_init() is None
+
+
+def test_sleep_while_the_first_open_is_under_way_is_refused_until_it_is_done(monkeypatch, clock):
+    gate = threading.Event()
+    real_import = hw_audio._import_pygame
+
+    def slow_import():
+        assert gate.wait(DEADLINE_SECONDS)
+        return real_import()
+
+    monkeypatch.setattr(hw_audio, "_import_pygame", slow_import)
+    audio = PygameAudio(AudioConfig(), clock, background=True)
+    assert audio.sleep() is False  # not open yet: the service asks again later
+    gate.set()
+    assert audio.wait_open(DEADLINE_SECONDS) is True
+    assert audio.sleep() is True
+    assert pygame.mixer.get_init() is None
+    audio.close()

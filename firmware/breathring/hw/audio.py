@@ -217,8 +217,10 @@ class PygameAudio:
         The device is released, so no thread wakes for silence; cues and guide tones
         rendered so far stay cached.
         """
-        if not self._open or self._closed or self._opening():
-            return not self._open
+        if self._opening():
+            return False  # still opening: ask again later
+        if not self._open or self._closed:
+            return True  # nothing open (no device, or closed for good)
         try:
             if self._pygame.mixer.get_busy():
                 return False

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import math
 import os
 import stat
@@ -115,6 +113,11 @@ def token_matches(given: str | None, token: str) -> bool:
     """
     if given is None:
         return False
+    # Imported here: every breathring command's parser imports this module (for the default
+    # token file), and hashlib loads libcrypto (3.4 MB resident) that `breathring run` never needs.
+    import hashlib
+    import hmac
+
     ours = hashlib.sha256(token.encode("ascii")).digest()
     theirs = hashlib.sha256(given.encode("utf-8", "replace")).digest()
     return hmac.compare_digest(theirs, ours)

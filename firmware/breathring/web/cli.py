@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import ipaddress
 import json
 import logging
@@ -125,6 +124,8 @@ def cmd_web(args: argparse.Namespace) -> int:
         print_url(page_url(listen, token))
         return EXIT_OK
     try:
+        import asyncio  # here: `breathring run` builds this parser too, and needs no asyncio
+
         return asyncio.run(serve(listen, token, socket_path))
     except OSError as exc:
         print(f"breathring: cannot listen on {args.listen}: {exc.strerror or exc}", file=sys.stderr)
@@ -133,6 +134,8 @@ def cmd_web(args: argparse.Namespace) -> int:
 
 async def serve(listen: Listen, token: str, socket_path: Path) -> int:
     """Serve until SIGTERM or SIGINT; tell systemd when ready and when stopping."""
+    import asyncio
+
     from aiohttp import web
 
     from ..control.async_client import ControlClient
