@@ -90,6 +90,7 @@ class Bridge(BrokerSide):
             target=self._work, name="breathring-mqtt-commands", daemon=True
         )
         self._command_topics = {self.topics.command(o): o for o in d.COMMAND_OBJECTS}
+        self._clearing = set()
         self.client = self._make_client(broker_backoff)
 
     # -- lifecycle ---------------------------------------------------------

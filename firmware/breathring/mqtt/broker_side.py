@@ -3,7 +3,8 @@
 paho's network thread runs the callbacks: it connects to the broker (with
 backoff), announces the device (discovery configs, availability, every known
 state, all retained) and only queues the commands it receives; `Bridge`
-(bridge.py) runs them and holds the service side.
+(bridge.py) runs them and holds the service side. A retained command is never
+run: it would run again on every reconnect; it is deleted at the broker.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class BrokerSide:
     _stopping: threading.Event
     _commands: queue.Queue[Command | None]
     _command_topics: dict[str, str]
+    #: Command topics whose retained message we deleted; the broker echoes the empty payload.
+    _clearing: set[str]
 
     def _make_client(self, backoff: tuple[int, int]) -> mqtt.Client:
         s = self.settings
@@ -172,6 +175,12 @@ class BrokerSide:
         object_id = self._command_topics.get(message.topic)
         if object_id is None:
             return
+        if message.retain:
+            self._clear_retained(message.topic, payload)
+            return
+        if not payload and message.topic in self._clearing:
+            self._clearing.discard(message.topic)  # our own clearing message, coming back
+            return
         try:
             self._commands.put_nowait(Command(object_id, payload))
         except queue.Full:
@@ -181,3 +190,16 @@ class BrokerSide:
                 show_payload(payload),
                 message.topic,
             )
+
+    def _clear_retained(self, topic: str, payload: str) -> None:
+        """A retained command would replay on every reconnect: ignore it, delete it, say so."""
+        self._warn.warning(
+            f"retained-{topic}",
+            "ignored the retained command %s on %s (a command must not be retained: it would "
+            "run again on every reconnect); deleted it at the broker",
+            show_payload(payload),
+            topic,
+        )
+        self._clearing.add(topic)
+        # An empty retained message deletes the retained message of a topic (MQTT 3.3.1.3).
+        self.client.publish(topic, b"", qos=QOS, retain=True)
