@@ -49,6 +49,8 @@ OFFLINE_PUBLISH_TIMEOUT_S = 2.0
 #: Days of history asked for: today and the streak are all we publish.
 STATS_DAYS = 1
 STATE_SESSION = "session"
+#: The stats field with the newest session's end (else start), ISO 8601; null: none yet.
+STATS_LAST_SESSION = "last_session"
 GESTURE_SOURCE_BUTTON = "button"
 
 Request = Callable[[Path, Mapping[str, Any]], dict[str, Any]]
@@ -79,6 +81,7 @@ class Bridge(BrokerSide):
         self._service_backoff = service_backoff
         self._warn = RateLimitedLog(log, LOG_INTERVAL_S, clock=self._clock)
         self._lock = threading.Lock()
+        self._publish_lock = threading.RLock()
         self._states: dict[str, str] = {}  # object id -> retained state payload
         self._service_up = False
         self._last_state: str | None = None
@@ -263,10 +266,11 @@ class Bridge(BrokerSide):
             self._set_state(d.SESSIONS_TODAY, str(today["sessions"]))
         if _is_count(stats.get("streak_days")):
             self._set_state(d.STREAK, str(stats["streak_days"]))
-        last = stats.get("last_session")
-        if isinstance(last, str) and last:
+        if STATS_LAST_SESSION in stats:  # the service keeps it: its word, not what we saw
             self._stats_has_last = True
-            self._set_state(d.LAST_SESSION, last)
+            last = stats[STATS_LAST_SESSION]
+            if isinstance(last, str) and last:  # null: no session yet, nothing to show
+                self._set_state(d.LAST_SESSION, last)
 
     # -- the broker side ---------------------------------------------------
 

@@ -25,7 +25,12 @@ from .settings import MqttSettings
 
 log = logging.getLogger("breathring.mqtt")
 
+#: Subscriptions, discovery configs, button events, the last will: at least once.
 QOS = 1
+#: Retained states and availability: at most once. Each (re)connect publishes them all
+#: again, and with QoS 1 paho would also resend the ones a dropped connection left
+#: unacknowledged, after the fresh ones: an old phase would stay retained.
+STATE_QOS = 0
 
 
 class BrokerSide:
@@ -38,6 +43,8 @@ class BrokerSide:
     _pattern_names: tuple[str, ...]
     _warn: RateLimitedLog
     _lock: threading.Lock
+    #: Held from reading a state to publishing it: the broker gets them in the order set.
+    _publish_lock: threading.RLock
     _states: dict[str, str]
     _service_up: bool
     _stopping: threading.Event
@@ -66,23 +73,25 @@ class BrokerSide:
         client.on_message = self._on_message
         return client
 
-    def _publish(self, topic: str, payload: str, retain: bool) -> None:
+    def _publish(self, topic: str, payload: str, retain: bool, qos: int = QOS) -> None:
         if self.client.is_connected():
-            self.client.publish(topic, payload, qos=QOS, retain=retain)
+            self.client.publish(topic, payload, qos=qos, retain=retain)
 
     def _set_state(self, object_id: str, payload: str, force: bool = False) -> None:
-        with self._lock:
-            if not force and self._states.get(object_id) == payload:
-                return
-            self._states[object_id] = payload
-        self._publish(self.topics.state(object_id), payload, retain=True)
+        """Remember an entity's state and publish it (retained) if it changed, or if forced."""
+        with self._publish_lock:
+            with self._lock:
+                if not force and self._states.get(object_id) == payload:
+                    return
+                self._states[object_id] = payload
+            self._publish(self.topics.state(object_id), payload, retain=True, qos=STATE_QOS)
 
     def _publish_availability(self) -> None:
-        with self._lock:
-            up = self._service_up
-        self._publish(
-            self.topics.availability, d.PAYLOAD_ONLINE if up else d.PAYLOAD_OFFLINE, retain=True
-        )
+        with self._publish_lock:
+            with self._lock:
+                up = self._service_up
+            payload = d.PAYLOAD_ONLINE if up else d.PAYLOAD_OFFLINE
+            self._publish(self.topics.availability, payload, retain=True, qos=STATE_QOS)
 
     def _announce(self) -> None:
         """Discovery configs, availability and every known state (retained)."""
@@ -90,11 +99,12 @@ class BrokerSide:
             self.topics, self._sw_version, self._pattern_names
         ):
             self._publish(topic, json.dumps(payload, sort_keys=True), retain=True)
-        self._publish_availability()
-        with self._lock:
-            states = dict(self._states)
-        for object_id, payload in states.items():
-            self._publish(self.topics.state(object_id), payload, retain=True)
+        with self._publish_lock:
+            self._publish_availability()
+            with self._lock:
+                states = dict(self._states)
+            for object_id, payload in states.items():
+                self._publish(self.topics.state(object_id), payload, retain=True, qos=STATE_QOS)
 
     def _on_connect(
         self,
