@@ -27,6 +27,7 @@ from typing import Any
 from ..clock import Clock, SystemClock
 from ..control.client import WatchStream, send_request
 from ..control.protocol import ControlError
+from ..patterns import CUSTOM
 from ..rate_limited_log import RateLimitedLog
 from . import discovery as d
 from .broker_side import QOS, BrokerSide
@@ -49,6 +50,9 @@ OFFLINE_PUBLISH_TIMEOUT_S = 2.0
 #: Days of history asked for: today and the streak are all we publish.
 STATS_DAYS = 1
 STATE_SESSION = "session"
+#: The settings that make "custom" a pattern the service accepts (service/requests.py _start).
+SETTING_PATTERN = "session.pattern"
+CUSTOM_BREATH_SETTINGS = ("session.inhale", "session.exhale")
 #: The stats field with the newest session's end (else start), ISO 8601; null: none yet.
 STATS_LAST_SESSION = "last_session"
 GESTURE_SOURCE_BUTTON = "button"
@@ -57,7 +61,11 @@ Request = Callable[[Path, Mapping[str, Any]], dict[str, Any]]
 
 
 class Bridge(BrokerSide):
-    """Home Assistant <-> breathring, over MQTT and the control socket."""
+    """Home Assistant <-> breathring, over MQTT and the control socket.
+
+    `pattern_names`: the presets the select offers; "custom" is offered (and taken) only
+    while the service's settings have it with its breaths, and follows them.
+    """
 
     def __init__(
         self,
@@ -75,7 +83,8 @@ class Bridge(BrokerSide):
         self.socket_path = socket_path
         self.topics = d.Topics.of(settings)
         self._sw_version = sw_version
-        self._pattern_names = pattern_names
+        self._presets = tuple(p for p in pattern_names if p != CUSTOM)
+        self._pattern_options = self._presets
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._request = request
         self._service_backoff = service_backoff
@@ -251,10 +260,16 @@ class Bridge(BrokerSide):
         reply = self._ask({"cmd": "settings"})
         if reply is None:
             return
-        entry = (reply.get("settings") or {}).get("ring.brightness")
-        value = entry.get("value") if isinstance(entry, dict) else None
+        listing = reply.get("settings")
+        if not isinstance(listing, dict):
+            return
+        value = _setting(listing, "ring.brightness")
         if isinstance(value, int | float) and not isinstance(value, bool):
             self._set_state(d.BRIGHTNESS, json.dumps(float(value)))
+        custom = _setting(listing, SETTING_PATTERN) == CUSTOM and all(
+            _setting(listing, key) is not None for key in CUSTOM_BREATH_SETTINGS
+        )
+        self._set_pattern_options(self._presets + ((CUSTOM,) if custom else ()))
 
     def _refresh_stats(self) -> None:
         reply = self._ask({"cmd": "stats", "days": STATS_DAYS})
@@ -286,7 +301,9 @@ class Bridge(BrokerSide):
     def _execute(self, command: Command) -> None:
         topic = self.topics.command(command.object_id)
         try:
-            message = command_request(command, self._pattern_names)
+            with self._lock:
+                options = self._pattern_options
+            message = command_request(command, options)
         except BadPayload as exc:
             self._warn.warning(
                 f"payload-{topic}",
@@ -316,6 +333,12 @@ class Bridge(BrokerSide):
             payload = self._states.get(object_id)
         if payload is not None:
             self._set_state(object_id, payload, force=True)
+
+
+def _setting(listing: Mapping[str, Any], key: str) -> object:
+    """A key's value in the service's `settings` reply (None when absent)."""
+    entry = listing.get(key)
+    return entry.get("value") if isinstance(entry, dict) else None
 
 
 def _is_count(value: object) -> bool:

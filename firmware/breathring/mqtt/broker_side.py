@@ -40,7 +40,7 @@ class BrokerSide:
     topics: d.Topics
     client: mqtt.Client
     _sw_version: str
-    _pattern_names: tuple[str, ...]
+    _pattern_options: tuple[str, ...]
     _warn: RateLimitedLog
     _lock: threading.Lock
     #: Held from reading a state to publishing it: the broker gets them in the order set.
@@ -93,13 +93,29 @@ class BrokerSide:
             payload = d.PAYLOAD_ONLINE if up else d.PAYLOAD_OFFLINE
             self._publish(self.topics.availability, payload, retain=True, qos=STATE_QOS)
 
+    def _discovery(self) -> list[tuple[str, dict[str, Any]]]:
+        with self._lock:
+            options = self._pattern_options
+        return d.discovery_messages(self.topics, self._sw_version, options)
+
+    def _set_pattern_options(self, options: tuple[str, ...]) -> None:
+        """What the Pattern select offers; a change announces its config again."""
+        with self._publish_lock:
+            with self._lock:
+                if options == self._pattern_options:
+                    return
+                self._pattern_options = options
+            log.info("the pattern select offers: %s", ", ".join(options))
+            select = self.topics.config(d.SELECT, d.PATTERN)
+            for topic, payload in self._discovery():
+                if topic == select:
+                    self._publish(topic, json.dumps(payload, sort_keys=True), retain=True)
+
     def _announce(self) -> None:
         """Discovery configs, availability and every known state (retained)."""
-        for topic, payload in d.discovery_messages(
-            self.topics, self._sw_version, self._pattern_names
-        ):
-            self._publish(topic, json.dumps(payload, sort_keys=True), retain=True)
         with self._publish_lock:
+            for topic, payload in self._discovery():
+                self._publish(topic, json.dumps(payload, sort_keys=True), retain=True)
             self._publish_availability()
             with self._lock:
                 states = dict(self._states)

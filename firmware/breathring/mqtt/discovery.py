@@ -58,6 +58,9 @@ STREAK = "streak"
 LAST_SESSION = "last_session"
 BUTTON = "button"
 
+#: The Home Assistant component of the Pattern entity (its config topic names it).
+SELECT = "select"
+
 #: Entities that take commands, and entities whose state we publish.
 COMMAND_OBJECTS = (START, STOP, PATTERN, REMINDERS, BRIGHTNESS)
 
@@ -139,7 +142,7 @@ def discovery_messages(
             },
         ),
         (
-            "select",
+            SELECT,
             PATTERN,
             {
                 "name": "Pattern",
