@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..config.schema import BRIGHTNESS_MAX, BRIGHTNESS_MIN
 from .settings import MqttSettings
 
 PAYLOAD_ONLINE = "online"
@@ -28,9 +29,7 @@ DEVICE_NAME = "breathring"
 DEVICE_MODEL = "Guided-breathing light"
 MANUFACTURER = "breathring project"
 
-
-BRIGHTNESS_MIN = 0.01
-BRIGHTNESS_MAX = 1.0
+#: The Brightness number's range is the config schema's (BRIGHTNESS_MIN, BRIGHTNESS_MAX).
 BRIGHTNESS_STEP = 0.01
 
 PHASES = (
