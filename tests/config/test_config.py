@@ -531,9 +531,7 @@ def test_check_file(tmp_path: Path) -> None:
     bad.write_text("[ring]\nbrightness = 2\n")
     code, message = check_file(bad)
     assert code == 78
-    assert message == f"{bad}: ring.brightness = 2 is out of range; allowed 0.01-1" + (
-        " (line 2)"
-    )
+    assert message == f"{bad}: ring.brightness = 2 is out of range; allowed 0.01-1" + (" (line 2)")
     assert check_file(None)[0] == 0
     assert check_file(tmp_path / "missing.toml")[0] == 78
 
