@@ -26,7 +26,7 @@ from typing import Any
 
 from ..clock import Clock, SystemClock
 from ..control.client import WatchStream, send_request
-from ..control.protocol import ControlError
+from ..control.protocol import ControlError, error_code, is_retryable
 from ..patterns import CUSTOM
 from ..rate_limited_log import RateLimitedLog
 from . import discovery as d
@@ -161,7 +161,8 @@ class Bridge(BrokerSide):
                     for event in stream.events():
                         if isinstance(event, dict) and event.get("ok") is False:
                             raise ControlError(
-                                f"the service refused to be watched: {event.get('error')}"
+                                f"the service refused to be watched ({error_code(event)}): "
+                                f"{event.get('error')}"
                             )
                         if not self._service_up:
                             self._service_connected()
@@ -247,10 +248,13 @@ class Bridge(BrokerSide):
             self._warn.warning(f"ask-{cmd}", "%s: %s", cmd, exc)
             return None
         if not reply.get("ok"):
+            # Acted on by its code (control/protocol.py); the message is only shown.
             self._warn.warning(
                 f"ask-{cmd}",
-                "the service refused %s: %s",
+                "the service %s %s (%s): %s",
+                "could not take" if is_retryable(reply) else "refused",
                 cmd,
+                error_code(reply) or "no known code",
                 reply.get("error", "no reason given"),
             )
             return None

@@ -27,6 +27,9 @@ log = logging.getLogger("breathring.mqtt")
 
 #: Subscriptions, discovery configs, button events, the last will: at least once.
 QOS = 1
+#: CONNACK reason codes (MQTT 5 numbering; paho maps 3.1.1's 4 and 5 onto them) that
+#: mean the login was refused: "Bad user name or password", "Not authorized".
+LOGIN_REFUSED_CODES = frozenset({0x86, 0x87})
 #: Retained states and availability: at most once. Each (re)connect publishes them all
 #: again, and with QoS 1 paho would also resend the ones a dropped connection left
 #: unacknowledged, after the fresh ones: an old phase would stay retained.
@@ -134,7 +137,7 @@ class BrokerSide:
         if reason.is_failure:
             hint = (
                 "; check mqtt.username and mqtt.password_file"
-                if "authori" in str(reason).lower() or "password" in str(reason).lower()
+                if getattr(reason, "value", None) in LOGIN_REFUSED_CODES
                 else ""
             )
             self._warn.warning(
