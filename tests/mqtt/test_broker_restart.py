@@ -84,7 +84,7 @@ def test_a_state_changed_while_the_broker_hung_is_not_overwritten_by_an_older_on
     assert broker.process is not None
     broker.process.send_signal(signal.SIGSTOP)  # hung: the bridge's messages wait for acks
     assert device.cli("start").returncode == 0
-    wait_until(lambda: device.status()["phase"] == "inhale", what="the session's first breath")
+    wait_until(lambda: device.status()["state"] == "session", what="the session")
     broker.stop()  # the bridge sees the connection drop; its unacknowledged messages stay
     wait_until(lambda: device.status()["state"] == "idle", 30, "the session to end")
 
