@@ -195,7 +195,7 @@ def test_every_key_rejects_a_bad_value_naming_the_key_and_line(dotted: str) -> N
 
 def test_messages_from_the_brief() -> None:
     assert str(error_of("[ring]\nbrightness = 1.5")) == (
-        "config.toml: ring.brightness = 1.5 is out of range; allowed 0 < brightness <= 1 (line 2)"
+        "config.toml: ring.brightness = 1.5 is out of range; allowed 0.01-1 (line 2)"
     )
     assert str(error_of("[ring]\npixles = 3")) == (
         "config.toml: ring.pixles is not a known key; did you mean ring.pixels? (line 2)"
@@ -531,9 +531,7 @@ def test_check_file(tmp_path: Path) -> None:
     bad.write_text("[ring]\nbrightness = 2\n")
     code, message = check_file(bad)
     assert code == 78
-    assert message == f"{bad}: ring.brightness = 2 is out of range; allowed 0 < brightness <= 1" + (
-        " (line 2)"
-    )
+    assert message == f"{bad}: ring.brightness = 2 is out of range; allowed 0.01-1" + (" (line 2)")
     assert check_file(None)[0] == 0
     assert check_file(tmp_path / "missing.toml")[0] == 78
 
@@ -610,7 +608,7 @@ def configs(draw: st.DrawFn) -> Config:
     )
     ring = C.RingConfig(
         pixels=pixels,
-        brightness=draw(floats(0, 1, exclude_min=True)),
+        brightness=draw(floats(0.01, 1)),
         color=draw(colours),
         # Above the idle draw plus the most the dithering may add (3 channels, < 1 step each).
         max_milliamps=draw(floats(max(50.0, (idle + 3 * per_channel / 255) * pixels + 1), 20000)),
@@ -644,7 +642,7 @@ def configs(draw: st.DrawFn) -> Config:
     )
     night = C.NightConfig(
         hours=draw(hour_ranges()),
-        brightness=draw(floats(0, 1, exclude_min=True)),
+        brightness=draw(floats(0.01, 1)),
         color=draw(colours),
         volume=draw(floats(0, 1)),
     )
@@ -782,7 +780,7 @@ def test_mqtt_keys_misplaced_or_mistyped_are_pointed_to() -> None:
 
 EXACT_MESSAGES = {
     "ring.pixels": "ring.pixels = 0 is out of range; allowed 1-1000",
-    "ring.brightness": "ring.brightness = 0 is out of range; allowed 0 < brightness <= 1",
+    "ring.brightness": "ring.brightness = 0 is out of range; allowed 0.01-1",
     "ring.color": 'ring.color = "#12345" is not a colour; allowed "#RRGGBB", e.g. "#3C9BFF"',
     "ring.max_milliamps": "ring.max_milliamps = 10 is out of range; allowed 50-20000",
     "ring.milliamps_per_channel": "ring.milliamps_per_channel = 0.5 is out of range; allowed 1-100",
@@ -819,7 +817,7 @@ EXACT_MESSAGES = {
     "reminder.sound": "reminder.sound = 1 must be true or false",
     "night.hours": 'night.hours = "22:00-25:00" is not an hour range; allowed "HH:MM-HH:MM"'
     ' (may wrap midnight), e.g. "22:00-07:00"',
-    "night.brightness": "night.brightness = 1.01 is out of range; allowed 0 < brightness <= 1",
+    "night.brightness": "night.brightness = 1.01 is out of range; allowed 0.01-1",
     "night.color": 'night.color = "orange" is not a colour; allowed "#RRGGBB", e.g. "#FF8C32"',
     "night.volume": "night.volume = -0.1 is out of range; allowed 0-1",
     "audio.enabled": 'audio.enabled = "on" must be true or false',
@@ -878,7 +876,7 @@ def test_every_bad_value_message_word_for_word(dotted: str) -> None:
         ),
         (
             '[ring]\nbrightness = "x"',
-            'ring.brightness = "x" must be a number (0 < brightness <= 1)',
+            'ring.brightness = "x" must be a number (0.01-1)',
         ),
         (
             '[reminder]\nevery_minutes = "60"',
@@ -1073,7 +1071,7 @@ def test_key_infos_carry_the_defaults() -> None:
     infos = {k.dotted: k for k in C.key_infos()}
     assert infos["ring.pixels"].default == 24
     assert infos["button.pin"].default == "GPIO17"
-    assert infos["ring.brightness"].allowed == "0 < brightness <= 1"
+    assert infos["ring.brightness"].allowed == "0.01-1"
 
 
 def test_default_toml_lines_word_for_word() -> None:
@@ -1086,7 +1084,7 @@ def test_default_toml_lines_word_for_word() -> None:
         "[ring]",
         "# number of LEDs on the ring; allowed 1-1000",
         "pixels = 24",
-        "# daytime cap on every wire value (linear); allowed 0 < brightness <= 1",
+        "# daytime cap on every wire value (linear); allowed 0.01-1",
     ]
     assert "# What a press (and a double press) starts." in lines
     assert "# inhale = 4.0" in lines and "# hold_out = 0.0" in lines

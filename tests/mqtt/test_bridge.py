@@ -274,7 +274,7 @@ def test_button_gestures_become_events_socket_ones_do_not(
         ("reminders", "TRUE"),
         ("brightness", "bright"),
         ("brightness", "nan"),
-        ("brightness", "1.5"),  # refused by the service, not by us
+        ("brightness", "1.5"),  # outside 0.01-1: refused by the bridge, never sent
         ("brightness", "0"),
         ("pattern", b"\xff\xfe"),
     ],

@@ -44,7 +44,7 @@ def test_bad_value_names_key_value_and_allowed_and_changes_nothing(tmp_path):
     with pytest.raises(SettingError) as err:
         settings.proposed_set("ring.brightness", 7)
     assert err.value.code == "invalid" and err.value.key == "ring.brightness"
-    assert str(err.value) == "ring.brightness = 7 is out of range; allowed 0 < brightness <= 1"
+    assert str(err.value) == "ring.brightness = 7 is out of range; allowed 0.01-1"
     assert settings.cfg.ring.brightness == 0.5
     assert not (tmp_path / "state" / "settings.toml").exists()
 

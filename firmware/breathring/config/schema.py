@@ -43,7 +43,12 @@ from .values import (
     HourRange,
 )
 
-__all__ = ["CUSTOM_KEYS"]
+__all__ = ["BRIGHTNESS_MAX", "BRIGHTNESS_MIN", "CUSTOM_KEYS"]
+
+#: The one range of ring.brightness and night.brightness, for every way in (file, `set`,
+#: the web page, Home Assistant): below 0.01 the ring is as good as dark.
+BRIGHTNESS_MIN = 0.01
+BRIGHTNESS_MAX = 1.0
 
 
 def _meta(spec: Spec, doc: str) -> dict[str, Any]:
@@ -61,7 +66,7 @@ class RingConfig:
     brightness: float = field(
         default=0.5,
         metadata=_meta(
-            FloatSpec(0.0, 1.0, low_open=True), "daytime cap on every wire value (linear)"
+            FloatSpec(BRIGHTNESS_MIN, BRIGHTNESS_MAX), "daytime cap on every wire value (linear)"
         ),
     )
     color: tuple[int, int, int] = field(
@@ -205,7 +210,7 @@ class NightConfig:
     brightness: float = field(
         default=0.05,
         metadata=_meta(
-            FloatSpec(0.0, 1.0, low_open=True),
+            FloatSpec(BRIGHTNESS_MIN, BRIGHTNESS_MAX),
             "brightness cap in quiet hours (replaces ring.brightness)",
         ),
     )

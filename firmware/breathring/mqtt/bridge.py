@@ -26,7 +26,8 @@ from typing import Any
 
 from ..clock import Clock, SystemClock
 from ..control.client import WatchStream, send_request
-from ..control.protocol import ControlError
+from ..control.protocol import ControlError, error_code, is_retryable
+from ..patterns import CUSTOM
 from ..rate_limited_log import RateLimitedLog
 from . import discovery as d
 from .broker_side import QOS, BrokerSide
@@ -49,13 +50,22 @@ OFFLINE_PUBLISH_TIMEOUT_S = 2.0
 #: Days of history asked for: today and the streak are all we publish.
 STATS_DAYS = 1
 STATE_SESSION = "session"
+#: The settings that make "custom" a pattern the service accepts (service/requests.py _start).
+SETTING_PATTERN = "session.pattern"
+CUSTOM_BREATH_SETTINGS = ("session.inhale", "session.exhale")
+#: The stats field with the newest session's end (else start), ISO 8601; null: none yet.
+STATS_LAST_SESSION = "last_session"
 GESTURE_SOURCE_BUTTON = "button"
 
 Request = Callable[[Path, Mapping[str, Any]], dict[str, Any]]
 
 
 class Bridge(BrokerSide):
-    """Home Assistant <-> breathring, over MQTT and the control socket."""
+    """Home Assistant <-> breathring, over MQTT and the control socket.
+
+    `pattern_names`: the presets the select offers; "custom" is offered (and taken) only
+    while the service's settings have it with its breaths, and follows them.
+    """
 
     def __init__(
         self,
@@ -73,12 +83,14 @@ class Bridge(BrokerSide):
         self.socket_path = socket_path
         self.topics = d.Topics.of(settings)
         self._sw_version = sw_version
-        self._pattern_names = pattern_names
+        self._presets = tuple(p for p in pattern_names if p != CUSTOM)
+        self._pattern_options = self._presets
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._request = request
         self._service_backoff = service_backoff
         self._warn = RateLimitedLog(log, LOG_INTERVAL_S, clock=self._clock)
         self._lock = threading.Lock()
+        self._publish_lock = threading.RLock()
         self._states: dict[str, str] = {}  # object id -> retained state payload
         self._service_up = False
         self._last_state: str | None = None
@@ -90,6 +102,7 @@ class Bridge(BrokerSide):
             target=self._work, name="breathring-mqtt-commands", daemon=True
         )
         self._command_topics = {self.topics.command(o): o for o in d.COMMAND_OBJECTS}
+        self._clearing = set()
         self.client = self._make_client(broker_backoff)
 
     # -- lifecycle ---------------------------------------------------------
@@ -148,7 +161,8 @@ class Bridge(BrokerSide):
                     for event in stream.events():
                         if isinstance(event, dict) and event.get("ok") is False:
                             raise ControlError(
-                                f"the service refused to be watched: {event.get('error')}"
+                                f"the service refused to be watched ({error_code(event)}): "
+                                f"{event.get('error')}"
                             )
                         if not self._service_up:
                             self._service_connected()
@@ -234,10 +248,13 @@ class Bridge(BrokerSide):
             self._warn.warning(f"ask-{cmd}", "%s: %s", cmd, exc)
             return None
         if not reply.get("ok"):
+            # Acted on by its code (control/protocol.py); the message is only shown.
             self._warn.warning(
                 f"ask-{cmd}",
-                "the service refused %s: %s",
+                "the service %s %s (%s): %s",
+                "could not take" if is_retryable(reply) else "refused",
                 cmd,
+                error_code(reply) or "no known code",
                 reply.get("error", "no reason given"),
             )
             return None
@@ -247,10 +264,16 @@ class Bridge(BrokerSide):
         reply = self._ask({"cmd": "settings"})
         if reply is None:
             return
-        entry = (reply.get("settings") or {}).get("ring.brightness")
-        value = entry.get("value") if isinstance(entry, dict) else None
+        listing = reply.get("settings")
+        if not isinstance(listing, dict):
+            return
+        value = _setting(listing, "ring.brightness")
         if isinstance(value, int | float) and not isinstance(value, bool):
             self._set_state(d.BRIGHTNESS, json.dumps(float(value)))
+        custom = _setting(listing, SETTING_PATTERN) == CUSTOM and all(
+            _setting(listing, key) is not None for key in CUSTOM_BREATH_SETTINGS
+        )
+        self._set_pattern_options(self._presets + ((CUSTOM,) if custom else ()))
 
     def _refresh_stats(self) -> None:
         reply = self._ask({"cmd": "stats", "days": STATS_DAYS})
@@ -262,10 +285,11 @@ class Bridge(BrokerSide):
             self._set_state(d.SESSIONS_TODAY, str(today["sessions"]))
         if _is_count(stats.get("streak_days")):
             self._set_state(d.STREAK, str(stats["streak_days"]))
-        last = stats.get("last_session")
-        if isinstance(last, str) and last:
+        if STATS_LAST_SESSION in stats:  # the service keeps it: its word, not what we saw
             self._stats_has_last = True
-            self._set_state(d.LAST_SESSION, last)
+            last = stats[STATS_LAST_SESSION]
+            if isinstance(last, str) and last:  # null: no session yet, nothing to show
+                self._set_state(d.LAST_SESSION, last)
 
     # -- the broker side ---------------------------------------------------
 
@@ -281,7 +305,9 @@ class Bridge(BrokerSide):
     def _execute(self, command: Command) -> None:
         topic = self.topics.command(command.object_id)
         try:
-            message = command_request(command, self._pattern_names)
+            with self._lock:
+                options = self._pattern_options
+            message = command_request(command, options)
         except BadPayload as exc:
             self._warn.warning(
                 f"payload-{topic}",
@@ -311,6 +337,12 @@ class Bridge(BrokerSide):
             payload = self._states.get(object_id)
         if payload is not None:
             self._set_state(object_id, payload, force=True)
+
+
+def _setting(listing: Mapping[str, Any], key: str) -> object:
+    """A key's value in the service's `settings` reply (None when absent)."""
+    entry = listing.get(key)
+    return entry.get("value") if isinstance(entry, dict) else None
 
 
 def _is_count(value: object) -> bool:

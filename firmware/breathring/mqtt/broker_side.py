@@ -3,7 +3,8 @@
 paho's network thread runs the callbacks: it connects to the broker (with
 backoff), announces the device (discovery configs, availability, every known
 state, all retained) and only queues the commands it receives; `Bridge`
-(bridge.py) runs them and holds the service side.
+(bridge.py) runs them and holds the service side. A retained command is never
+run: it would run again on every reconnect; it is deleted at the broker.
 """
 
 from __future__ import annotations
@@ -24,7 +25,15 @@ from .settings import MqttSettings
 
 log = logging.getLogger("breathring.mqtt")
 
+#: Subscriptions, discovery configs, button events, the last will: at least once.
 QOS = 1
+#: CONNACK reason codes (MQTT 5 numbering; paho maps 3.1.1's 4 and 5 onto them) that
+#: mean the login was refused: "Bad user name or password", "Not authorized".
+LOGIN_REFUSED_CODES = frozenset({0x86, 0x87})
+#: Retained states and availability: at most once. Each (re)connect publishes them all
+#: again, and with QoS 1 paho would also resend the ones a dropped connection left
+#: unacknowledged, after the fresh ones: an old phase would stay retained.
+STATE_QOS = 0
 
 
 class BrokerSide:
@@ -34,14 +43,18 @@ class BrokerSide:
     topics: d.Topics
     client: mqtt.Client
     _sw_version: str
-    _pattern_names: tuple[str, ...]
+    _pattern_options: tuple[str, ...]
     _warn: RateLimitedLog
     _lock: threading.Lock
+    #: Held from reading a state to publishing it: the broker gets them in the order set.
+    _publish_lock: threading.RLock
     _states: dict[str, str]
     _service_up: bool
     _stopping: threading.Event
     _commands: queue.Queue[Command | None]
     _command_topics: dict[str, str]
+    #: Command topics whose retained message we deleted; the broker echoes the empty payload.
+    _clearing: set[str]
 
     def _make_client(self, backoff: tuple[int, int]) -> mqtt.Client:
         s = self.settings
@@ -63,35 +76,54 @@ class BrokerSide:
         client.on_message = self._on_message
         return client
 
-    def _publish(self, topic: str, payload: str, retain: bool) -> None:
+    def _publish(self, topic: str, payload: str, retain: bool, qos: int = QOS) -> None:
         if self.client.is_connected():
-            self.client.publish(topic, payload, qos=QOS, retain=retain)
+            self.client.publish(topic, payload, qos=qos, retain=retain)
 
     def _set_state(self, object_id: str, payload: str, force: bool = False) -> None:
-        with self._lock:
-            if not force and self._states.get(object_id) == payload:
-                return
-            self._states[object_id] = payload
-        self._publish(self.topics.state(object_id), payload, retain=True)
+        """Remember an entity's state and publish it (retained) if it changed, or if forced."""
+        with self._publish_lock:
+            with self._lock:
+                if not force and self._states.get(object_id) == payload:
+                    return
+                self._states[object_id] = payload
+            self._publish(self.topics.state(object_id), payload, retain=True, qos=STATE_QOS)
 
     def _publish_availability(self) -> None:
+        with self._publish_lock:
+            with self._lock:
+                up = self._service_up
+            payload = d.PAYLOAD_ONLINE if up else d.PAYLOAD_OFFLINE
+            self._publish(self.topics.availability, payload, retain=True, qos=STATE_QOS)
+
+    def _discovery(self) -> list[tuple[str, dict[str, Any]]]:
         with self._lock:
-            up = self._service_up
-        self._publish(
-            self.topics.availability, d.PAYLOAD_ONLINE if up else d.PAYLOAD_OFFLINE, retain=True
-        )
+            options = self._pattern_options
+        return d.discovery_messages(self.topics, self._sw_version, options)
+
+    def _set_pattern_options(self, options: tuple[str, ...]) -> None:
+        """What the Pattern select offers; a change announces its config again."""
+        with self._publish_lock:
+            with self._lock:
+                if options == self._pattern_options:
+                    return
+                self._pattern_options = options
+            log.info("the pattern select offers: %s", ", ".join(options))
+            select = self.topics.config(d.SELECT, d.PATTERN)
+            for topic, payload in self._discovery():
+                if topic == select:
+                    self._publish(topic, json.dumps(payload, sort_keys=True), retain=True)
 
     def _announce(self) -> None:
         """Discovery configs, availability and every known state (retained)."""
-        for topic, payload in d.discovery_messages(
-            self.topics, self._sw_version, self._pattern_names
-        ):
-            self._publish(topic, json.dumps(payload, sort_keys=True), retain=True)
-        self._publish_availability()
-        with self._lock:
-            states = dict(self._states)
-        for object_id, payload in states.items():
-            self._publish(self.topics.state(object_id), payload, retain=True)
+        with self._publish_lock:
+            for topic, payload in self._discovery():
+                self._publish(topic, json.dumps(payload, sort_keys=True), retain=True)
+            self._publish_availability()
+            with self._lock:
+                states = dict(self._states)
+            for object_id, payload in states.items():
+                self._publish(self.topics.state(object_id), payload, retain=True, qos=STATE_QOS)
 
     def _on_connect(
         self,
@@ -105,7 +137,7 @@ class BrokerSide:
         if reason.is_failure:
             hint = (
                 "; check mqtt.username and mqtt.password_file"
-                if "authori" in str(reason).lower() or "password" in str(reason).lower()
+                if getattr(reason, "value", None) in LOGIN_REFUSED_CODES
                 else ""
             )
             self._warn.warning(
@@ -172,6 +204,12 @@ class BrokerSide:
         object_id = self._command_topics.get(message.topic)
         if object_id is None:
             return
+        if message.retain:
+            self._clear_retained(message.topic, payload)
+            return
+        if not payload and message.topic in self._clearing:
+            self._clearing.discard(message.topic)  # our own clearing message, coming back
+            return
         try:
             self._commands.put_nowait(Command(object_id, payload))
         except queue.Full:
@@ -181,3 +219,16 @@ class BrokerSide:
                 show_payload(payload),
                 message.topic,
             )
+
+    def _clear_retained(self, topic: str, payload: str) -> None:
+        """A retained command would replay on every reconnect: ignore it, delete it, say so."""
+        self._warn.warning(
+            f"retained-{topic}",
+            "ignored the retained command %s on %s (a command must not be retained: it would "
+            "run again on every reconnect); deleted it at the broker",
+            show_payload(payload),
+            topic,
+        )
+        self._clearing.add(topic)
+        # An empty retained message deletes the retained message of a topic (MQTT 3.3.1.3).
+        self.client.publish(topic, b"", qos=QOS, retain=True)

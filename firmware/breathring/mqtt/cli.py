@@ -61,12 +61,10 @@ def cmd_mqtt(args: argparse.Namespace) -> int:
         print(f"breathring: {exc}", file=sys.stderr)
         return EXIT_USAGE
     from .. import __version__
-    from ..patterns import PATTERN_NAMES
+    from ..patterns import PRESETS
     from .bridge import Bridge
 
-    bridge = Bridge(
-        settings, socket_path, sw_version=__version__, pattern_names=tuple(PATTERN_NAMES)
-    )
+    bridge = Bridge(settings, socket_path, sw_version=__version__, pattern_names=tuple(PRESETS))
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("%s: stopping", signal.Signals(signum).name)

@@ -47,8 +47,8 @@ def command_request(command: Command, pattern_names: tuple[str, ...]) -> dict[st
             value = float(payload)
         except ValueError:
             raise BadPayload(allowed) from None
-        if not math.isfinite(value):
-            raise BadPayload(allowed)
+        if not math.isfinite(value) or not d.BRIGHTNESS_MIN <= value <= d.BRIGHTNESS_MAX:
+            raise BadPayload(allowed)  # never clamped: a value we would not send as asked
         return {"cmd": "set", "key": "ring.brightness", "value": value}
     raise BadPayload("no such command topic")
 

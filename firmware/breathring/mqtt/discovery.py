@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..config.schema import BRIGHTNESS_MAX, BRIGHTNESS_MIN
 from .settings import MqttSettings
 
 PAYLOAD_ONLINE = "online"
@@ -28,9 +29,7 @@ DEVICE_NAME = "breathring"
 DEVICE_MODEL = "Guided-breathing light"
 MANUFACTURER = "breathring project"
 
-
-BRIGHTNESS_MIN = 0.01
-BRIGHTNESS_MAX = 1.0
+#: The Brightness number's range is the config schema's (BRIGHTNESS_MIN, BRIGHTNESS_MAX).
 BRIGHTNESS_STEP = 0.01
 
 PHASES = (
@@ -57,6 +56,9 @@ SESSIONS_TODAY = "sessions_today"
 STREAK = "streak"
 LAST_SESSION = "last_session"
 BUTTON = "button"
+
+#: The Home Assistant component of the Pattern entity (its config topic names it).
+SELECT = "select"
 
 #: Entities that take commands, and entities whose state we publish.
 COMMAND_OBJECTS = (START, STOP, PATTERN, REMINDERS, BRIGHTNESS)
@@ -139,7 +141,7 @@ def discovery_messages(
             },
         ),
         (
-            "select",
+            SELECT,
             PATTERN,
             {
                 "name": "Pattern",
