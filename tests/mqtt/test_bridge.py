@@ -223,18 +223,6 @@ def test_history_events_refresh_the_stats(
     w.wait_for(f"{BASE}/last_session/state", "2026-01-15T22:31:04+01:00")
 
 
-def test_last_session_without_it_in_the_stats_is_when_a_session_ended(
-    online: tuple[Running, Watcher], service: FakeService
-) -> None:
-    _, w = online
-    service.set_status(state="session", phase="exhale")
-    w.wait_for(f"{BASE}/phase/state", "exhale")
-    assert w.last(f"{BASE}/last_session/state") is None
-    service.set_status(state="idle", phase="idle")
-    stamp = wait_until(lambda: w.last(f"{BASE}/last_session/state"), what="a last session")
-    assert stamp[:2] == "20" and stamp[10] == "T" and stamp[-6] in "+-"  # ISO with offset
-
-
 def test_settings_events_refresh_the_brightness(
     online: tuple[Running, Watcher], service: FakeService
 ) -> None:

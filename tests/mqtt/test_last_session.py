@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from testkit import LOOPBACK
+from testkit.fake_service import FakeService
 from testkit.mqtt import Broker
-from testkit.mqtt_fake import FakeService
 
 from breathring.control.client import send_request
 from breathring.mqtt.bridge import Bridge

@@ -49,7 +49,6 @@ COMMAND_QUEUE_SIZE = 32
 OFFLINE_PUBLISH_TIMEOUT_S = 2.0
 #: Days of history asked for: today and the streak are all we publish.
 STATS_DAYS = 1
-STATE_SESSION = "session"
 #: The settings that make "custom" a pattern the service accepts (service/requests.py _start).
 SETTING_PATTERN = "session.pattern"
 CUSTOM_BREATH_SETTINGS = ("session.inhale", "session.exhale")
@@ -93,8 +92,6 @@ class Bridge(BrokerSide):
         self._publish_lock = threading.RLock()
         self._states: dict[str, str] = {}  # object id -> retained state payload
         self._service_up = False
-        self._last_state: str | None = None
-        self._stats_has_last = False  # do the service's stats carry "last_session"?
         self._stopping = threading.Event()
         self._wake_r, self._wake_w = socket.socketpair()
         self._commands: queue.Queue[Command | None] = queue.Queue(COMMAND_QUEUE_SIZE)
@@ -189,7 +186,6 @@ class Bridge(BrokerSide):
     def _service_lost(self) -> None:
         with self._lock:
             was_up, self._service_up = self._service_up, False
-        self._last_state = None
         if was_up:
             log.warning(
                 "lost the service at %s; availability offline until it returns", self.socket_path
@@ -229,15 +225,6 @@ class Bridge(BrokerSide):
         reminders = status.get("reminders")
         if isinstance(reminders, bool):
             self._set_state(d.REMINDERS, d.PAYLOAD_ON if reminders else d.PAYLOAD_OFF)
-        state = status.get("state")
-        if self._last_state == STATE_SESSION and state != STATE_SESSION:
-            self._session_ended()
-        self._last_state = state if isinstance(state, str) else None
-
-    def _session_ended(self) -> None:
-        """Unless the service's stats say when, the last session ended when we saw it end."""
-        if not self._stats_has_last:
-            self._set_state(d.LAST_SESSION, self._clock.wall().isoformat(timespec="seconds"))
 
     def _ask(self, message: Mapping[str, Any]) -> dict[str, Any] | None:
         """A request to the service; None (logged, rate-limited) when it fails."""
@@ -285,11 +272,9 @@ class Bridge(BrokerSide):
             self._set_state(d.SESSIONS_TODAY, str(today["sessions"]))
         if _is_count(stats.get("streak_days")):
             self._set_state(d.STREAK, str(stats["streak_days"]))
-        if STATS_LAST_SESSION in stats:  # the service keeps it: its word, not what we saw
-            self._stats_has_last = True
-            last = stats[STATS_LAST_SESSION]
-            if isinstance(last, str) and last:  # null: no session yet, nothing to show
-                self._set_state(d.LAST_SESSION, last)
+        last = stats.get(STATS_LAST_SESSION)
+        if isinstance(last, str) and last:  # null: no session yet, nothing to show
+            self._set_state(d.LAST_SESSION, last)
 
     # -- the broker side ---------------------------------------------------
 
