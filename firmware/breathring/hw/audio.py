@@ -45,12 +45,12 @@ import math
 import os
 import sys
 import threading
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Protocol
 
 from .. import sounds
 from ..clock import Clock
+from .guide_tones import GuideTones
 
 LOG = logging.getLogger("breathring.audio")
 
@@ -70,8 +70,6 @@ CLOSE_WAIT_S = 0.5
 WAKE_WAIT_S = 0.5
 #: The GIL's switch interval while the mixer is open (see the module docstring).
 GIL_SWITCH_S = 0.001
-#: Rendered guide tones kept in memory (bytes); least recently used go first.
-GUIDE_CACHE_BYTES = 16 * 1024 * 1024
 ASSETS_ENV = "BREATHRING_ASSETS"
 
 
@@ -185,8 +183,7 @@ class PygameAudio:
         self._warned = False
         self._last_attempt: float | None = None
         self._sounds: dict[str, Any] = {}
-        self._guides: OrderedDict[tuple[str, int], bytes] = OrderedDict()
-        self._guides_lock = threading.Lock()
+        self._guides = GuideTones()
         self._complained: set[str] = set()
         #: How many times the mixer was asked to open (for tests and status).
         self.open_attempts = 0
@@ -287,13 +284,13 @@ class PygameAudio:
         play cached it.
         """
         try:
-            key = self._guide_key(kind, seconds)
+            key = self._guides.key(kind, seconds)
         except ValueError as err:
             self._complain_once(f"guide:{kind}:{seconds}", str(err))
             return
         if not self._ready():
             return
-        pcm = self._guide_pcm(key)
+        pcm = self._guides.pcm(key)
         try:
             sound = self._pygame.mixer.Sound(buffer=pcm)
             channel = self._pygame.mixer.Channel(GUIDE_VOICE)
@@ -309,13 +306,11 @@ class PygameAudio:
         play_guide() does not render in the frame loop.
         """
         try:
-            key = self._guide_key(kind, seconds)
+            key = self._guides.key(kind, seconds)
         except ValueError as err:
             self._complain_once(f"guide:{kind}:{seconds}", str(err))
             return
-        threading.Thread(
-            target=self._guide_pcm, args=(key,), name="breathring-guide", daemon=True
-        ).start()
+        self._guides.prepare(key)
 
     def stop(self) -> None:
         """Fade out everything playing (quickly, without a click)."""
@@ -449,27 +444,6 @@ class PygameAudio:
         except self._pygame.error as err:
             self._complain_once(f"file:{path}", f"cannot load cue {path}: {err}; skipping it")
             return None
-
-    # -- guide tones -----------------------------------------------------------
-
-    @staticmethod
-    def _guide_key(kind: str, seconds: float) -> tuple[str, int]:
-        return sounds.guide_kind(kind), sounds.guide_samples(seconds)
-
-    def _guide_pcm(self, key: tuple[str, int]) -> bytes:
-        with self._guides_lock:
-            pcm = self._guides.get(key)
-            if pcm is not None:
-                self._guides.move_to_end(key)
-                return pcm
-        kind, samples = key
-        pcm = sounds.render_guide(kind, samples / sounds.SAMPLE_RATE)
-        with self._guides_lock:
-            self._guides[key] = pcm
-            cached = sum(map(len, self._guides.values()))
-            while len(self._guides) > 1 and cached > GUIDE_CACHE_BYTES:
-                cached -= len(self._guides.popitem(last=False)[1])
-        return pcm
 
 
 def open_audio(
