@@ -8,139 +8,26 @@ paced by the monotonic clock, the look (day or night) by the wall clock.
 
 from __future__ import annotations
 
-import bisect
-from dataclasses import dataclass, field
-
+from .activities import (
+    CANCEL_FADE_S,
+    CONFIRM,
+    IDLE,
+    PULSE,
+    ConfirmActivity,
+    Look,
+    PulseActivity,
+    PulseGlow,
+    SessionActivity,
+    SessionView,
+    Tick,
+)
 from .clock import Now
 from .config import Config, long_pattern, session_pattern
 from .gestures import DOUBLE, GESTURES, HOLD, PRESS
-from .patterns import EXHALE, INHALE, Pattern
+from .patterns import Pattern
 from .reminder import MINUTES_PER_HOUR
-from .scene import RGB, ArcScene, Frame, color_multipliers
-from .session import CLOSING, GLOW_LEVEL, LEAD_IN, LEAD_IN_S, Segment, Timeline, smootherstep
-
-IDLE = "idle"
-PULSE = "pulse"
-CONFIRM = "confirm"
-
-#: A cancelled session fades out over this long.
-CANCEL_FADE_S = 0.8
-#: Confirm blinks: each blink's length, the gap between blinks, their intensity.
-BLINK_S = 0.35
-BLINK_GAP_S = 0.2
-BLINK_INTENSITY = 0.6
-#: The hourly pulse: peak intensity (dim), and the pace of its glow (in, out).
-PULSE_PEAK = 0.45
-PULSE_IN_S = 4.0
-PULSE_OUT_S = 6.0
-
-
-@dataclass(frozen=True)
-class Look:
-    """How an activity looks and sounds: day or night."""
-
-    color: RGB
-    volume: float
-    night: bool
-
-
-@dataclass
-class Tick:
-    """What one frame produced."""
-
-    frame: Frame
-    phase: str
-    breath: int
-    cues: list[str] = field(default_factory=list)
-    #: Phases that started in this frame, with their length (for guide tones).
-    phase_starts: list[Segment] = field(default_factory=list)
-    #: Things worth logging or saving: "session-started", "reminders-on", ...
-    events: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class SessionView:
-    """A running session as the history sees it (see `Controller.session_view`)."""
-
-    serial: int
-    pattern: str
-    breaths: int
-    long: bool
-    elapsed: float
-    #: Breaths finished so far (frozen at the moment of a cancel).
-    breaths_done: int
-    cancelled: bool
-
-
-@dataclass
-class _Session:
-    timeline: Timeline
-    start: float
-    look: Look
-    long: bool
-    serial: int = 0
-    last_t: float | None = None
-    cancel_at: float | None = None
-    cancel_s: float = CANCEL_FADE_S
-    #: Started by a button that is still down: `start` waits until it is released
-    #: (a press), and never plays if the press becomes a hold.
-    start_cue_held: bool = False
-    #: Shown once this session has faded out (the blink of a reminders toggle).
-    then: _Confirm | None = None
-
-
-class PulseGlow:
-    """The hourly invitation's glow: breath-paced, lasting exactly `seconds`.
-
-    Whole breaths of PULSE_IN_S in and PULSE_OUT_S out, stretched evenly so that
-    they fill `seconds`; it rises from dark and settles back to dark at the end.
-    """
-
-    def __init__(self, seconds: float) -> None:
-        if seconds <= 0.0:
-            raise ValueError(f"a pulse must last more than 0 s, not {seconds!r}")
-        breath_s = PULSE_IN_S + PULSE_OUT_S
-        breaths = max(1, round(seconds / breath_s))
-        stretch = seconds / (breaths * breath_s)
-        segments = []
-        t, level = 0.0, 0.0
-        for k in range(breaths):
-            rest = 0.0 if k == breaths - 1 else GLOW_LEVEL
-            for phase, length, target in (
-                (INHALE, PULSE_IN_S, 1.0),
-                (EXHALE, PULSE_OUT_S, rest),
-            ):
-                segments.append(Segment(phase, k + 1, t, t + length * stretch, level, target))
-                t += length * stretch
-                level = target
-        self.segments = tuple(segments)
-        self.duration = seconds
-        self._starts = [segment.start for segment in segments]
-
-    def level(self, t: float) -> float:
-        """Glow level in [0, 1] at `t` seconds into the pulse (0 outside it)."""
-        if t < 0.0 or t >= self.duration:
-            return 0.0
-        return self.segments[bisect.bisect_right(self._starts, t) - 1].level(t)
-
-
-@dataclass
-class _Pulse:
-    glow: PulseGlow
-    start: float
-    look: Look
-
-
-@dataclass
-class _Confirm:
-    blinks: int
-    start: float
-    look: Look
-    announced: bool = False
-
-    @property
-    def duration(self) -> float:
-        return self.blinks * BLINK_S + (self.blinks - 1) * BLINK_GAP_S
+from .scene import ArcScene, color_multipliers
+from .session import CLOSING, LEAD_IN, LEAD_IN_S, Segment, Timeline, smootherstep
 
 
 class Controller:
@@ -152,7 +39,7 @@ class Controller:
         self.reminders_enabled = (
             cfg.reminder.enabled if reminders_enabled is None else reminders_enabled
         )
-        self._activity: _Session | _Pulse | _Confirm | None = None
+        self._activity: SessionActivity | PulseActivity | ConfirmActivity | None = None
         self._lit = False  # was the last frame handed out lit?
         self._pending_events: list[str] = []
         self._pending_cues: list[str] = []
@@ -195,19 +82,19 @@ class Controller:
     def press(self, now: Now, held: bool = False) -> None:
         """Short press: start a session, or fade out the running one."""
         activity = self._activity
-        if isinstance(activity, _Session) and activity.cancel_at is None:
+        if isinstance(activity, SessionActivity) and activity.cancel_at is None:
             self.stop(now)
         else:
             self.start_session(now)
             if held:
                 session = self._activity
-                assert isinstance(session, _Session)
+                assert isinstance(session, SessionActivity)
                 session.start_cue_held = True
 
     def release(self, now: Now) -> None:
         """The button came up before a hold: the press is a press; `start` plays now."""
         activity = self._activity
-        if not isinstance(activity, _Session) or not activity.start_cue_held:
+        if not isinstance(activity, SessionActivity) or not activity.start_cue_held:
             return
         activity.start_cue_held = False
         if activity.last_t is None:  # no frame yet: the first one plays `start` itself
@@ -219,7 +106,7 @@ class Controller:
         """Double press: the session just started becomes the long one."""
         activity = self._activity
         if (
-            isinstance(activity, _Session)
+            isinstance(activity, SessionActivity)
             and activity.cancel_at is None
             and not activity.long
             and now.mono - activity.start < LEAD_IN_S
@@ -244,10 +131,10 @@ class Controller:
             breaths = planned_breaths
         previous = self._activity
         self.sessions_started += 1
-        session = _Session(
+        session = SessionActivity(
             Timeline(pattern, breaths), now.mono, self._look(now), long, self.sessions_started
         )
-        if isinstance(previous, _Session):  # a confirm still waiting shows after this one
+        if isinstance(previous, SessionActivity):  # a confirm still waiting shows after this one
             session.then = previous.then
         self._activity = session
         self._pending_events.append(f"session-started:{pattern.name}")
@@ -269,7 +156,7 @@ class Controller:
     def stop(self, now: Now, fade_s: float = CANCEL_FADE_S) -> bool:
         """Fade out whatever is showing; True if there was something to stop."""
         activity = self._activity
-        if isinstance(activity, _Session):
+        if isinstance(activity, SessionActivity):
             if activity.cancel_at is None:
                 activity.cancel_at = now.mono
                 activity.cancel_s = fade_s
@@ -293,9 +180,9 @@ class Controller:
         """
         self.reminders_enabled = enabled
         blinks = 2 if enabled else 1
-        confirm = _Confirm(blinks, now.mono, self._look(now))
+        confirm = ConfirmActivity(blinks, now.mono, self._look(now))
         activity = self._activity
-        if isinstance(activity, _Session):
+        if isinstance(activity, SessionActivity):
             if not keep_session:
                 self.stop(now)
             activity.then = confirm  # the latest toggle wins; its blinks wait for the end
@@ -308,7 +195,7 @@ class Controller:
         if self._activity is not None:
             return False
         glow = PulseGlow(self.cfg.reminder.seconds)
-        self._activity = _Pulse(glow, now.mono, self._look(now))
+        self._activity = PulseActivity(glow, now.mono, self._look(now))
         self.pulses_shown += 1
         self._pending_events.append("pulse-shown")
         if self.cfg.reminder.sound:
@@ -325,11 +212,11 @@ class Controller:
     @property
     def state(self) -> str:
         activity = self._activity
-        if isinstance(activity, _Session):
+        if isinstance(activity, SessionActivity):
             return "session"
-        if isinstance(activity, _Pulse):
+        if isinstance(activity, PulseActivity):
             return PULSE
-        if isinstance(activity, _Confirm):
+        if isinstance(activity, ConfirmActivity):
             return CONFIRM
         return IDLE
 
@@ -349,22 +236,8 @@ class Controller:
             "remaining": None,
             "night": night,
         }
-        if isinstance(activity, _Session):
-            t = now.mono - activity.start
-            segment = activity.timeline.segment_at(t)
-            phase = segment.phase if segment else CLOSING
-            remaining = activity.timeline.duration - t
-            if activity.cancel_at is not None:  # fading out after a cancel, as the ring shows
-                phase = CLOSING
-                remaining = activity.cancel_at + activity.cancel_s - now.mono
-            out.update(
-                pattern=activity.timeline.pattern.name,
-                breaths=activity.timeline.breaths,
-                breath=segment.breath if segment else activity.timeline.breaths,
-                phase=phase,
-                elapsed=round(t, 1),
-                remaining=round(max(remaining, 0.0), 1),
-            )
+        if isinstance(activity, SessionActivity):
+            out.update(activity.status(now))
         return out
 
     @property
@@ -375,42 +248,21 @@ class Controller:
     def session_view(self, now: Now) -> SessionView | None:
         """The running session (None when there is none), for the history."""
         activity = self._activity
-        if not isinstance(activity, _Session):
-            return None
-        timeline = activity.timeline
-        end = now.mono if activity.cancel_at is None else min(now.mono, activity.cancel_at)
-        segment = timeline.segment_at(end - activity.start)
-        if segment is None or segment.phase == CLOSING:
-            done = timeline.breaths
-        else:
-            done = max(segment.breath - 1, 0)
-        return SessionView(
-            serial=activity.serial,
-            pattern=timeline.pattern.name,
-            breaths=timeline.breaths,
-            long=activity.long,
-            elapsed=now.mono - activity.start,
-            breaths_done=done,
-            cancelled=activity.cancel_at is not None,
-        )
+        return activity.view(now) if isinstance(activity, SessionActivity) else None
 
     def upcoming(self, now: Now, count: int) -> list[Segment]:
         """The next `count` phases of the running session (for preparing guide tones)."""
         activity = self._activity
-        if not isinstance(activity, _Session) or activity.cancel_at is not None:
-            return []
-        t = now.mono - activity.start
-        later = [s for s in activity.timeline.segments if s.start > t]
-        return later[:count]
+        return activity.upcoming(now, count) if isinstance(activity, SessionActivity) else []
 
     def tick(self, now: Now) -> Tick:
         """The frame, phase and cues for this moment."""
         activity = self._activity
-        if isinstance(activity, _Session):
+        if isinstance(activity, SessionActivity):
             tick = self._tick_session(activity, now)
-        elif isinstance(activity, _Pulse):
+        elif isinstance(activity, PulseActivity):
             tick = self._tick_pulse(activity, now)
-        elif isinstance(activity, _Confirm):
+        elif isinstance(activity, ConfirmActivity):
             tick = self._tick_confirm(activity, now)
         else:
             tick = Tick(self.scene.dark(), IDLE, 0)
@@ -421,7 +273,7 @@ class Controller:
         self._lit = any(tick.frame.coverage) and tick.frame.intensity > 0.0
         return tick
 
-    def _tick_session(self, session: _Session, now: Now) -> Tick:
+    def _tick_session(self, session: SessionActivity, now: Now) -> Tick:
         t = now.mono - session.start
         timeline = session.timeline
         started = [] if session.cancel_at is not None else list(timeline.crossed(session.last_t, t))
@@ -448,30 +300,18 @@ class Controller:
         phase = CLOSING if session.cancel_at is not None else segment.phase
         return Tick(frame, phase, segment.breath, [s.cue for s in started], started)
 
-    def _tick_pulse(self, pulse: _Pulse, now: Now) -> Tick:
-        t = now.mono - pulse.start
-        if t >= pulse.glow.duration:
+    def _tick_pulse(self, pulse: PulseActivity, now: Now) -> Tick:
+        tick = pulse.tick(now, self.scene)
+        if tick is None:
             self._activity = None
             return Tick(self.scene.dark(), IDLE, 0)
-        intensity = PULSE_PEAK * pulse.glow.level(t)
-        return Tick(self.scene.fill(intensity, pulse.look.color), PULSE, 0)
+        return tick
 
-    def _tick_confirm(self, confirm: _Confirm, now: Now) -> Tick:
-        t = now.mono - confirm.start
-        cues = []
-        if not confirm.announced:
-            confirm.announced = True
-            cues.append("confirm-on" if confirm.blinks == 2 else "confirm-off")
-        if t >= confirm.duration:
+    def _tick_confirm(self, confirm: ConfirmActivity, now: Now) -> Tick:
+        tick, over = confirm.tick(now, self.scene)
+        if over:
             self._activity = None
-            return Tick(self.scene.dark(), IDLE, 0, cues)
-        within = t % (BLINK_S + BLINK_GAP_S)
-        intensity = 0.0
-        if within < BLINK_S:
-            # One smooth bump per blink: up and back down.
-            x = within / BLINK_S
-            intensity = BLINK_INTENSITY * smootherstep(1.0 - abs(2.0 * x - 1.0))
-        return Tick(self.scene.fill(intensity, confirm.look.color), CONFIRM, 0, cues)
+        return tick
 
     # ------------------------------------------------------------------ look
 

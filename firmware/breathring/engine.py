@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from .activities import Tick
 from .clock import Now
 from .config import Config, ConfigError
-from .controller import Controller, Tick
+from .controller import Controller
 from .output import OutputStage, PowerBudget
 from .reminder import ReminderSchedule
 

@@ -23,7 +23,7 @@ from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Protocol
 
-from .controller import SessionView
+from .activities import SessionView
 from .history import BUTTON, DOUBLE
 from .session import LEAD_IN_S
 

@@ -45,6 +45,7 @@ import math
 import os
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -225,8 +226,7 @@ class PygameAudio:
             return False
         self._open = False
         self._asleep = True
-        self._sounds = {}
-        self._quit_mixer()
+        self._quit_mixer()  # the cues stay loaded: the mixer reopens in the same format
         return True
 
     def wake(self) -> None:
@@ -372,7 +372,8 @@ class PygameAudio:
             sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_S))
             pygame.mixer.set_num_channels(MIXER_VOICES)
             pygame.mixer.set_reserved(GUIDE_VOICE + 1)
-            self._sounds = self._load_cues()
+            if not self._sounds:  # loaded once; again only after a failure dropped them
+                self._sounds = load_cues(pygame, settings.cues_dir, self._complain_once)
         except pygame.error as err:
             return self._fail(f"cannot open the audio device{self._where()}: {err}")
         self._open = True
@@ -414,36 +415,39 @@ class PygameAudio:
             self._complained.add(key)
             self._log.warning(message)
 
-    # -- cue files -----------------------------------------------------------
 
-    def _load_cues(self) -> dict[str, Any]:
-        """Load every cue: from audio.cues_dir when set (else bundled), falling back to bundled."""
-        loaded = {}
-        bundled = bundled_assets_dir()
-        custom = Path(self._settings.cues_dir).expanduser() if self._settings.cues_dir else None
-        for name in sounds.CUE_NAMES:
-            candidates = [custom / f"{name}.wav"] if custom else []
-            candidates.append(bundled / f"{name}.wav")
-            for path in candidates:
-                sound = self._load_one(path, is_custom=path.parent == custom)
-                if sound is not None:
-                    loaded[name] = sound
-                    break
-        return loaded
+def load_cues(pygame: Any, cues_dir: str, complain: Callable[[str, str], None]) -> dict[str, Any]:
+    """Every cue as a mixer Sound: from `cues_dir` when set (else bundled), falling back to
+    the bundled file; `complain(key, message)` warns once about a missing or bad file."""
+    loaded = {}
+    bundled = bundled_assets_dir()
+    custom = Path(cues_dir).expanduser() if cues_dir else None
+    for name in sounds.CUE_NAMES:
+        candidates = [custom / f"{name}.wav"] if custom else []
+        candidates.append(bundled / f"{name}.wav")
+        for path in candidates:
+            sound = _load_one(pygame, path, path.parent == custom, complain)
+            if sound is not None:
+                loaded[name] = sound
+                break
+    return loaded
 
-    def _load_one(self, path: Path, *, is_custom: bool) -> Any:
-        if not path.is_file():
-            if is_custom:
-                message = f"audio.cues_dir: {path} not found; using the bundled {path.name}"
-            else:
-                message = f"bundled cue {path} not found; that cue is silent"
-            self._complain_once(f"file:{path}", message)
-            return None
-        try:
-            return self._pygame.mixer.Sound(file=str(path))
-        except self._pygame.error as err:
-            self._complain_once(f"file:{path}", f"cannot load cue {path}: {err}; skipping it")
-            return None
+
+def _load_one(
+    pygame: Any, path: Path, is_custom: bool, complain: Callable[[str, str], None]
+) -> Any:
+    if not path.is_file():
+        if is_custom:
+            message = f"audio.cues_dir: {path} not found; using the bundled {path.name}"
+        else:
+            message = f"bundled cue {path} not found; that cue is silent"
+        complain(f"file:{path}", message)
+        return None
+    try:
+        return pygame.mixer.Sound(file=str(path))
+    except pygame.error as err:
+        complain(f"file:{path}", f"cannot load cue {path}: {err}; skipping it")
+        return None
 
 
 def open_audio(

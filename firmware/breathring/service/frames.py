@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from ..activities import Tick
 from ..clock import Clock, Now
 from ..config import Config
-from ..controller import Controller, Tick
+from ..controller import Controller
 from ..engine import Engine, Rendered
 from ..hw import Audio
 from ..hw.selection import Hardware
@@ -78,6 +79,8 @@ class FrameWriter:
         self._last_wire: bytes | None = None
         #: When to close the idle audio device (None: not planned).
         self.audio_sleep_at: float | None = None
+        #: A wake asked for in this step, carried out once its frame is shown.
+        self._wake_pending = False
 
     def render(self, engine: Engine, now: Now) -> Rendered | None:
         """The engine's frame for `now`; None (logged, rate-limited) if rendering failed."""
@@ -123,15 +126,29 @@ class FrameWriter:
         """The light stopped changing: close the audio device a little later."""
         self.audio_sleep_at = mono + AUDIO_SLEEP_AFTER_S
 
-    def audio_wake(self, mono: float) -> None:
-        """Something may want a cue soon: open a sleeping audio device in the background."""
+    def audio_wake(self, mono: float, at_once: bool = False) -> None:
+        """Something may want a cue soon: open a sleeping audio device in the background.
+
+        The opening holds Python's lock for moments (a slow Pi: tens of ms), so a button
+        going down (its cue comes at the release) wakes it once the step's frame is on the
+        ring; `at_once` for a cue in this very frame (a request, a pulse).
+        """
+        self.audio_sleep_at = mono + AUDIO_SLEEP_AFTER_S
+        if at_once:
+            self._wake()
+        else:
+            self._wake_pending = True
+
+    def _wake(self) -> None:
+        self._wake_pending = False
         wake = getattr(self.hw.audio, "wake", None)
         if wake is not None:
             wake()
-        self.audio_sleep_at = mono + AUDIO_SLEEP_AFTER_S
 
     def audio_nap(self, mono: float, active: bool) -> None:
-        """Close the audio device once it is due and the light holds still."""
+        """After each step: start a wake asked for; close the device once due and idle."""
+        if self._wake_pending:
+            self._wake()
         if self.audio_sleep_at is None or mono < self.audio_sleep_at:
             return
         if active:  # planned again when the light stops changing

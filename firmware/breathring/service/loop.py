@@ -24,20 +24,17 @@ from ..control.server import ControlRequest, ControlServer
 from ..controller import PULSE as PULSE_STATE
 from ..engine import Engine
 from ..exitcodes import EXIT_OK
-from ..gestures import DOUBLE as GESTURE_DOUBLE
-from ..gestures import DOWN, PRESS, UP, ButtonEvent
-from ..history import BUTTON, DOUBLE, PULSE, REMOTE
+from ..gestures import DOWN, UP, ButtonEvent
 from ..history_recorder import HistoryRecorder, HistoryWorker
 from ..hw import Audio
 from ..hw.selection import Hardware, open_audio_for
-from ..patterns import Pattern
 from ..rate_limited_log import RateLimitedLog
 from ..settings import Settings
 from ..state import DeviceState, StateStore
 from ..systemd import Notifier
 from .frames import ERROR_LOG_INTERVAL_S, RING_RETRY_S, FrameWriter
 from .reconfig import Reconfigurer, decoder_for
-from .records import Records
+from .records import Records, trigger_for
 from .reminders import check_reminder
 from .requests import RequestHandlers
 from .signals import Stop, Wake, loop_signals_blocked
@@ -83,7 +80,7 @@ class Service:
         self.notifier = notifier or Notifier()
         self.inbox: queue.SimpleQueue[Any] = hardware.button.events
         #: Blocks until an item arrives or `timeout` seconds pass (tests inject virtual time).
-        self.wait = wait or self._wait_on_queue
+        self.wait = wait or _waiter(self.inbox)
         #: Opens the audio for an [audio] section (a reload that changes it).
         self.open_audio = audio_opener or _audio_opener(hardware.kind, clock)
         self.server = ControlServer(socket_path, self.inbox) if socket_path else None
@@ -97,9 +94,8 @@ class Service:
         self.reconfig = Reconfigurer(self)
         self.requests = RequestHandlers(self)
         self.history = history
-        recorder = (
-            HistoryRecorder(history.submit, self._clock_trusted) if history is not None else None
-        )
+        trusted = self.clock_trust.trusted
+        recorder = HistoryRecorder(history.submit, trusted) if history is not None else None
         self.records = Records(self.engine, state, recorder, self.frames.report)
         if history is not None:
             history.on_change = lambda: self.feed.publish({"kind": "history"})
@@ -108,11 +104,6 @@ class Service:
         self._stopping_at: float | None = None
         self._next_frame = 0.0
         self._next_check = 0.0
-
-    def _clock_trusted(self) -> bool:
-        """The clock's trust at the last look (the history marks rows and prunes by it)."""
-        trust = self.clock_trust.current
-        return (trust if trust is not None else self.clock_trust()).trusted
 
     @property
     def stopping(self) -> bool:
@@ -130,11 +121,9 @@ class Service:
                 self.server.start()
         self.notifier.ready()
         self.frames.audio_idle(self.clock.monotonic())
+        on = "on" if self.engine.controller.reminders_enabled else "off"
         log.info(
-            "ready: %d pixels, %s hardware, reminders %s",
-            self.cfg.ring.pixels,
-            self.hw.kind,
-            "on" if self.engine.controller.reminders_enabled else "off",
+            "ready: %d pixels, %s hardware, reminders %s", self.cfg.ring.pixels, self.hw.kind, on
         )
         self.reporter.update_systemd(read(self.clock))
         self.clock_trust()
@@ -207,12 +196,6 @@ class Service:
         self.notifier.watchdog(now.mono)
         return False
 
-    def _wait_on_queue(self, timeout: float) -> object | None:
-        try:
-            return self.inbox.get(timeout=timeout)
-        except queue.Empty:
-            return None
-
     def _next_deadline(self, now_mono: float) -> float:
         deadlines = [self._next_check]
         if self.engine.active or self.frames.ring_failed:
@@ -241,14 +224,13 @@ class Service:
         self.frames.play(self.cfg, self.engine.controller, tick, now)
         for event in tick.events:
             self.records.event(event)
-        if tick.events or tick.cues:
+        if tick.events or tick.cues or not self.engine.active:
             self.reporter.update_systemd(now)
         # Keep to the frame grid (no drift); after a stall, skip ahead rather than rush.
         self._next_frame = due + interval
         if self._next_frame < now.mono:
             self._next_frame = now.mono + interval
         if not self.engine.active:
-            self.reporter.update_systemd(now)
             self.frames.log_timing(self.cfg.ring.fps)
             self.frames.audio_idle(now.mono)
 
@@ -282,30 +264,12 @@ class Service:
         if self._stopping_at is not None:
             return False
         log.debug("gesture: %s (%s)", gesture, source)
-        self.frames.audio_wake(now.mono)
+        self.frames.audio_wake(now.mono, at_once=source != SOURCE_BUTTON)
         self.feed.publish({"kind": "gesture", "gesture": gesture, "source": source})
         during_pulse = self.engine.controller.state == PULSE_STATE
-        trigger = BUTTON if source == SOURCE_BUTTON else REMOTE
-        if gesture == GESTURE_DOUBLE:
-            trigger = DOUBLE
-        elif during_pulse and gesture == PRESS:
-            trigger = PULSE
         self.engine.gesture(gesture, now, held)
-        self.observe(now, trigger, during_pulse)
+        self.observe(now, trigger_for(gesture, source == SOURCE_BUTTON, during_pulse), during_pulse)
         return True
-
-    def start_session(self, now: Now, pattern: Pattern | None, trigger: str) -> None:
-        """A session from a request (`start`), recorded with its trigger."""
-        during_pulse = self.engine.controller.state == PULSE_STATE
-        self.frames.audio_wake(now.mono)
-        self.engine.controller.start_session(now, pattern=pattern)
-        self.observe(now, trigger, during_pulse)
-
-    def switch_reminders(self, enabled: bool, now: Now) -> None:
-        """Reminders switched from elsewhere (`set`): a running session goes on; saved."""
-        if enabled != self.engine.controller.reminders_enabled:
-            self.engine.controller.set_reminders(enabled, now, keep_session=True)
-        self.records.save()
 
     def _signal(self, signum: int, now: Now) -> bool:
         if signum == signal.SIGHUP:
@@ -327,13 +291,25 @@ class Service:
             self.synced = check.synced
         self._next_check = check.next_check
         if check.started:
-            self.frames.audio_wake(now.mono)
+            self.frames.audio_wake(now.mono, at_once=True)
         return check.started
 
     def observe(self, now: Now, trigger: str | None = None, during_pulse: bool = False) -> None:
         """After every step: history rows for what happened, status lines for watchers."""
         self.records.observe(now, trigger, during_pulse)
         self.reporter.publish(now, self.synced)
+
+
+def _waiter(inbox: queue.SimpleQueue[Any]) -> Callable[[float], object | None]:
+    """Blocks on the loop's queue until an item arrives or `timeout` seconds pass."""
+
+    def wait(timeout: float) -> object | None:
+        try:
+            return inbox.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    return wait
 
 
 def _audio_opener(kind: str, clock: Clock) -> Callable[[Any], Audio]:

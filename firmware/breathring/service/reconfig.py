@@ -98,7 +98,10 @@ class Reconfigurer:
             raise self._storage_error(key, exc, key) from None
         enabled = new.reminder.enabled
         if key == "reminder.enabled" and isinstance(enabled, bool):
-            svc.switch_reminders(enabled, now)
+            # A remote switch: a running session goes on to its end.
+            if enabled != svc.engine.controller.reminders_enabled:
+                svc.engine.controller.set_reminders(enabled, now, keep_session=True)
+            svc.records.save()
         self.apply(new)
         log.info("setting %s = %r", key, wire_value(new, key))
         svc.feed.publish({"kind": "settings"})

@@ -11,6 +11,9 @@ from datetime import datetime
 
 from ..clock import Now
 from ..engine import Engine
+from ..gestures import DOUBLE as GESTURE_DOUBLE
+from ..gestures import PRESS
+from ..history import BUTTON, DOUBLE, PULSE, REMOTE
 from ..history_recorder import HistoryRecorder, HistoryWorker
 from ..state import DeviceState, StateStore
 from .frames import RateLimitedLog
@@ -29,6 +32,15 @@ EVENT_MESSAGES = {
 }
 #: Events that change what is saved.
 SAVED_EVENTS = ("reminders-on", "reminders-off")
+
+
+def trigger_for(gesture: str, from_button: bool, during_pulse: bool) -> str:
+    """What the history says started a session: the button, a double press, the pulse, remote."""
+    if gesture == GESTURE_DOUBLE:
+        return DOUBLE
+    if during_pulse and gesture == PRESS:
+        return PULSE
+    return BUTTON if from_button else REMOTE
 
 
 class Records:

@@ -14,6 +14,7 @@ from ..clock import Now
 from ..config import session_pattern
 from ..control.protocol import ErrorCode, Reply, error_reply, ok_reply
 from ..control.server import STOPPING, ControlRequest, too_many_watchers
+from ..controller import PULSE
 from ..gestures import HOLD, PRESS
 from ..patterns import CUSTOM, PRESETS
 from ..settings import RESTART_KEYS, SettingError
@@ -92,7 +93,11 @@ class RequestHandlers:
             )
             return False
         pattern = session_pattern(svc.cfg) if name == CUSTOM else PRESETS.get(name or "")
-        svc.start_session(now, pattern, request.request.trigger)
+        controller = svc.engine.controller
+        during_pulse = controller.state == PULSE
+        svc.frames.audio_wake(now.mono, at_once=True)
+        controller.start_session(now, pattern=pattern)
+        svc.observe(now, request.request.trigger, during_pulse)
         self._status_reply(request, now)
         return True
 

@@ -52,6 +52,10 @@ class ClockTrustLog:
         self.current = trust
         return trust
 
+    def trusted(self) -> bool:
+        """The trust at the last look (asked now if none): the history marks its rows by it."""
+        return (self.current if self.current is not None else self()).trusted
+
 
 class StatusReporter:
     """Builds the status reply and keeps watchers and systemd up to date with it."""
