@@ -11,9 +11,11 @@ import bisect
 from dataclasses import dataclass, field
 
 from .clock import Now
+from .config import Config
 from .patterns import EXHALE, INHALE
-from .scene import RGB, ArcScene, Frame
-from .session import CLOSING, GLOW_LEVEL, Segment, Timeline, smootherstep
+from .reminder import MINUTES_PER_HOUR
+from .scene import RGB, ArcScene, Frame, color_multipliers
+from .session import CLOSING, GLOW_LEVEL, LEAD_IN, Segment, Timeline, smootherstep
 
 IDLE = "idle"
 PULSE = "pulse"
@@ -38,6 +40,21 @@ class Look:
     color: RGB
     volume: float
     night: bool
+
+
+def is_night(cfg: Config, now: Now) -> bool:
+    """Whether `now`'s wall time is inside night.hours."""
+    wall = now.wall
+    return cfg.night.hours.contains(wall.hour * MINUTES_PER_HOUR + wall.minute + wall.second / 60)
+
+
+def look_for(cfg: Config, night: bool) -> Look:
+    """The colour and volume of an activity by day or by night."""
+    if night:
+        quiet = cfg.night
+        return Look(color_multipliers(quiet.color, quiet.brightness), quiet.volume, True)
+    ring = cfg.ring
+    return Look(color_multipliers(ring.color, ring.brightness), cfg.audio.volume, False)
 
 
 @dataclass
@@ -120,6 +137,28 @@ class SessionActivity:
             "elapsed": round(t, 1),
             "remaining": round(max(remaining, 0.0), 1),
         }
+
+    def tick(self, now: Now, scene: ArcScene) -> Tick | None:
+        """The frame now, with the cues of the phases it crossed; None once it is over
+        (its last phase done, or faded out after a cancel)."""
+        t = now.mono - self.start
+        timeline = self.timeline
+        started = [] if self.cancel_at is not None else list(timeline.crossed(self.last_t, t))
+        if self.start_cue_held:
+            started = [s for s in started if s.phase != LEAD_IN]
+        self.last_t = t
+        segment = timeline.segment_at(t)
+        gain = 1.0
+        if self.cancel_at is not None:
+            fade = (now.mono - self.cancel_at) / self.cancel_s
+            gain = 1.0 - smootherstep(fade)
+            if fade >= 1.0:
+                segment = None
+        if segment is None:
+            return None
+        frame = scene.render(timeline.level(t), self.look.color, gain)
+        phase = CLOSING if self.cancel_at is not None else segment.phase
+        return Tick(frame, phase, segment.breath, [s.cue for s in started], started)
 
     def upcoming(self, now: Now, count: int) -> list[Segment]:
         """The next `count` phases (none once cancelled)."""

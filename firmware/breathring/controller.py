@@ -20,14 +20,15 @@ from .activities import (
     SessionActivity,
     SessionView,
     Tick,
+    is_night,
+    look_for,
 )
 from .clock import Now
 from .config import Config, long_pattern, session_pattern
 from .gestures import DOUBLE, GESTURES, HOLD, PRESS
 from .patterns import Pattern
-from .reminder import MINUTES_PER_HOUR
-from .scene import ArcScene, color_multipliers
-from .session import CLOSING, LEAD_IN, LEAD_IN_S, Segment, Timeline, smootherstep
+from .scene import ArcScene
+from .session import LEAD_IN_S, Segment, Timeline
 
 
 class Controller:
@@ -61,7 +62,7 @@ class Controller:
         self.cfg = cfg
         activity = self._activity
         if activity is not None:  # new brightness or colour: from the next frame on
-            activity.look = self._look_for(activity.look.night)
+            activity.look = look_for(self.cfg, activity.look.night)
 
     def handle(self, gesture: str, now: Now, held: bool = False) -> None:
         """A gesture: "press", "double" or "hold".
@@ -274,20 +275,8 @@ class Controller:
         return tick
 
     def _tick_session(self, session: SessionActivity, now: Now) -> Tick:
-        t = now.mono - session.start
-        timeline = session.timeline
-        started = [] if session.cancel_at is not None else list(timeline.crossed(session.last_t, t))
-        if session.start_cue_held:
-            started = [s for s in started if s.phase != LEAD_IN]
-        session.last_t = t
-        segment = timeline.segment_at(t)
-        gain = 1.0
-        if session.cancel_at is not None:
-            fade = (now.mono - session.cancel_at) / session.cancel_s
-            gain = 1.0 - smootherstep(fade)
-            if fade >= 1.0:
-                segment = None
-        if segment is None:
+        tick = session.tick(now, self.scene)
+        if tick is None:
             self._activity = None
             if session.cancel_at is None:
                 self._pending_events.append("session-finished")
@@ -296,9 +285,7 @@ class Controller:
                 self._activity = session.then
                 return self._tick_confirm(session.then, now)
             return Tick(self.scene.dark(), IDLE, 0)
-        frame = self.scene.render(timeline.level(t), session.look.color, gain)
-        phase = CLOSING if session.cancel_at is not None else segment.phase
-        return Tick(frame, phase, segment.breath, [s.cue for s in started], started)
+        return tick
 
     def _tick_pulse(self, pulse: PulseActivity, now: Now) -> Tick:
         tick = pulse.tick(now, self.scene)
@@ -316,20 +303,10 @@ class Controller:
     # ------------------------------------------------------------------ look
 
     def is_night(self, now: Now) -> bool:
-        wall = now.wall
-        return self.cfg.night.hours.contains(
-            wall.hour * MINUTES_PER_HOUR + wall.minute + wall.second / 60
-        )
+        return is_night(self.cfg, now)
 
     def _look(self, now: Now) -> Look:
-        return self._look_for(self.is_night(now))
-
-    def _look_for(self, night: bool) -> Look:
-        if night:
-            quiet = self.cfg.night
-            return Look(color_multipliers(quiet.color, quiet.brightness), quiet.volume, True)
-        ring = self.cfg.ring
-        return Look(color_multipliers(ring.color, ring.brightness), self.cfg.audio.volume, False)
+        return look_for(self.cfg, self.is_night(now))
 
     @property
     def volume(self) -> float:
