@@ -464,7 +464,7 @@ if (( WEB )); then
         say "Web token $WEB_TOKEN (0640 root:$APP)"
         mkdir -p "$(dirname "$token_file")"
         (umask 077 && od -An -vtx1 -N"$TOKEN_BYTES" /dev/urandom | tr -d ' \n' >"$token_file") \
-            || problem "could not write $WEB_TOKEN; make one: head -c $TOKEN_BYTES /dev/urandom | od -An -vtx1 | tr -d ' \\n' | sudo tee $WEB_TOKEN"
+            || problem "could not write $WEB_TOKEN; make one: head -c $TOKEN_BYTES /dev/urandom | od -An -vtx1 | tr -d ' \\n' | sudo install -m 0640 -g $APP /dev/stdin $WEB_TOKEN"
         chmod 0640 "$token_file"
         sys chgrp "$APP" "$WEB_TOKEN" || problem "could not give $WEB_TOKEN to the $APP group: sudo chgrp $APP $WEB_TOKEN"
     fi
