@@ -25,7 +25,9 @@ from breathring.control.client import send_request
 
 from .common import FIRMWARE
 
-CONFIG = "[reminder]\nenabled = false\n"
+#: The sound device closes after 5 s without a sound (600 by default), so that idle is
+#: measured in the state the device is in for most of the day.
+CONFIG = "[reminder]\nenabled = false\n\n[audio]\nidle_close_seconds = 5\n"
 #: As the shipped unit: WatchdogSec=30, so the service pings every 15 s.
 WATCHDOG_USEC = 30_000_000
 READY_TIMEOUT_S = 20.0

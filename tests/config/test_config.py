@@ -160,6 +160,7 @@ BAD_VALUES = {
     "audio.cues_dir": "false",
     "audio.guide_tone": "0",
     "audio.buffer_samples": "1000",
+    "audio.idle_close_seconds": "-1",
     "button.pin": '"pin17"',
     "button.hold_seconds": "0.4",
     "button.double_seconds": "2.5",
@@ -654,6 +655,7 @@ def configs(draw: st.DrawFn) -> Config:
         cues_dir=draw(st.text(max_size=30)),
         guide_tone=draw(st.booleans()),
         buffer_samples=draw(st.sampled_from((256, 512, 1024, 2048, 4096, 8192))),
+        idle_close_seconds=draw(floats(0, 86400)),
     )
     button = C.ButtonConfig(
         pin=f"GPIO{button_gpio}",
@@ -829,6 +831,7 @@ EXACT_MESSAGES = {
     "audio.guide_tone": "audio.guide_tone = 0 must be true or false",
     "audio.buffer_samples": "audio.buffer_samples = 1000 is not allowed; allowed a power of two,"
     " 256-8192",
+    "audio.idle_close_seconds": "audio.idle_close_seconds = -1 is out of range; allowed 0-86400",
     "button.pin": 'button.pin = "pin17" is not a GPIO pin; allowed "GPIO0"-"GPIO27" (BCM numbers;'
     ' "D17" or 17 also accepted), or "none"',
     "button.pi_revision": 'button.pi_revision = "a0208z" is not a Pi revision code; allowed ""'

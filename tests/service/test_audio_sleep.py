@@ -8,9 +8,13 @@ from __future__ import annotations
 from testkit.service_loop import control, make_service, run_for
 
 from breathring.clock import Clock
+from breathring.config import parse_config
 
 #: The device is closed this long after the light stopped changing (or the service started).
 SLEEP_AFTER_S = 5.0
+CONFIG = "[audio]\nidle_close_seconds = 5\n"
+#: By default it stays open this long.
+DEFAULT_SLEEP_AFTER_S = 600.0
 #: One frame at the default 100 frames a second: the loop's granularity.
 FRAME_S = 0.01
 #: How long the finger stays on the button.
@@ -61,8 +65,8 @@ class NappingAudio:
         return [kind for kind, _ in self.events]
 
 
-def make():
-    service, clock, bench = make_service()
+def make(config: str = CONFIG):
+    service, clock, bench = make_service(parse_config(config))
     audio = NappingAudio(clock)
     service.hw.audio = audio
     return service, clock, bench, audio
@@ -75,6 +79,21 @@ def test_the_device_sleeps_five_seconds_after_start():
     assert audio.kinds() == ["sleep"]
     ((_, at),) = audio.events
     assert SLEEP_AFTER_S <= at - started <= SLEEP_AFTER_S + FRAME_S
+
+
+def test_by_default_the_device_stays_open_ten_minutes():
+    service, clock, _bench, audio = make("")
+    started = clock.monotonic()
+    run_for(service, clock, DEFAULT_SLEEP_AFTER_S + 60.0)
+    assert audio.kinds() == ["sleep"]
+    ((_, at),) = audio.events
+    assert DEFAULT_SLEEP_AFTER_S <= at - started <= DEFAULT_SLEEP_AFTER_S + FRAME_S
+
+
+def test_zero_keeps_the_device_open():
+    service, clock, _bench, audio = make("[audio]\nidle_close_seconds = 0\n")
+    run_for(service, clock, 3600.0)
+    assert audio.kinds() == []
 
 
 def test_a_button_going_down_wakes_the_device_before_the_start_cue():

@@ -21,6 +21,9 @@ pattern = "custom"
 breaths = 1
 inhale = 0.5
 exhale = 0.5
+
+[audio]
+idle_close_seconds = 5
 """
 #: The device is closed 5 s after the light stopped changing; give a loaded machine slack.
 CLOSED_WITHIN_S = 5.0 + 5.0

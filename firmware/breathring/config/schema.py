@@ -58,6 +58,12 @@ def _meta(spec: Spec, doc: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- sections
 
 
+#: The sound device is closed after this long without a sound (an open one wakes the process
+#: some 50 times a second); reopening it delays the first cue after it (docs/audio.md).
+IDLE_CLOSE_DEFAULT_S = 600.0
+IDLE_CLOSE_MAX_S = 86400.0
+
+
 @dataclass(frozen=True)
 class RingConfig:
     """[ring]: the LED ring and how bright it may get."""
@@ -257,6 +263,13 @@ class AudioConfig:
         default=1024,
         metadata=_meta(
             PowerOfTwoSpec(256, 8192), "mixer buffer (samples): smaller = lower latency"
+        ),
+    )
+    idle_close_seconds: float = field(
+        default=IDLE_CLOSE_DEFAULT_S,
+        metadata=_meta(
+            FloatSpec(0.0, IDLE_CLOSE_MAX_S),
+            "close the sound device after this long without a sound (s); 0 = keep it open",
         ),
     )
 

@@ -30,10 +30,7 @@ RING_RETRY_S = 1.0
 LATE_FRAME_INTERVALS = 1.0
 #: Guide tones of this many phases ahead are rendered in the background.
 GUIDE_LOOKAHEAD = 2
-#: The audio device is closed this long after the light stopped changing (the end cue is
-#: under 2 s), so that no thread feeds it silence while the device waits.
-AUDIO_SLEEP_AFTER_S = 5.0
-#: A sound still playing then: look again this much later.
+#: A sound still playing when the device is due to close: look again this much later.
 AUDIO_SLEEP_RETRY_S = 1.0
 
 
@@ -122,18 +119,18 @@ class FrameWriter:
             return
         play_tick(self.hw.audio, controller, tick, now, cfg.audio.guide_tone)
 
-    def audio_idle(self, mono: float) -> None:
-        """The light stopped changing: close the audio device a little later."""
-        self.audio_sleep_at = mono + AUDIO_SLEEP_AFTER_S
+    def audio_idle(self, mono: float, after_s: float) -> None:
+        """The light stopped changing: close the audio device `after_s` later (0: never)."""
+        self.audio_sleep_at = mono + after_s if after_s > 0 else None
 
-    def audio_wake(self, mono: float, at_once: bool = False) -> None:
+    def audio_wake(self, mono: float, after_s: float, at_once: bool = False) -> None:
         """Something may want a cue soon: open a sleeping audio device in the background.
 
         The opening holds Python's lock for moments (a slow Pi: tens of ms), so a button
         going down (its cue comes at the release) wakes it once the step's frame is on the
         ring; `at_once` for a cue in this very frame (a request, a pulse).
         """
-        self.audio_sleep_at = mono + AUDIO_SLEEP_AFTER_S
+        self.audio_idle(mono, after_s)
         if at_once:
             self._wake()
         else:

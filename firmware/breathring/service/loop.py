@@ -120,7 +120,7 @@ class Service:
             if self.server is not None:
                 self.server.start()
         self.notifier.ready()
-        self.frames.audio_idle(self.clock.monotonic())
+        self.frames.audio_idle(self.clock.monotonic(), self.cfg.audio.idle_close_seconds)
         on = "on" if self.engine.controller.reminders_enabled else "off"
         log.info(
             "ready: %d pixels, %s hardware, reminders %s", self.cfg.ring.pixels, self.hw.kind, on
@@ -232,14 +232,16 @@ class Service:
             self._next_frame = now.mono + interval
         if not self.engine.active:
             self.frames.log_timing(self.cfg.ring.fps)
-            self.frames.audio_idle(now.mono)
+            self.frames.audio_idle(now.mono, self.cfg.audio.idle_close_seconds)
 
     # ---------------------------------------------------------------- input
 
     def _handle(self, item: object, now: Now) -> bool:
         if isinstance(item, ButtonEvent):
             if item.kind == DOWN and self._stopping_at is None:
-                self.frames.audio_wake(now.mono)  # its cue comes at the release
+                self.frames.audio_wake(
+                    now.mono, self.cfg.audio.idle_close_seconds
+                )  # cue at release
             restart = False
             # A press from the button is "held" until its release: if it becomes a
             # hold, its session never plays `start`.
@@ -264,7 +266,9 @@ class Service:
         if self._stopping_at is not None:
             return False
         log.debug("gesture: %s (%s)", gesture, source)
-        self.frames.audio_wake(now.mono, at_once=source != SOURCE_BUTTON)
+        self.frames.audio_wake(
+            now.mono, self.cfg.audio.idle_close_seconds, at_once=source != SOURCE_BUTTON
+        )
         self.feed.publish({"kind": "gesture", "gesture": gesture, "source": source})
         during_pulse = self.engine.controller.state == PULSE_STATE
         self.engine.gesture(gesture, now, held)
@@ -291,7 +295,7 @@ class Service:
             self.synced = check.synced
         self._next_check = check.next_check
         if check.started:
-            self.frames.audio_wake(now.mono, at_once=True)
+            self.frames.audio_wake(now.mono, self.cfg.audio.idle_close_seconds, at_once=True)
         return check.started
 
     def observe(self, now: Now, trigger: str | None = None, during_pulse: bool = False) -> None:

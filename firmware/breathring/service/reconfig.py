@@ -180,5 +180,6 @@ class Reconfigurer:
         except Exception:  # the old device may be gone already
             log.exception("closing the audio failed")
         hw.audio = self.service.open_audio(new.audio)
-        self.service.frames.audio_idle(self.service.clock.monotonic())
+        svc = self.service
+        svc.frames.audio_idle(svc.clock.monotonic(), new.audio.idle_close_seconds)
         log.info("audio reopened: %s", "on" if hw.audio.available else "off (silent)")

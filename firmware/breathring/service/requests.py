@@ -95,7 +95,7 @@ class RequestHandlers:
         pattern = session_pattern(svc.cfg) if name == CUSTOM else PRESETS.get(name or "")
         controller = svc.engine.controller
         during_pulse = controller.state == PULSE
-        svc.frames.audio_wake(now.mono, at_once=True)
+        svc.frames.audio_wake(now.mono, svc.cfg.audio.idle_close_seconds, at_once=True)
         controller.start_session(now, pattern=pattern)
         svc.observe(now, request.request.trigger, during_pulse)
         self._status_reply(request, now)
