@@ -119,6 +119,7 @@ def render_surface(cfg: Config) -> Picture:
 
 def render_png(cfg: Config, out: str | os.PathLike[str] | BinaryIO) -> None:
     """Draw the default session of `cfg` into a PNG file (a path or a binary file)."""
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     import pygame
 
     surface = render_surface(cfg).surface
