@@ -13,13 +13,11 @@ from typing import Any, BinaryIO
 
 from .config import Config
 from .hw.terminal import linear_to_srgb8
+from .palette import AXIS, DIM_TEXT, TEXT
 from .simulate import SimOptions, simulate
 
 WIDTH, HEIGHT = 1200, 640
 BACKGROUND = (18, 20, 26)
-TEXT = (220, 224, 232)
-DIM_TEXT = (140, 146, 160)
-AXIS = (90, 96, 110)
 CURVE = (255, 255, 255)
 PHASE_SHADES = {
     "lead-in": (40, 44, 60),

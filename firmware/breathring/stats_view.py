@@ -16,6 +16,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .palette import AXIS, DIM_TEXT, TEXT
+
 #: Unicode eighths of a block, from one eighth to a full block.
 EIGHTHS = "▏▎▍▌▋▊▉█"
 ASCII_FULL = "#"
@@ -26,10 +28,7 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # -- the picture --------------------------------------------------------------------------
 WIDTH, HEIGHT = 960, 540
 BACKGROUND = (16, 18, 24)
-TEXT = (220, 224, 232)
-DIM_TEXT = (140, 146, 160)
 GRID = (44, 48, 60)
-AXIS = (90, 96, 110)
 MINUTES_COLOUR = (255, 140, 50)
 SESSIONS_COLOUR = (90, 150, 220)
 PLOT_LEFT, PLOT_RIGHT = 80, 880
