@@ -13,18 +13,10 @@ import time
 from pathlib import Path
 
 from testkit import wait_until
+from testkit.stack import SHORT_SESSION as SHORT_ONE_BREATH
 
-#: One short custom breath: lead-in 2 s, 0.5 s in, 0.5 s out, closing 2.5 s.
-SHORT_SESSION = """\
-[session]
-pattern = "custom"
-breaths = 1
-inhale = 0.5
-exhale = 0.5
-
-[audio]
-idle_close_seconds = 5
-"""
+#: One short custom breath, and a sound device that closes 5 s after the last sound.
+SHORT_SESSION = SHORT_ONE_BREATH + "\n[audio]\nidle_close_seconds = 5\n"
 #: The device is closed 5 s after the light stopped changing; give a loaded machine slack.
 CLOSED_WITHIN_S = 5.0 + 5.0
 SESSION_S = 5.5
