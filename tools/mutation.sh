@@ -24,7 +24,7 @@ DEFAULT_TESTS="tests/core/test_patterns.py tests/core/test_session.py tests/core
  tests/core/test_output.py tests/controller
  tests/core/test_gestures.py tests/core/test_reminder.py
  tests/core/test_clock.py tests/config/test_config.py"
-PURE_CORE="patterns session scene output gestures controller reminder clock config"
+PURE_CORE="patterns session scene output gestures controller activities reminder clock config"
 # Modules outside the pure core, each with its own fast unit tests (run one module per run:
 # tools/mutation.sh history). Tests that start processes are deselected by DESELECT.
 module_tests() {
