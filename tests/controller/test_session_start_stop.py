@@ -109,3 +109,17 @@ def test_stop_says_whether_there_was_something_to_stop():
     assert controller.start_pulse(read(clock))
     assert controller.stop(read(clock)) is True
     assert controller.state == "idle" and controller.stop(read(clock)) is False
+
+
+def test_a_cancel_fade_dims_the_arc_by_its_smoothstep():
+    controller, clock = started(mono=0.0)
+    steady, steady_clock = started(mono=0.0)
+    clock.advance(4.0)
+    steady_clock.advance(4.0)
+    controller.stop(read(clock), fade_s=0.5)
+    clock.advance(0.25)  # half the fade: smootherstep(0.5) = 0.5 of the light is gone
+    steady_clock.advance(0.25)
+    fading = controller.tick(read(clock)).frame.intensity
+    full = steady.tick(read(steady_clock)).frame.intensity
+    assert full > 0.0
+    assert fading == pytest.approx(0.5 * full)
