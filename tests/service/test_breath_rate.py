@@ -229,3 +229,29 @@ def test_an_answered_pulse_keeps_the_rate_it_was_shown_with(tmp_path) -> None:
     service.close()
     assert rows(tmp_path, "SELECT answered, rate FROM pulses") == [(1, 11.0)]
     assert rows(tmp_path, "SELECT trigger, rate_start FROM sessions") == [("pulse", 10.0)]
+
+
+def test_cues_and_guide_tones_follow_each_longer_breath(tmp_path) -> None:
+    config = FOLLOW + "[audio]\nguide_tone = true\n"
+    service, clock, bench = make_service_with_settings(tmp_path, config=config)
+    assert control(service, cmd="breath_rate", value=15.0, source="mqtt")["ok"]
+    start = clock.monotonic()
+    bench.button.press()
+    run_for(service, clock, 2.0 + 4.0 + 4.32 + 4.67 + 0.5)  # lead-in and three breaths
+    played = [(name, round(at - start, 2), round(arg, 3)) for name, at, arg in bench.audio.played]
+    guides = [(name, arg) for name, _, arg in played if name.startswith("guide:")]
+    # In 2/5, out 3/5 of breaths of 4 s, then 8 % longer each (15 to 6 a minute in 3 minutes).
+    assert guides == [
+        ("guide:inhale", 1.6),
+        ("guide:exhale", 2.4),
+        ("guide:inhale", 1.728),
+        ("guide:exhale", 2.592),
+        ("guide:inhale", 1.866),
+        ("guide:exhale", 2.799),
+        ("guide:inhale", 2.016),
+    ]
+    inhale_cues = [at for name, at, _ in played if name == "inhale"]
+    breath_starts = [2.0, 6.0, 10.32, 14.986]
+    assert len(inhale_cues) == len(breath_starts)
+    for cue, breath in zip(inhale_cues, breath_starts, strict=True):
+        assert breath - 0.005 <= cue <= breath + 0.011  # on its breath's first frame (100 fps)
