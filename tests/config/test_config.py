@@ -179,8 +179,8 @@ BAD_VALUES = {
     "session.follow_target": "3.9",
     "session.follow_minutes": "61",
     "breath_sensor.kind": '"radar"',
-    "breath_sensor.topic": '"sensors/+/rate"',
-    "breath_sensor.stale_seconds": "0",
+    "breath_sensor.topic": '"breath/+"',
+    "breath_sensor.stale_seconds": "601",
 }
 
 
@@ -865,10 +865,10 @@ EXACT_MESSAGES = {
     "session.follow_minutes": "session.follow_minutes = 61 is out of range; allowed 3-60",
     "breath_sensor.kind": 'breath_sensor.kind = "radar" is not a known breath sensor; allowed:'
     " none, mr60bha2, c1001, mqtt",
-    "breath_sensor.topic": 'breath_sensor.topic = "sensors/+/rate" contains an MQTT wildcard'
-    ' (+ or #); allowed an MQTT topic like "breathring/breath_rate" (no + or #, no empty levels)',
-    "breath_sensor.stale_seconds": "breath_sensor.stale_seconds = 0 is out of range;"
-    " allowed 1-3600",
+    "breath_sensor.topic": 'breath_sensor.topic = "breath/+" contains an MQTT wildcard (+ or #);'
+    ' allowed an MQTT topic like "breathring/breath_rate" (no + or #, no empty levels)',
+    "breath_sensor.stale_seconds": "breath_sensor.stale_seconds = 601 is out of range;"
+    " allowed 5-600",
 }
 
 

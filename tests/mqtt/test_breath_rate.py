@@ -161,7 +161,7 @@ def test_a_reading_goes_stale_at_the_real_service(
     watcher_factory,
 ) -> None:
     device = start_device(
-        f'[breath_sensor]\nkind = "mqtt"\ntopic = "{SENSOR_TOPIC}"\nstale_seconds = 2\n'
+        f'[breath_sensor]\nkind = "mqtt"\ntopic = "{SENSOR_TOPIC}"\nstale_seconds = 5\n'
     )
     w = watcher_factory(broker.port)
     start_bridge_process(device, DEVICE)
@@ -170,7 +170,7 @@ def test_a_reading_goes_stale_at_the_real_service(
     w.publish(SENSOR_TOPIC, "14")
     w.wait_for(STATE, "14.0")
     assert device.status()["breath_rate"]["source"] == "mqtt"
-    w.wait_for(STATE, "None")  # two seconds without a reading: stale
+    w.wait_for(STATE, "None")  # five seconds without a reading: stale
     assert device.status()["breath_rate"] is None
 
 

@@ -386,7 +386,7 @@ class MqttConfig:
 
 
 #: breath_sensor.stale_seconds: the range (s).
-BREATH_STALE_MIN_S, BREATH_STALE_MAX_S = 1.0, 3600.0
+BREATH_STALE_MIN_S, BREATH_STALE_MAX_S = 5.0, 600.0
 
 
 @dataclass(frozen=True)
