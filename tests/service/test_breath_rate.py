@@ -255,3 +255,25 @@ def test_cues_and_guide_tones_follow_each_longer_breath(tmp_path) -> None:
     assert len(inhale_cues) == len(breath_starts)
     for cue, breath in zip(inhale_cues, breath_starts, strict=True):
         assert breath - 0.005 <= cue <= breath + 0.011  # on its breath's first frame (100 fps)
+
+
+def test_a_new_watcher_does_not_hold_up_a_rate_the_others_wait_for(tmp_path) -> None:
+    service, clock, bench = make_service_with_settings(tmp_path, config=STALE)
+    first = WatchClient(service)
+    start = clock.monotonic()
+    bench.events.put(BreathReading(12.0, start, "mr60bha2"))
+    service.step()
+    clock.advance(1.0)
+    bench.events.put(BreathReading(12.3, clock.monotonic(), "mr60bha2"))  # held back until 5 s
+    service.step()
+    clock.advance(1.0)
+    second = WatchClient(service)  # joins with 12.3 in its first line
+    assert service.reporter.rate_deadline() == pytest.approx(start + 5.0)
+    service.step()  # wakes at 5 s
+    assert clock.monotonic() == pytest.approx(start + 5.0)
+    service.feed.publish(MARK)
+    lines = []
+    while (line := first.lines(1)[0]) != MARK:
+        lines.append(line)
+    assert [(m["status"]["breath_rate"] or {}).get("per_min") for m in lines] == [None, 12.0, 12.3]
+    assert second.lines(1)[0]["status"]["breath_rate"]["per_min"] == 12.3

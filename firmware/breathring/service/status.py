@@ -116,10 +116,12 @@ class StatusReporter:
     def add_watcher(self, watcher: Watcher, now: Now, synced: bool) -> bool:
         """Register a new watcher with the status as its first line; False if there is no room."""
         status = self.status(now, synced)
+        first = not len(self.feed)
         if not self.feed.add(watcher, {"kind": "status", "status": status}):
             return False
         self._watched = tuple(status[k] for k in WATCHED_FIELDS)
-        self._rate_sent_now(status, now.mono)
+        if first:  # later ones keep the others' pace: a held-back rate still goes out on time
+            self._rate_sent_now(status, now.mono)
         return True
 
     def publish(self, now: Now, synced: bool) -> None:
