@@ -83,6 +83,8 @@ class SessionView:
     #: Breaths finished so far (frozen at the moment of a cancel).
     breaths_done: int
     cancelled: bool
+    #: The measured breathing rate (breaths a minute) when it started; None: none fresh.
+    rate_start: float | None = None
 
 
 @dataclass
@@ -100,6 +102,8 @@ class SessionActivity:
     start_cue_held: bool = False
     #: Shown once this session has faded out (the blink of a reminders toggle).
     then: ConfirmActivity | None = None
+    #: The measured breathing rate when it started (breaths a minute); None: none fresh.
+    rate_start: float | None = None
 
     def view(self, now: Now) -> SessionView:
         """The session as the history sees it (breaths done frozen at a cancel)."""
@@ -118,6 +122,7 @@ class SessionActivity:
             elapsed=now.mono - self.start,
             breaths_done=done,
             cancelled=self.cancel_at is not None,
+            rate_start=self.rate_start,
         )
 
     def status(self, now: Now) -> dict[str, object]:

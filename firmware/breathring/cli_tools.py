@@ -56,6 +56,7 @@ def add_tool_parsers(sub) -> None:
         "--jump", action="append", metavar="T:±D", help="move the wall clock at T s, e.g. 600:+3h"
     )
     p.add_argument("--unsynced", action="store_true", help="the wall clock is not synchronised")
+    add_breath_rate_args(p)
     p.add_argument("--idle", action="store_true", help="no press at t = 0")
     p.add_argument("--out", default="-", metavar="FILE|-", help="output file (default: stdout)")
 
@@ -73,6 +74,7 @@ def add_tool_parsers(sub) -> None:
     p.add_argument(
         "--mute", action="store_true", help="no sound (default: cues through the speaker)"
     )
+    add_breath_rate_args(p)
 
     p = sub.add_parser(
         "render",
@@ -92,6 +94,38 @@ def add_tool_parsers(sub) -> None:
     c = csub.add_parser("show", help="print the effective configuration as TOML")
     add_config_arg(c)
     csub.add_parser("defaults", help="print a commented default configuration file")
+
+
+def add_breath_rate_args(p: argparse.ArgumentParser) -> None:
+    """--breath-rate R | --breath-rate-file FILE: what a breath sensor would measure."""
+    group = p.add_mutually_exclusive_group()
+    group.add_argument(
+        "--breath-rate",
+        type=float,
+        metavar="R",
+        help="a breath sensor measures R breaths a minute all along (e.g. 14; "
+        "the follow pattern starts there)",
+    )
+    group.add_argument(
+        "--breath-rate-file",
+        metavar="FILE",
+        help='timed readings instead: lines "SECONDS RATE" (seconds from the start, '
+        "breaths a minute) in time order; # starts a comment",
+    )
+
+
+def rate_feed(args: argparse.Namespace):
+    """The RateFeed of --breath-rate / --breath-rate-file (None: neither); UsageError if bad."""
+    from .simulated_rate import RateFeed, RateFileError, check_rate, read_rate_file
+
+    try:
+        if args.breath_rate is not None:
+            return RateFeed(constant=check_rate(args.breath_rate, "--breath-rate"))
+        if args.breath_rate_file is not None:
+            return RateFeed(readings=read_rate_file(args.breath_rate_file))
+    except RateFileError as exc:
+        raise UsageError(str(exc)) from None
+    return None
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -125,6 +159,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         doubles=list(args.double or []),
         jumps=jumps,
         synced=not args.unsynced,
+        rates=rate_feed(args),
     )
     if args.out == "-":
         write_jsonl(cfg, opts, sys.stdout)
@@ -139,7 +174,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     cfg = with_pattern(load_args_config(args), args.pattern)
-    return run_demo(cfg, seconds=args.seconds, mute=args.mute)
+    return run_demo(cfg, seconds=args.seconds, mute=args.mute, rates=rate_feed(args))
 
 
 def cmd_render(args: argparse.Namespace) -> int:

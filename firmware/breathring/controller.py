@@ -23,10 +23,11 @@ from .activities import (
     is_night,
     look_for,
 )
+from .breath_rate import BreathRateState, BreathReading
 from .clock import Now
 from .config import Config, long_pattern, session_pattern
 from .gestures import DOUBLE, GESTURES, HOLD, PRESS
-from .patterns import Pattern
+from .patterns import FOLLOW, Pattern, follow_pattern
 from .scene import ArcScene
 from .session import LEAD_IN_S, Segment, Timeline
 
@@ -41,6 +42,8 @@ class Controller:
             cfg.reminder.enabled if reminders_enabled is None else reminders_enabled
         )
         self._activity: SessionActivity | PulseActivity | ConfirmActivity | None = None
+        #: The latest measured breathing rate; a session takes the fresh one when it starts.
+        self.breath_rate = BreathRateState(cfg.breath_sensor.stale_seconds)
         self._lit = False  # was the last frame handed out lit?
         self._pending_events: list[str] = []
         self._pending_cues: list[str] = []
@@ -60,6 +63,7 @@ class Controller:
             if cfg.ring.pixels != self.cfg.ring.pixels:
                 self._activity = None
         self.cfg = cfg
+        self.breath_rate.stale_after_s = cfg.breath_sensor.stale_seconds
         activity = self._activity
         if activity is not None:  # new brightness or colour: from the next frame on
             activity.look = look_for(self.cfg, activity.look.night)
@@ -79,6 +83,18 @@ class Controller:
             self.set_reminders(not self.reminders_enabled, now)
         else:
             raise ValueError(f"unknown gesture {gesture!r}; allowed: {', '.join(GESTURES)}")
+
+    def breath_reading(self, reading: BreathReading) -> bool:
+        """A measured breathing rate; True if kept (plausible, not older than the last).
+
+        Nothing running changes: a session keeps the rate it started with.
+        """
+        return self.breath_rate.update(reading)
+
+    def measured_rate(self, now: Now) -> float | None:
+        """The fresh measured rate (breaths a minute) at `now`, or None."""
+        reading = self.breath_rate.fresh(now.mono)
+        return None if reading is None else reading.per_min
 
     def press(self, now: Now, held: bool = False) -> None:
         """Short press: start a session, or fade out the running one."""
@@ -112,7 +128,7 @@ class Controller:
             and not activity.long
             and now.mono - activity.start < LEAD_IN_S
         ):
-            activity.timeline = Timeline(*self._plan(long=True))
+            activity.timeline = Timeline(*self._plan(True, None, activity.rate_start))
             activity.long = True
             self._pending_events.append("session-long")
         else:
@@ -125,30 +141,46 @@ class Controller:
         long: bool = False,
         breaths: int | None = None,
     ) -> None:
-        """Start a session at once (the lead-in begins on this very frame)."""
-        planned, planned_breaths = self._plan(long, pattern)
+        """Start a session at once (the lead-in begins on this very frame).
+
+        The measured breathing rate, if fresh, is taken now: the session keeps it (a
+        `follow` session paces from it) and the history records it as its start.
+        """
+        rate = self.measured_rate(now)
+        planned, planned_breaths = self._plan(long, pattern, rate)
         pattern = planned
         if breaths is None:
             breaths = planned_breaths
         previous = self._activity
         self.sessions_started += 1
         session = SessionActivity(
-            Timeline(pattern, breaths), now.mono, self._look(now), long, self.sessions_started
+            Timeline(pattern, breaths),
+            now.mono,
+            self._look(now),
+            long,
+            self.sessions_started,
+            rate_start=rate,
         )
         if isinstance(previous, SessionActivity):  # a confirm still waiting shows after this one
             session.then = previous.then
         self._activity = session
         self._pending_events.append(f"session-started:{pattern.name}")
 
-    def _plan(self, long: bool, pattern: Pattern | None = None) -> tuple[Pattern, int]:
-        """The pattern and breaths of a session: the same for the same gesture.
+    def _plan(
+        self, long: bool, pattern: Pattern | None = None, rate: float | None = None
+    ) -> tuple[Pattern, int]:
+        """The pattern and breaths of a session: the same for the same gesture and rate.
 
-        A pattern with a natural length (wind-down) runs that length; any other
-        runs session.breaths (a press) or session.long_breaths (a double press).
+        `follow` is built from the measured `rate` (None: none fresh) and the config's
+        target and length. A pattern with a natural length (wind-down, follow) runs that
+        length; any other runs session.breaths (a press) or session.long_breaths (a double
+        press).
         """
         session_cfg = self.cfg.session
         if pattern is None:
             pattern = long_pattern(self.cfg) if long else session_pattern(self.cfg)
+        if pattern.name == FOLLOW:
+            pattern = follow_pattern(rate, session_cfg.follow_target, session_cfg.follow_minutes)
         breaths = session_cfg.long_breaths if long else session_cfg.breaths
         if pattern.natural_breaths is not None:
             breaths = pattern.natural_breaths
@@ -243,6 +275,7 @@ class Controller:
             "elapsed": None,
             "remaining": None,
             "night": night,
+            "breath_rate": self.breath_rate.to_status(now.mono),
         }
         if isinstance(activity, SessionActivity):
             out.update(activity.status(now))

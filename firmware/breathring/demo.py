@@ -35,6 +35,7 @@ from .hw import Audio
 from .hw.mock import WireCapture, mock_button, mock_ring
 from .hw.terminal import CSI, TerminalRing
 from .service.frames import play_tick
+from .simulated_rate import RateFeed
 
 log = logging.getLogger("breathring.demo")
 
@@ -186,8 +187,12 @@ def run_demo(
     out: TextIO | None = None,
     audio: Audio | None = None,
     mute: bool = False,
+    rates: RateFeed | None = None,
 ) -> int:
-    """Run until q (or `seconds`); returns the exit code. Closes `audio` at the end."""
+    """Run until q (or `seconds`); returns the exit code. Closes `audio` at the end.
+
+    `rates`: what a breath sensor measures (a `follow` session starts from it).
+    """
     out = out or sys.stdout
     interactive = out.isatty() and sys.stdin.isatty()
     clock = SystemClock()
@@ -196,15 +201,17 @@ def run_demo(
     hand = Hand(cfg, clock)
     sound = audio if audio is not None else open_demo_audio(cfg, clock, mute)
     start = clock.monotonic()
+    feed = _Feed(engine, rates, start)
     try:
         hand.key(PRESS)
+        feed(start)
         for gesture in hand.gestures():
             engine.gesture(gesture, read(clock))
         if interactive:
             with _raw_terminal(sys.stdin.fileno()):
-                _loop(engine, ring, hand, sound, clock, start, seconds, sys.stdin.fileno())
+                _loop(engine, ring, hand, sound, clock, feed, seconds, sys.stdin.fileno())
         else:
-            _loop(engine, ring, hand, sound, clock, start, seconds, None)
+            _loop(engine, ring, hand, sound, clock, feed, seconds, None)
     finally:
         hand.close()
         ring.device.close()
@@ -218,10 +225,11 @@ def _loop(
     hand: Hand,
     audio: Audio,
     clock: SystemClock,
-    start: float,
+    feed: _Feed,
     seconds: float | None,
     fd: int | None,
 ) -> None:
+    start = feed.start
     interval = engine.frame_interval
     next_frame = clock.monotonic()
     last_draw = -1.0
@@ -229,6 +237,7 @@ def _loop(
     try:
         while seconds is None or clock.monotonic() - start < seconds:
             now = read(clock)
+            feed(now.mono)
             for gesture in hand.gestures():
                 engine.gesture(gesture, now)
                 last_line = ""
@@ -278,6 +287,20 @@ def _loop(
     finally:
         if fd is not None:
             ring.clear()
+
+
+class _Feed:
+    """Hands the engine the breathing rates measured by a moment (none without `rates`)."""
+
+    def __init__(self, engine: Engine, rates: RateFeed | None, start: float) -> None:
+        self.engine = engine
+        self.rates = rates
+        self.start = start
+
+    def __call__(self, mono: float) -> None:
+        if self.rates is not None:
+            for reading in self.rates.due(mono, self.start):
+                self.engine.controller.breath_reading(reading)
 
 
 def _wait(clock: SystemClock, seconds: float) -> None:

@@ -3,9 +3,11 @@
 The service keeps one `History` on `$STATE_DIRECTORY/history.sqlite3`. Each
 session is one row written when it starts (outcome NULL) and finished when it
 ends; each pulse is one row, marked answered when a session starts during it.
-Nothing else is stored: no audio, no identifiers. Timestamps are UTC epoch
-seconds plus the UTC offset at the time, all given by the caller (this module
-never reads a clock).
+A session also keeps the breathing rate measured at its start and end, and an
+answered pulse the rate when it was shown (NULL without a fresh reading from a
+breath sensor, `[breath_sensor]`). Nothing else is stored: no audio, no
+identifiers. Timestamps are UTC epoch seconds plus the UTC offset at the time,
+all given by the caller (this module never reads a clock).
 
 The file itself (schema, WAL journal for an SD card, moving a damaged file aside)
 is history_file.py's.
@@ -73,6 +75,8 @@ HISTORY_FILE = "history.sqlite3"
 BUTTON, DOUBLE, PULSE, REMOTE = "button", "double", "pulse", "remote"
 TRIGGERS = (BUTTON, DOUBLE, PULSE, REMOTE)
 
+#: Decimals of a stored breathing rate (breaths a minute).
+RATE_DECIMALS = 2
 #: Days a stats query may cover (`breathring stats --days`, the web page's ?days=), and the
 #: days shown when none are asked for.
 MIN_DAYS, MAX_DAYS = 1, 366
@@ -95,6 +99,13 @@ def _stamp(wall: datetime) -> tuple[int, int]:
     if offset is None:
         raise ValueError(f"wall time must be timezone-aware, got {wall.isoformat()}")
     return round(wall.timestamp()), int(offset.total_seconds())
+
+
+def _rate(per_min: float | None) -> float | None:
+    """A rate as stored: breaths a minute to 0.01, or None (none measured, or not a rate)."""
+    if per_min is None or not 0.0 < per_min < float("inf"):
+        return None
+    return round(per_min, RATE_DECIMALS)
 
 
 def _check_days(days: object) -> int:
@@ -167,10 +178,12 @@ class History:
         breaths_planned: int,
         wall: datetime,
         clock_trusted: bool = True,
+        rate_start: float | None = None,
     ) -> int:
         """Record a session that starts now; its row id, or 0 if nothing could be written.
 
-        `clock_trusted`: whether `wall` comes from a clock the device trusts.
+        `clock_trusted`: whether `wall` comes from a clock the device trusts; `rate_start`:
+        the breathing rate measured as it started (breaths a minute), if any.
         """
         if trigger not in TRIGGERS:
             raise ValueError(f"trigger must be one of {', '.join(TRIGGERS)}, got {trigger!r}")
@@ -178,10 +191,17 @@ class History:
             raise ValueError(f"breaths_planned must be 0 or more, got {breaths_planned}")
         started_at, offset = _stamp(wall)
         cursor = self._write(
-            "INSERT INTO sessions"
-            " (trigger, pattern, breaths_planned, started_at, utc_offset, clock_trusted)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (trigger, pattern, breaths_planned, started_at, offset, int(clock_trusted)),
+            "INSERT INTO sessions (trigger, pattern, breaths_planned, started_at, utc_offset,"
+            " clock_trusted, rate_start) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                trigger,
+                pattern,
+                breaths_planned,
+                started_at,
+                offset,
+                int(clock_trusted),
+                _rate(rate_start),
+            ),
         )
         return 0 if cursor is None or cursor.lastrowid is None else cursor.lastrowid
 
@@ -195,22 +215,37 @@ class History:
         )
 
     def session_ended(
-        self, row_id: int, breaths_completed: int, completed: bool, wall: datetime
+        self,
+        row_id: int,
+        breaths_completed: int,
+        completed: bool,
+        wall: datetime,
+        rate_end: float | None = None,
     ) -> None:
-        """Finish a running session as completed or stopped (a finished row is left alone)."""
+        """Finish a running session as completed or stopped (a finished row is left alone).
+
+        `rate_end`: the breathing rate measured as it ended, if any.
+        """
         ended_at, _ = _stamp(wall)
         self._write(
-            "UPDATE sessions SET breaths_completed = ?, ended_at = ?, outcome = ?"
+            "UPDATE sessions SET breaths_completed = ?, ended_at = ?, outcome = ?, rate_end = ?"
             " WHERE id = ? AND outcome IS NULL",
-            (max(0, breaths_completed), ended_at, COMPLETED if completed else STOPPED, row_id),
+            (
+                max(0, breaths_completed),
+                ended_at,
+                COMPLETED if completed else STOPPED,
+                _rate(rate_end),
+                row_id,
+            ),
         )
 
-    def session_interrupted(self, row_id: int) -> None:
-        """The device stops during a session: as after a crash, it keeps its last progress."""
+    def session_interrupted(self, row_id: int, rate_end: float | None = None) -> None:
+        """The device stops during a session: as after a crash, it keeps its last progress
+        (and the breathing rate measured as it stopped, if any)."""
         self._write(
-            "UPDATE sessions SET outcome = ?, ended_at = coalesce(ended_at, started_at)"
-            " WHERE id = ? AND outcome IS NULL",
-            (INTERRUPTED, row_id),
+            "UPDATE sessions SET outcome = ?, ended_at = coalesce(ended_at, started_at),"
+            " rate_end = ? WHERE id = ? AND outcome IS NULL",
+            (INTERRUPTED, _rate(rate_end), row_id),
         )
 
     def pulse_shown(self, wall: datetime, clock_trusted: bool = True) -> int:
@@ -222,9 +257,10 @@ class History:
         )
         return 0 if cursor is None or cursor.lastrowid is None else cursor.lastrowid
 
-    def pulse_answered(self, row_id: int) -> None:
-        """Mark a pulse as answered (a session started during it)."""
-        self._write("UPDATE pulses SET answered = 1 WHERE id = ?", (row_id,))
+    def pulse_answered(self, row_id: int, rate: float | None = None) -> None:
+        """Mark a pulse as answered (a session started during it); `rate`: the breathing
+        rate measured when it was shown, if any (kept only for answered pulses)."""
+        self._write("UPDATE pulses SET answered = 1, rate = ? WHERE id = ?", (_rate(rate), row_id))
 
     # -- reading -------------------------------------------------------------------------
 

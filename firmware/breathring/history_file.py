@@ -87,6 +87,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE pulses ADD COLUMN clock_trusted INTEGER NOT NULL DEFAULT 1"
         " CHECK (clock_trusted IN (0, 1))",
     ),
+    # 3 -> 4: the measured breathing rate (breaths a minute) at a session's start and end,
+    # and during an answered pulse (when it was shown); NULL: no fresh reading.
+    (
+        "ALTER TABLE sessions ADD COLUMN rate_start REAL CHECK (rate_start > 0)",
+        "ALTER TABLE sessions ADD COLUMN rate_end REAL CHECK (rate_end > 0)",
+        "ALTER TABLE pulses ADD COLUMN rate REAL CHECK (rate > 0)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

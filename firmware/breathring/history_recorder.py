@@ -6,6 +6,9 @@ lead-in is over (a double press in the lead-in still makes it the long one,
 trigger "double"), its progress after each breath, its end when it finishes
 or is stopped ("interrupted" with its last progress when the service stops during
 it); a pulse's row when it is shown, "answered" when a session starts during it.
+The measured breathing rate goes with them: a session's at its start (taken by the
+controller) and at its end (the fresh one when the recorder sees it end, or at its last
+look when the service stops), an answered pulse's as it was shown.
 Each row carries whether the wall clock was trusted when it was written, and old
 rows are pruned once a day, only while the clock is trusted (history.py).
 `HistoryWorker` runs the jobs in order on its own thread, so SQLite
@@ -43,19 +46,25 @@ class HistoryStore(Protocol):
         breaths_planned: int,
         wall: datetime,
         clock_trusted: bool = True,
+        rate_start: float | None = None,
     ) -> int: ...
 
     def session_progress(self, row_id: int, breaths_completed: int, wall: datetime) -> None: ...
 
     def session_ended(
-        self, row_id: int, breaths_completed: int, completed: bool, wall: datetime
+        self,
+        row_id: int,
+        breaths_completed: int,
+        completed: bool,
+        wall: datetime,
+        rate_end: float | None = None,
     ) -> None: ...
 
-    def session_interrupted(self, row_id: int) -> None: ...
+    def session_interrupted(self, row_id: int, rate_end: float | None = None) -> None: ...
 
     def pulse_shown(self, wall: datetime, clock_trusted: bool = True) -> int: ...
 
-    def pulse_answered(self, row_id: int) -> None: ...
+    def pulse_answered(self, row_id: int, rate: float | None = None) -> None: ...
 
     def stats(self, today: date, days: int, tz: tzinfo) -> dict[str, Any]: ...
 
@@ -90,6 +99,16 @@ class _Record:
     breaths_done: int = 0
     reported: int = 0
     row: _Row | None = None
+    #: The measured rate at the start (the controller's), and at the last look.
+    rate_start: float | None = None
+    rate_now: float | None = None
+
+
+@dataclass
+class _Pulse:
+    row: _Row
+    #: The measured rate as it was shown (written only if it is answered).
+    rate: float | None
 
 
 class HistoryRecorder:
@@ -105,7 +124,7 @@ class HistoryRecorder:
         self._pruned_on: date | None = None
         self._current: _Record | None = None
         self._pulses_seen: int | None = None
-        self._pulse: _Row | None = None
+        self._pulse: _Pulse | None = None
 
     def observe(
         self,
@@ -114,21 +133,24 @@ class HistoryRecorder:
         wall: datetime,
         trigger: str | None = None,
         during_pulse: bool = False,
+        rate: float | None = None,
     ) -> None:
-        """Look at the device now. `trigger`/`during_pulse`: a gesture or command just acted."""
+        """Look at the device now. `trigger`/`during_pulse`: a gesture or command just acted;
+        `rate`: the fresh measured breathing rate now (None: none)."""
         trusted = self._clock_trusted()
         if trusted and wall.date() != self._pruned_on:
             self._pruned_on = wall.date()
             self._submit(lambda h: h.prune(wall))
         current = self._current
         if current is not None and (view is None or view.serial != current.serial):
+            current.rate_now = rate
             self._finish(current, wall)
             current = self._current = None
         if self._pulses_seen is None:
             self._pulses_seen = pulses_shown
         elif pulses_shown != self._pulses_seen:
             self._pulses_seen = pulses_shown
-            self._pulse = self._insert(lambda h: h.pulse_shown(wall, trusted))
+            self._pulse = _Pulse(self._insert(lambda h: h.pulse_shown(wall, trusted)), rate)
         if view is None:
             return
         if current is None:
@@ -140,10 +162,12 @@ class HistoryRecorder:
                 wall,
                 view.long,
                 trusted,
+                rate_start=view.rate_start,
             )
             pulse = self._pulse
             if during_pulse and pulse is not None:
-                self._submit(lambda h: h.pulse_answered(pulse.id) if pulse.id else None)
+                row, shown_rate = pulse.row, pulse.rate
+                self._submit(lambda h: h.pulse_answered(row.id, shown_rate) if row.id else None)
                 self._pulse = None
         if view.long and not current.long:
             current.trigger = DOUBLE
@@ -152,6 +176,7 @@ class HistoryRecorder:
         current.breaths = view.breaths
         current.cancelled = view.cancelled
         current.breaths_done = view.breaths_done
+        current.rate_now = rate
         if current.row is None and view.elapsed >= LEAD_IN_S:
             self._write_start(current)
         if current.row is not None and current.breaths_done > current.reported:
@@ -175,15 +200,16 @@ class HistoryRecorder:
             self._current = None
 
     def _write_start(self, record: _Record) -> None:
-        trigger, pattern, breaths, started, trusted = (
+        trigger, pattern, breaths, started, trusted, rate = (
             record.trigger,
             record.pattern,
             record.breaths,
             record.started,
             record.clock_trusted,
+            record.rate_start,
         )
         record.row = self._insert(
-            lambda h: h.session_started(trigger, pattern, breaths, started, trusted)
+            lambda h: h.session_started(trigger, pattern, breaths, started, trusted, rate)
         )
 
     def _finish(self, record: _Record, wall: datetime) -> None:
@@ -191,12 +217,15 @@ class HistoryRecorder:
             self._write_start(record)
         row = record.row
         assert row is not None
+        rate = record.rate_now
         if record.interrupted:
-            self._submit(lambda h: h.session_interrupted(row.id) if row.id else None)
+            self._submit(lambda h: h.session_interrupted(row.id, rate) if row.id else None)
             return
         done = record.breaths_done
         completed = not record.cancelled and done >= record.breaths
-        self._submit(lambda h: h.session_ended(row.id, done, completed, wall) if row.id else None)
+        self._submit(
+            lambda h: h.session_ended(row.id, done, completed, wall, rate) if row.id else None
+        )
 
     def _insert(self, insert: Callable[[HistoryStore], int]) -> _Row:
         row = _Row()

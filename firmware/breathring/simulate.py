@@ -19,6 +19,7 @@ from .clock import FakeClock, read
 from .config import Config, format_color
 from .engine import Engine, Rendered
 from .gestures import DOUBLE, HOLD, PRESS
+from .simulated_rate import RateFeed
 
 DEFAULT_AT = "12:00"
 DEFAULT_DATE = date(2026, 1, 15)
@@ -68,6 +69,8 @@ class SimOptions:
     doubles: list[float] = field(default_factory=list)
     jumps: list[tuple[float, float]] = field(default_factory=list)
     synced: bool = True
+    #: Measured breathing rates (simulated_rate.py); None: no breath sensor.
+    rates: RateFeed | None = None
 
 
 @dataclass(order=True)
@@ -106,6 +109,7 @@ def header(cfg: Config, opts: SimOptions, fps: int) -> dict[str, object]:
         "pattern": cfg.session.pattern,
         "start": datetime.combine(opts.day, opts.at, ZoneInfo(opts.tz)).isoformat(),
         "seconds": opts.seconds,
+        **(opts.rates.header() if opts.rates is not None else {}),
     }
 
 
@@ -151,6 +155,9 @@ def simulate(cfg: Config, opts: SimOptions) -> Iterator[tuple[float, Rendered]]:
         clock.advance_to(t)
         now = read(clock)
         restart = False
+        if opts.rates is not None:  # a reading costs no frame, as in the service
+            for reading in opts.rates.due(now.mono):
+                engine.controller.breath_reading(reading)
         while events and events[0].at <= t:
             event = events.pop(0)
             if event.kind == "jump":

@@ -78,11 +78,24 @@ def _day_label(iso: str) -> str:
     return f"{WEEKDAYS[day.weekday()]} {day:%m-%d}"
 
 
+def _rate_text(per_min: float | None) -> str:
+    return "-" if per_min is None else f"{per_min:.1f}"
+
+
 def summary_lines(stats: dict[str, Any]) -> list[str]:
-    """Today, the streak and the pulses, one line each."""
+    """Today, the streak and the pulses, one line each; the last measured breathing rates."""
     today = stats["today"]
     days = len(stats["days"])
     pulses = stats["pulses"]
+    rated = stats.get("breath_rates") or []
+    rates = []
+    if rated:
+        last = rated[-1]
+        rates.append(
+            f"Breathing, last measured session ({last['started'][:16].replace('T', ' ')},"
+            f" {last['pattern']}): {_rate_text(last['rate_start'])} ->"
+            f" {_rate_text(last['rate_end'])} breaths/min"
+        )
     return [
         f"Today {today['date']}: {_plural(today['sessions'], 'session')}"
         f" ({today['completed']} completed), {_plural(today['breaths'], 'breath')},"
@@ -90,6 +103,7 @@ def summary_lines(stats: dict[str, Any]) -> list[str]:
         f"Streak: {_plural(stats['streak_days'], 'day')}",
         f"Pulses in the last {_plural(days, 'day')}: {pulses['shown']} shown,"
         f" {pulses['answered']} answered",
+        *rates,
     ]
 
 

@@ -176,6 +176,11 @@ BAD_VALUES = {
     "mqtt.device_id": '"bed/side"',
     "mqtt.keepalive": "4",
     "button.pi_revision": '"a0208z"',
+    "session.follow_target": "3.9",
+    "session.follow_minutes": "61",
+    "breath_sensor.kind": '"radar"',
+    "breath_sensor.topic": '"breath/+"',
+    "breath_sensor.stale_seconds": "601",
 }
 
 
@@ -796,7 +801,7 @@ EXACT_MESSAGES = {
     "ring.driver": 'ring.driver = "bitbang" is not a known LED driver; allowed: spi, pwm, pi5,'
     " none",
     "session.pattern": 'session.pattern = "square" is not a known pattern; allowed: three-breath,'
-    " box, 4-7-8, coherent, sigh, wind-down, custom",
+    " box, 4-7-8, coherent, sigh, wind-down, follow, custom",
     "session.breaths": "session.breaths = 101 is out of range; allowed 1-100",
     "session.inhale": 'session.inhale = "4" must be a number of seconds (0.5-30 s; only with'
     ' pattern = "custom")',
@@ -807,7 +812,7 @@ EXACT_MESSAGES = {
     "session.hold_out": 'session.hold_out = "0" must be a number of seconds (0-30 s; only with'
     ' pattern = "custom")',
     "session.long_pattern": 'session.long_pattern = "custom" is not a preset pattern; allowed:'
-    " three-breath, box, 4-7-8, coherent, sigh, wind-down",
+    " three-breath, box, 4-7-8, coherent, sigh, wind-down, follow",
     "session.long_breaths": "session.long_breaths = 0 is out of range; allowed 1-100",
     "reminder.enabled": 'reminder.enabled = "yes" must be true or false',
     "reminder.every_minutes": "reminder.every_minutes = 45 is not allowed; allowed 1, 2, 3, 4, 5,"
@@ -856,6 +861,14 @@ EXACT_MESSAGES = {
     "button.hold_seconds": "button.hold_seconds = 0.4 is out of range; allowed 0.5-10",
     "button.double_seconds": "button.double_seconds = 2.5 is out of range; allowed 0.1-2",
     "button.bounce_seconds": "button.bounce_seconds = 0.6 is out of range; allowed 0-0.5",
+    "session.follow_target": "session.follow_target = 3.9 is out of range; allowed 4-10",
+    "session.follow_minutes": "session.follow_minutes = 61 is out of range; allowed 3-60",
+    "breath_sensor.kind": 'breath_sensor.kind = "radar" is not a known breath sensor; allowed:'
+    " none, mr60bha2, c1001, mqtt",
+    "breath_sensor.topic": 'breath_sensor.topic = "breath/+" contains an MQTT wildcard (+ or #);'
+    ' allowed an MQTT topic like "breathring/breath_rate" (no + or #, no empty levels)',
+    "breath_sensor.stale_seconds": "breath_sensor.stale_seconds = 601 is out of range;"
+    " allowed 5-600",
 }
 
 
@@ -909,7 +922,8 @@ def test_every_bad_value_message_word_for_word(dotted: str) -> None:
         (
             '[session]\npattern = "Box"',
             'session.pattern = "Box" is not a known pattern; allowed:'
-            ' three-breath, box, 4-7-8, coherent, sigh, wind-down, custom; did you mean "box"?',
+            " three-breath, box, 4-7-8, coherent, sigh, wind-down, follow, custom;"
+            ' did you mean "box"?',
         ),
         (
             "[session]\nexhale = [6, 7]",
@@ -1026,13 +1040,13 @@ def test_custom_pattern_details() -> None:
         session_pattern(Config(session=C.SessionConfig(pattern="nope")))
     assert str(caught.value) == (
         'session.pattern = "nope" is not a preset pattern; allowed: three-breath, box, 4-7-8,'
-        " coherent, sigh, wind-down"
+        " coherent, sigh, wind-down, follow"
     )
     with pytest.raises(ConfigError) as caught:
         long_pattern(Config(session=C.SessionConfig(long_pattern="custom")))
     assert str(caught.value) == (
         'session.long_pattern = "custom" is not a preset pattern; allowed: three-breath, box,'
-        " 4-7-8, coherent, sigh, wind-down"
+        " 4-7-8, coherent, sigh, wind-down, follow"
     )
 
 

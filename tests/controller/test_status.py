@@ -60,6 +60,7 @@ def test_session_status_and_view_follow_the_timeline(seconds, phase, breath, rem
         "elapsed": seconds,
         "remaining": remaining,
         "night": False,
+        "breath_rate": None,
     }
     view = controller.session_view(now)
     assert (view.serial, view.pattern, view.breaths, view.long) == (1, "three-breath", 3, False)

@@ -33,6 +33,7 @@ def test_the_names_in_the_order_users_see_them() -> None:
         "coherent",
         "sigh",
         "wind-down",
+        "follow",
         "custom",
     )
 
@@ -70,6 +71,8 @@ def test_preset_descriptions() -> None:
         "sigh": "physiological sigh: in 2 s, top-up in 1 s, out 6 s",
         "wind-down": "for falling asleep: eases from 11 to 6 breaths/min over 8 minutes, "
         "long out-breaths",
+        "follow": "starts at your measured breathing rate (a breath sensor) and slows to "
+        "session.follow_target; without a reading, the coherent pace",
     }
 
 

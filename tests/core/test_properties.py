@@ -13,8 +13,8 @@ from breathring.config import format_color, parse_config
 from breathring.patterns import PRESETS
 from breathring.simulate import SimOptions, parse_at, simulate
 
-#: wind-down lasts 8 minutes; the others are checked with one or two breaths.
-SHORT_PATTERNS = sorted(p for p in PRESETS if p != "wind-down")
+#: wind-down lasts 8 minutes and follow 5; the others are checked with one or two breaths.
+SHORT_PATTERNS = sorted(p for p in PRESETS if p not in ("wind-down", "follow"))
 #: Symmetry is checked on every n-th frame (the check costs more than the frame).
 SYMMETRY_EVERY = 5
 #: The current model, written down: each pixel idles at 1 mA, each channel draws

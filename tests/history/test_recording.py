@@ -157,6 +157,7 @@ def test_a_session_under_a_clock_far_ahead_erases_no_history(tmp_path):
         "completed": 1,
         "breaths": 1,
         "minutes": 1.0,
+        "breath_rate": None,
     }
     assert stats["last_session"] == "2026-03-09T11:01:00+00:00"  # as its row was written
 

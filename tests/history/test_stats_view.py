@@ -60,6 +60,36 @@ def test_text_is_written_out_exactly() -> None:
     assert format_stats(stats, "utf-8") == expected
 
 
+def test_the_last_measured_breathing_rates_have_a_line() -> None:
+    stats = make_stats([(5.0, 1)])
+    stats["breath_rates"] = [
+        {
+            "started": "2026-06-15T08:00:00+02:00",
+            "pattern": "coherent",
+            "outcome": "completed",
+            "rate_start": 12.0,
+            "rate_end": None,
+        },
+        {
+            "started": "2026-06-15T21:30:00+02:00",
+            "pattern": "follow",
+            "outcome": "stopped",
+            "rate_start": 14.0,
+            "rate_end": 6.5,
+        },
+    ]
+    lines = format_stats(stats, "utf-8").splitlines()
+    assert lines[3] == (
+        "Breathing, last measured session (2026-06-15 21:30, follow): 14.0 -> 6.5 breaths/min"
+    )
+    stats["breath_rates"] = stats["breath_rates"][:1]
+    assert format_stats(stats, "utf-8").splitlines()[3] == (
+        "Breathing, last measured session (2026-06-15 08:00, coherent): 12.0 -> - breaths/min"
+    )
+    stats["breath_rates"] = []
+    assert format_stats(stats, "utf-8").splitlines()[3] == ""
+
+
 def test_fourteen_days_fit_in_80_columns() -> None:
     rows = [(float(i % 5), i % 3) for i in range(14)]
     text = format_stats(make_stats(rows, streak=12), "utf-8")

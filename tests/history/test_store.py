@@ -73,15 +73,38 @@ def test_stats_shape_and_totals(hist: History) -> None:
             "completed": 1,
             "breaths": 5,
             "minutes": 3.8,
+            "breath_rate": None,
         },
         "streak_days": 1,
         "days": [
-            {"date": "2026-06-13", "sessions": 1, "completed": 1, "breaths": 3, "minutes": 0.5},
-            {"date": "2026-06-14", "sessions": 0, "completed": 0, "breaths": 0, "minutes": 0.0},
-            {"date": "2026-06-15", "sessions": 2, "completed": 1, "breaths": 5, "minutes": 3.8},
+            {
+                "date": "2026-06-13",
+                "sessions": 1,
+                "completed": 1,
+                "breaths": 3,
+                "minutes": 0.5,
+                "breath_rate": None,
+            },
+            {
+                "date": "2026-06-14",
+                "sessions": 0,
+                "completed": 0,
+                "breaths": 0,
+                "minutes": 0.0,
+                "breath_rate": None,
+            },
+            {
+                "date": "2026-06-15",
+                "sessions": 2,
+                "completed": 1,
+                "breaths": 5,
+                "minutes": 3.8,
+                "breath_rate": None,
+            },
         ],
         "pulses": {"shown": 2, "answered": 1},
         "last_session": "2026-06-15T11:02:15+02:00",
+        "breath_rates": [],
     }
 
 
@@ -119,6 +142,7 @@ def test_running_session_counts_with_progress(hist: History) -> None:
         "completed": 0,
         "breaths": 4,
         "minutes": 1.0,
+        "breath_rate": None,
     }
 
 
@@ -140,6 +164,7 @@ def test_finished_session_is_not_changed_again(hist: History) -> None:
         "completed": 1,
         "breaths": 3,
         "minutes": 1.0,
+        "breath_rate": None,
     }
 
 
@@ -333,6 +358,7 @@ sys.stdin.read()
         "completed": 1,
         "breaths": 7,
         "minutes": 3.0,
+        "breath_rate": None,
     }
     assert rows(db, "SELECT outcome FROM sessions ORDER BY started_at") == [
         ("completed",),
@@ -356,6 +382,7 @@ def test_interrupted_without_progress_keeps_zero_minutes(db: Path) -> None:
         "completed": 0,
         "breaths": 0,
         "minutes": 0.0,
+        "breath_rate": None,
     }
 
 
@@ -452,7 +479,7 @@ def test_newer_schema_is_moved_aside_not_destroyed(db: Path) -> None:
         assert not h.in_memory
     [aside] = db.parent.glob("history.sqlite3.corrupt-*")
     assert rows(aside, "PRAGMA user_version") == [(99,)]
-    assert rows(db, "PRAGMA user_version") == [(3,)]
+    assert rows(db, "PRAGMA user_version") == [(4,)]
 
 
 def test_unusable_directory_falls_back_to_memory(tmp_path: Path) -> None:
@@ -476,7 +503,7 @@ def test_migration_from_empty_file(db: Path) -> None:
     db.touch()  # version 0: an empty file, as sqlite3 leaves it before any table
     with History.open(db):
         pass
-    assert rows(db, "PRAGMA user_version") == [(3,)]
+    assert rows(db, "PRAGMA user_version") == [(4,)]
     names = {n for (n,) in rows(db, "SELECT name FROM sqlite_master")}
     assert {"sessions", "pulses", "sessions_started_at", "pulses_shown_at"} <= names
     assert rows(db, "PRAGMA journal_mode") == [("wal",)]
@@ -518,10 +545,11 @@ def test_migration_from_version_1_keeps_rows(db: Path) -> None:
         "completed": 1,
         "breaths": 3,
         "minutes": 1.5,
+        "breath_rate": None,
     }
     assert stats["pulses"] == {"shown": 1, "answered": 1}
     assert stats["last_session"] == "2026-06-15T09:01:30+02:00"
-    assert rows(db, "PRAGMA user_version") == [(3,)]
+    assert rows(db, "PRAGMA user_version") == [(4,)]
     indexes = rows(db, "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name")
     assert indexes == [("pulses_shown_at",), ("sessions_started_at",)]
     # Rows from before the clock's trust was written down count as trusted.
@@ -550,13 +578,22 @@ def test_clear_erases_rows_and_their_bytes(db: Path) -> None:
                 "completed": 0,
                 "breaths": 0,
                 "minutes": 0.0,
+                "breath_rate": None,
             },
             "streak_days": 0,
             "days": [
-                {"date": "2026-06-15", "sessions": 0, "completed": 0, "breaths": 0, "minutes": 0.0}
+                {
+                    "date": "2026-06-15",
+                    "sessions": 0,
+                    "completed": 0,
+                    "breaths": 0,
+                    "minutes": 0.0,
+                    "breath_rate": None,
+                }
             ],
             "pulses": {"shown": 0, "answered": 0},
             "last_session": None,
+            "breath_rates": [],
         }
         on_disk = b"".join(p.read_bytes() for p in db.parent.iterdir() if p.is_file())
         assert b"zebra-marker-pattern" not in on_disk
@@ -621,6 +658,7 @@ def test_a_row_from_the_future_erases_nothing(db: Path) -> None:
         "completed": 1,
         "breaths": 3,
         "minutes": 1.0,
+        "breath_rate": None,
     }
     assert stats["pulses"] == {"shown": 1, "answered": 0}
     # The newest session by the right clock, not the one dated ten years ahead.

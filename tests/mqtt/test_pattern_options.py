@@ -18,7 +18,7 @@ from testkit.stack import SHORT_SESSION, BridgeProcess, Device
 DEVICE_ID = "options1"
 BASE = f"breathring/{DEVICE_ID}"
 SELECT_CONFIG = f"homeassistant/select/{DEVICE_ID}/pattern/config"
-PRESETS = ["three-breath", "box", "4-7-8", "coherent", "sigh", "wind-down"]
+PRESETS = ["three-breath", "box", "4-7-8", "coherent", "sigh", "wind-down", "follow"]
 WITH_CUSTOM = [*PRESETS, "custom"]
 
 

@@ -31,7 +31,7 @@ RESTART_KEYS = [
     "audio.cues_dir",
     "audio.buffer_samples",
 ]
-STATS_KEYS = {"today", "streak_days", "days", "pulses", "last_session"}
+STATS_KEYS = {"today", "streak_days", "days", "pulses", "last_session", "breath_rates"}
 #: Watchers each companion may have at once (the real service's protocol.WATCH_SHARES).
 WATCH_SHARES = {"web": 8, "mqtt": 2, "other": 4}
 #: stats' last_session: an ISO 8601 time with its UTC offset, to the second.
@@ -149,6 +149,28 @@ def test_stats_has_today_streak_days_and_pulses(control: Path) -> None:
     assert {"date", "sessions", "completed", "breaths", "minutes"} <= set(stats["today"])
     assert set(stats["pulses"]) == {"shown", "answered"}
     assert len(stats["days"]) == 3
+
+
+@parametrised
+def test_a_breath_rate_is_taken_shown_and_a_bad_one_refused(control: Path) -> None:
+    assert ask(control, cmd="status")["breath_rate"] is None
+    reply = ask(control, cmd="breath_rate", per_min=13.46, source="mqtt")
+    assert reply["ok"] is True
+    assert reply["breath_rate"] == {"per_min": 13.5, "age_s": 0.0, "source": "mqtt"}
+    assert ask(control, cmd="status")["breath_rate"]["per_min"] == 13.5
+    for bad in (70, "13", True):
+        refused = ask(control, cmd="breath_rate", per_min=bad, source="mqtt")
+        assert (refused["ok"], refused["code"], refused["key"]) == (False, "invalid", "per_min")
+        assert "allowed a number 2-60 (breaths a minute)" in refused["error"]
+    no_source = ask(control, cmd="breath_rate", per_min=12)
+    assert (no_source["ok"], no_source["code"]) == (False, "bad-request")
+    assert 'allowed: "mqtt", "simulated"' in no_source["error"]
+    no_rate = ask(control, cmd="breath_rate", source="mqtt")
+    assert (no_rate["ok"], no_rate["code"]) == (False, "bad-request")
+    assert 'needs "per_min"' in no_rate["error"]
+    stats = ask(control, cmd="stats", days=2)["stats"]
+    assert all("breath_rate" in day for day in stats["days"])
+    assert isinstance(stats["breath_rates"], list)
 
 
 @parametrised

@@ -111,7 +111,8 @@ def test_a_setting_that_no_longer_fits_the_config_is_skipped_not_fatal(tmp_path,
 
 def test_every_key_is_listed_with_a_source(tmp_path):
     listing = make(tmp_path).listing()
-    assert len(listing) == 42  # 11 ring, 8 session, 6 reminder, 4 night, 8 audio, 5 button
+    # 11 ring, 10 session, 6 reminder, 4 night, 8 audio, 5 button, 3 breath_sensor
+    assert len(listing) == 47
     assert "ring.brightness" in listing and "button.double_seconds" in listing
     assert listing["session.inhale"] == {"value": None, "source": "default"}
     assert {item["source"] for item in listing.values()} == {"default"}

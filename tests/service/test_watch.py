@@ -4,40 +4,15 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from pathlib import Path
 
 from testkit.service_loop import (
     SESSION_S,
+    WatchClient,
     control,
     make_service_with_settings,
     run_for,
 )
-
-from breathring.control.feed import Watcher
-from breathring.control.protocol import Request
-from breathring.control.server import ControlRequest
-from breathring.service import Service
-
-
-class WatchClient:
-    """A watcher on one end of a socket pair; the test reads the other end."""
-
-    def __init__(self, service: Service, max_lines: int = 256, read: bool = True) -> None:
-        self.ours, theirs = socket.socketpair()
-        self.watcher = Watcher(theirs, max_lines=max_lines, send_timeout=0.05)
-        replies: list[dict] = []
-        service.inbox.put(ControlRequest(Request("watch"), replies.append, self.watcher))
-        service.step()
-        assert replies == [{"ok": True}]
-        self.thread = threading.Thread(target=self.watcher.run, daemon=True)
-        self.thread.start()
-        self.file = self.ours.makefile("r") if read else None
-
-    def lines(self, count: int) -> list[dict]:
-        assert self.file is not None
-        self.ours.settimeout(5)
-        return [json.loads(self.file.readline()) for _ in range(count)]
 
 
 def test_watch_delivers_the_phases_of_a_session_in_order(tmp_path):

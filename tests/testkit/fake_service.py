@@ -49,7 +49,10 @@ IO_TIMEOUT_S = 2.0
 #: stats' last_session: the end (or start) of the newest session, UTC offset, to the second.
 LAST_SESSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")
 
-PRESETS = ("three-breath", "box", "4-7-8", "coherent", "sigh", "wind-down")
+PRESETS = ("three-breath", "box", "4-7-8", "coherent", "sigh", "wind-down", "follow")
+#: The breathing rates the service accepts (breaths a minute), as it words its refusal.
+RATE_RANGE = (2.0, 60.0)
+RATE_ALLOWED = "allowed a number 2-60 (breaths a minute)"
 EVERY_MINUTES = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440)
 HOURS_RE = re.compile(r"^\d{2}:\d{2}-\d{2}:\d{2}$")
 COLOR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -147,6 +150,8 @@ class FakeService:
         self.streak_days = streak_days
         #: stats' last_session: None until a session is recorded.
         self.last_session: str | None = None
+        #: stats' breath_rates: sessions with a measured rate (record_rates adds one).
+        self.rated: list[dict[str, Any]] = []
         #: Every request line received (parsed JSON), valid or not.
         self.requests: list[dict[str, Any]] = []
         #: cmd -> a reply to give instead of the fake's own (e.g. {"ok": false, ...}).
@@ -236,6 +241,26 @@ class FakeService:
             self.sessions_today += 1
             self.last_session = stamp
         self.push({"kind": "history"})
+
+    def record_rates(self, rate_start: float | None, rate_end: float | None) -> None:
+        """A session with measured rates ends today: stats list it and today's means."""
+        with self._lock:
+            self.sessions_today += 1
+            self.rated.append(
+                {
+                    "started": f"{TODAY.isoformat()}T09:{len(self.rated):02d}:00+01:00",
+                    "pattern": "follow",
+                    "outcome": "completed",
+                    "rate_start": rate_start,
+                    "rate_end": rate_end,
+                }
+            )
+        self.push({"kind": "history"})
+
+    def set_breath_rate(self, per_min: float | None, source: str = "mqtt") -> None:
+        """The measured rate the status shows (None: none fresh), told to watchers."""
+        rate = None if per_min is None else {"per_min": per_min, "age_s": 0.0, "source": source}
+        self.set_status(breath_rate=rate)
 
     # -- the socket ------------------------------------------------------------------------------
 
@@ -379,6 +404,20 @@ class FakeService:
     def _stats(self, request: Request) -> dict[str, Any]:
         return ok_reply(stats=self.stats(request.days))
 
+    def _breath_rate(self, request: Request) -> dict[str, Any]:
+        value = request.value
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        low, high = RATE_RANGE
+        if not number or not low <= value <= high:
+            shown = value if number else repr(value)
+            return error_reply(
+                ErrorCode.INVALID,
+                f"per_min = {shown} is not a breathing rate; {RATE_ALLOWED}",
+                key="per_min",
+            )
+        self.set_breath_rate(round(float(value), 1), request.source)
+        return ok_reply(breath_rate=self.status["breath_rate"])
+
     def _not_faked(self, request: Request) -> dict[str, Any]:
         return error_reply(ErrorCode.FAILED, f"the fake service does not do {request.cmd}")
 
@@ -391,6 +430,7 @@ class FakeService:
         "set": _set,
         "unset": _unset,
         "stats": _stats,
+        "breath_rate": _breath_rate,
     }
 
     def stats(self, days: int) -> dict[str, Any]:
@@ -406,14 +446,23 @@ class FakeService:
                     "completed": max(0, sessions - 1),
                     "breaths": sessions * 3,
                     "minutes": round(sessions * 0.6, 1),
+                    "breath_rate": None,
                 }
             )
+        both = [r for r in self.rated if None not in (r["rate_start"], r["rate_end"])]
+        if both:
+            rows[-1]["breath_rate"] = {
+                "start": round(sum(r["rate_start"] for r in both) / len(both), 1),
+                "end": round(sum(r["rate_end"] for r in both) / len(both), 1),
+                "sessions": len(both),
+            }
         return {
             "today": dict(rows[-1]),
             "streak_days": self.streak_days,
             "days": rows,
             "pulses": {"shown": 9, "answered": 4},
             "last_session": self.last_session,
+            "breath_rates": [dict(r) for r in self.rated],
         }
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import queue
+import socket
+import threading
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,6 +16,7 @@ from testkit.process import SHORT_SESSION
 
 from breathring.clock import FakeClock
 from breathring.config import Config, parse_config
+from breathring.control.feed import Watcher
 from breathring.control.protocol import Request
 from breathring.control.server import ControlRequest
 from breathring.history import History
@@ -109,3 +113,23 @@ def control(service: Service, **fields) -> dict:
     if not replies:  # history queries are answered by the history's thread
         assert service.history is not None and service.history.flush()
     return replies[0]
+
+
+class WatchClient:
+    """A watcher on one end of a socket pair; the test reads the other end."""
+
+    def __init__(self, service: Service, max_lines: int = 256, read: bool = True) -> None:
+        self.ours, theirs = socket.socketpair()
+        self.watcher = Watcher(theirs, max_lines=max_lines, send_timeout=0.05)
+        replies: list[dict] = []
+        service.inbox.put(ControlRequest(Request("watch"), replies.append, self.watcher))
+        service.step()
+        assert replies == [{"ok": True}]
+        self.thread = threading.Thread(target=self.watcher.run, daemon=True)
+        self.thread.start()
+        self.file = self.ours.makefile("r") if read else None
+
+    def lines(self, count: int) -> list[dict]:
+        assert self.file is not None
+        self.ours.settimeout(5)
+        return [json.loads(self.file.readline()) for _ in range(count)]

@@ -20,6 +20,7 @@ CONTROLLER_IDLE: dict[str, Any] = {
     "elapsed": None,
     "remaining": None,
     "night": False,
+    "breath_rate": None,
 }
 #: The keys the service adds to the controller's.
 SERVICE_KEYS = frozenset(

@@ -9,36 +9,18 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from testkit import free_port, wait_until
+from testkit import wait_until
 from testkit.browser import text
 from testkit.fake_service import FakeService
-from testkit.web import TOKEN, start_web, wait_ready
+from testkit.web import TOKEN
 
 #: The phase must change this soon after tapping Start (issue 11).
 PHASE_CHANGE_S = 1.0
 #: Page loads, the socket round trips and the settings reload on a busy CI machine.
 WAIT_S = 10.0
 POLL_S = 0.02
-
-
-@pytest.fixture
-def web_url(fake: FakeService, tmp_path: Path) -> Iterator[str]:
-    token_file = tmp_path / "web.token"
-    token_file.write_text(TOKEN + "\n")
-    token_file.chmod(0o640)  # as install.sh makes it; others may not read it
-    port = free_port()
-    proc = start_web(port, token_file, fake.path)
-    try:
-        wait_ready(proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_page_in_a_real_browser(browser: Any, web_url: str, fake: FakeService) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from .. import patterns
+from .. import breath_rate, patterns
 from ..gestures import DEFAULT_BOUNCE_SECONDS, DEFAULT_DOUBLE_SECONDS, DEFAULT_HOLD_SECONDS
 from ..output import DEFAULT_IDLE_MA, DEFAULT_MA_PER_CHANNEL, DEFAULT_MAX_MA
 from .validation import (
@@ -169,6 +169,20 @@ class SessionConfig:
     )
     long_breaths: int = field(
         default=10, metadata=_meta(IntSpec(1, 100), "breaths in a double-press session")
+    )
+    follow_target: float = field(
+        default=patterns.FOLLOW_TARGET_BPM,
+        metadata=_meta(
+            FloatSpec(patterns.FOLLOW_TARGET_MIN_BPM, patterns.FOLLOW_TARGET_MAX_BPM),
+            "follow: the pace it slows to (breaths a minute)",
+        ),
+    )
+    follow_minutes: float = field(
+        default=patterns.FOLLOW_MINUTES,
+        metadata=_meta(
+            FloatSpec(patterns.FOLLOW_MINUTES_MIN, patterns.FOLLOW_MINUTES_MAX),
+            "follow: how long a session lasts (minutes)",
+        ),
     )
 
 
@@ -371,6 +385,41 @@ class MqttConfig:
     )
 
 
+#: breath_sensor.stale_seconds: the range (s).
+BREATH_STALE_MIN_S, BREATH_STALE_MAX_S = 5.0, 600.0
+
+
+@dataclass(frozen=True)
+class BreathSensorConfig:
+    """[breath_sensor]: where a measured breathing rate comes from (the `follow` pattern).
+
+    Only the keys the follow pace and `breathring mqtt` read; the serial radars' keys
+    (device, baud) come with their readers.
+    """
+
+    kind: str = field(
+        default=breath_rate.NO_SENSOR,
+        metadata=_meta(
+            ChoiceSpec(breath_rate.SENSOR_KINDS, "a known breath sensor", fold="lower"),
+            "none, mr60bha2 or c1001 (a radar on a serial port), mqtt (a topic)",
+        ),
+    )
+    topic: str = field(
+        default="breathring/breath_rate",
+        metadata=_meta(
+            TopicSpec('"breathring/breath_rate"'),
+            "kind = mqtt: the topic whose payload is breaths a minute (on the [mqtt] broker)",
+        ),
+    )
+    stale_seconds: float = field(
+        default=breath_rate.DEFAULT_STALE_S,
+        metadata=_meta(
+            FloatSpec(BREATH_STALE_MIN_S, BREATH_STALE_MAX_S),
+            "a reading older than this is not used (s)",
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole configuration; `Config()` is the default one."""
@@ -382,6 +431,7 @@ class Config:
     audio: AudioConfig = field(default_factory=AudioConfig)
     button: ButtonConfig = field(default_factory=ButtonConfig)
     mqtt: MqttConfig = field(default_factory=MqttConfig)
+    breath_sensor: BreathSensorConfig = field(default_factory=BreathSensorConfig)
 
 
 #: Section name -> its dataclass, in file order.

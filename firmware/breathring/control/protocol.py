@@ -17,6 +17,9 @@ line ending in "\\n", reads one JSON line back, and the server closes. Requests:
     {"cmd": "watch", "client": "web"}     stay connected: status, gesture, history and
                                           settings lines as they happen (feed.py); each
                                           client kind ("web", "mqtt", "other") has its share
+    {"cmd": "breath_rate", "per_min": 13.5, "source": "mqtt"}
+                                          a measured breathing rate (breaths a minute),
+                                          stamped when the service receives it
 
 Replies are {"ok": true, ...} or {"ok": false, "code": "<code>", "error": "<message>"}.
 `code` is one of `ErrorCode` and is what a client acts on; `error` is for people.
@@ -34,6 +37,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from ..breath_rate import MQTT, SIMULATED
 from ..history import DEFAULT_DAYS, MAX_DAYS, MIN_DAYS
 from ..patterns import PATTERN_NAMES
 
@@ -58,6 +62,7 @@ COMMANDS = (
     "stats",
     "history-clear",
     "watch",
+    "breath_rate",
 )
 REMINDER_VALUES = ("on", "off")
 #: What a `start` over the socket may say started it (the history's trigger).
@@ -66,6 +71,9 @@ START_TRIGGERS = ("remote",)
 #: open pages never lock the Home Assistant bridge out. `{"cmd": "watch", "client": "web"}`.
 WATCH_SHARES = {"web": 8, "mqtt": 2, "other": 4}
 WATCH_CLIENT_DEFAULT = "other"
+#: Where a `breath_rate` reading over the socket may come from (breath_rate.py's names):
+#: the MQTT bridge relaying a topic, or a simulation (tests, a script).
+BREATH_RATE_SOURCES = (MQTT, SIMULATED)
 #: Keys each command accepts besides "cmd".
 _EXTRA_KEYS: dict[str, tuple[str, ...]] = {
     "watch": ("client",),
@@ -74,6 +82,7 @@ _EXTRA_KEYS: dict[str, tuple[str, ...]] = {
     "set": ("key", "value"),
     "unset": ("key",),
     "stats": ("days",),
+    "breath_rate": ("per_min", "source"),
 }
 
 #: The longest request line the server reads.
@@ -150,8 +159,10 @@ class RequestError(ValueError):
 class Request:
     """One parsed request.
 
-    `pattern`, `trigger`: "start"; `value`: "reminders" ("on"/"off") and "set" (any JSON
-    scalar, checked by the service); `key`: "set", "unset"; `days`: "stats"; `client`: "watch".
+    `pattern`, `trigger`: "start"; `value`: "reminders" ("on"/"off"), "set" (any JSON
+    scalar, checked by the service) and "breath_rate" (its `per_min`, checked by the
+    service); `key`: "set", "unset"; `days`: "stats"; `client`: "watch"; `source`:
+    "breath_rate".
     """
 
     cmd: str
@@ -161,6 +172,7 @@ class Request:
     days: int = DEFAULT_DAYS
     trigger: str = "remote"
     client: str = WATCH_CLIENT_DEFAULT
+    source: str = MQTT
 
 
 def ok_reply(**fields: Any) -> Reply:
@@ -310,6 +322,21 @@ def _parse_watch(cmd: str, data: dict[str, Any]) -> Request:
     return Request(cmd, client=client)
 
 
+def _parse_breath_rate(cmd: str, data: dict[str, Any]) -> Request:
+    if "per_min" not in data:
+        raise RequestError(
+            'cmd "breath_rate" needs "per_min": breaths a minute, e.g. {"cmd": "breath_rate", '
+            '"per_min": 13.5, "source": "mqtt"}'
+        )
+    source = data.get("source")
+    if not isinstance(source, str) or source not in BREATH_RATE_SOURCES:
+        raise RequestError(
+            f'bad "source" {json.dumps(source)} for cmd "breath_rate"; '
+            f"allowed: {_allowed(BREATH_RATE_SOURCES)}"
+        )
+    return Request(cmd, value=data["per_min"], source=source)
+
+
 _PARSERS = {
     "watch": _parse_watch,
     "start": _parse_start,
@@ -317,6 +344,7 @@ _PARSERS = {
     "unset": _parse_key,
     "stats": _parse_stats,
     "reminders": _parse_reminders,
+    "breath_rate": _parse_breath_rate,
 }
 
 

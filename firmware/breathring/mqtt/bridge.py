@@ -116,6 +116,8 @@ class Bridge(BrokerSide):
             s.device_id,
             self.topics.base,
         )
+        if s.breath_topic is not None:
+            log.info("passing breathing rates on %s to the service", s.breath_topic)
         self._worker.start()
         self.client.connect_async(s.host, s.port, s.keepalive)
         self.client.loop_start()
@@ -225,6 +227,8 @@ class Bridge(BrokerSide):
         reminders = status.get("reminders")
         if isinstance(reminders, bool):
             self._set_state(d.REMINDERS, d.PAYLOAD_ON if reminders else d.PAYLOAD_OFF)
+        if self._breath_sensor_known and "breath_rate" in status:
+            self._set_state(d.BREATH_RATE, _rate_state(status["breath_rate"]))
 
     def _ask(self, message: Mapping[str, Any]) -> dict[str, Any] | None:
         """A request to the service; None (logged, rate-limited) when it fails."""
@@ -288,7 +292,8 @@ class Bridge(BrokerSide):
                 log.exception("command %r failed", command)
 
     def _execute(self, command: Command) -> None:
-        topic = self.topics.command(command.object_id)
+        reading = command.object_id == d.BREATH_RATE  # from the breath sensor, not from HA
+        topic = self.settings.breath_topic if reading else self.topics.command(command.object_id)
         try:
             with self._lock:
                 options = self._pattern_options
@@ -301,7 +306,8 @@ class Bridge(BrokerSide):
                 topic,
                 exc,
             )
-            self._restore(command.object_id)
+            if not reading:
+                self._restore(command.object_id)
             return
         with self._lock:
             up = self._service_up
@@ -313,7 +319,7 @@ class Bridge(BrokerSide):
                 topic,
             )
             return
-        if self._ask(message) is None:
+        if self._ask(message) is None and not reading:
             self._restore(command.object_id)
 
     def _restore(self, object_id: str) -> None:
@@ -328,6 +334,14 @@ def _setting(listing: Mapping[str, Any], key: str) -> object:
     """A key's value in the service's `settings` reply (None when absent)."""
     entry = listing.get(key)
     return entry.get("value") if isinstance(entry, dict) else None
+
+
+def _rate_state(rate: object) -> str:
+    """The Breathing rate sensor's state for a status' `breath_rate` ("None": unknown)."""
+    per_min = rate.get("per_min") if isinstance(rate, dict) else None
+    if isinstance(per_min, int | float) and not isinstance(per_min, bool):
+        return f"{per_min:.1f}"
+    return d.PAYLOAD_NONE
 
 
 def _is_count(value: object) -> bool:

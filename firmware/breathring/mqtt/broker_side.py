@@ -18,6 +18,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from ..breath_rate import NO_SENSOR
 from ..rate_limited_log import RateLimitedLog
 from . import discovery as d
 from .commands import Command, show_payload
@@ -99,7 +100,13 @@ class BrokerSide:
     def _discovery(self) -> list[tuple[str, dict[str, Any]]]:
         with self._lock:
             options = self._pattern_options
-        return d.discovery_messages(self.topics, self._sw_version, options)
+        return d.discovery_messages(
+            self.topics, self._sw_version, options, self._breath_sensor_known
+        )
+
+    @property
+    def _breath_sensor_known(self) -> bool:
+        return self.settings.breath_sensor != NO_SENSOR
 
     def _set_pattern_options(self, options: tuple[str, ...]) -> None:
         """What the Pattern select offers; a change announces its config again."""
@@ -119,6 +126,8 @@ class BrokerSide:
         with self._publish_lock:
             for topic, payload in self._discovery():
                 self._publish(topic, json.dumps(payload, sort_keys=True), retain=True)
+            for topic in d.retired_configs(self.topics, self._breath_sensor_known):
+                self._publish(topic, "", retain=True)
             self._publish_availability()
             with self._lock:
                 states = dict(self._states)
@@ -153,6 +162,8 @@ class BrokerSide:
         self._warn.reset("broker")
         topics = [(t, QOS) for t in self._command_topics]
         topics.append((self.topics.ha_status, QOS))
+        if s.breath_topic is not None:
+            topics.append((s.breath_topic, QOS))
         client.subscribe(topics)
         self._announce()
 
@@ -201,6 +212,9 @@ class BrokerSide:
                 log.info("Home Assistant came online; announcing the device again")
                 self._announce()
             return
+        if message.topic == self.settings.breath_topic:
+            self._breath_reading(payload, message.retain)
+            return
         object_id = self._command_topics.get(message.topic)
         if object_id is None:
             return
@@ -218,6 +232,27 @@ class BrokerSide:
                 "too many commands waiting for the service; ignored %s on %s",
                 show_payload(payload),
                 message.topic,
+            )
+
+    def _breath_reading(self, payload: str, retained: bool) -> None:
+        """A reading on the breath sensor's topic: queued for the service, unless retained.
+
+        A retained message carries no time: it may be a sensor's last word from hours ago,
+        so only live ones count (the service stamps each when it receives it).
+        """
+        topic = self.settings.breath_topic
+        if retained:
+            log.info(
+                "ignored the retained reading %s on %s: it carries no time; waiting for a live one",
+                show_payload(payload),
+                topic,
+            )
+            return
+        try:
+            self._commands.put_nowait(Command(d.BREATH_RATE, payload))
+        except queue.Full:
+            self._warn.warning(
+                "queue", "too many readings waiting for the service; ignored one on %s", topic
             )
 
     def _clear_retained(self, topic: str, payload: str) -> None:

@@ -8,10 +8,19 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..breath_rate import MQTT, PLAUSIBLE_MAX_PER_MIN, PLAUSIBLE_MIN_PER_MIN, plausible
 from . import discovery as d
+
+#: A breath sensor's payload: a plain decimal number (no "nan", "inf", hex or underscores).
+RATE_PAYLOAD_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+ALLOWED_RATE = (
+    f"allowed: breaths a minute as a plain number, "
+    f"{PLAUSIBLE_MIN_PER_MIN:g}-{PLAUSIBLE_MAX_PER_MIN:g}, e.g. 13.5"
+)
 
 
 class BadPayload(ValueError):
@@ -50,7 +59,20 @@ def command_request(command: Command, pattern_names: tuple[str, ...]) -> dict[st
         if not math.isfinite(value) or not d.BRIGHTNESS_MIN <= value <= d.BRIGHTNESS_MAX:
             raise BadPayload(allowed)  # never clamped: a value we would not send as asked
         return {"cmd": "set", "key": "ring.brightness", "value": value}
+    if obj == d.BREATH_RATE:
+        return {"cmd": "breath_rate", "per_min": breath_rate(payload), "source": MQTT}
     raise BadPayload("no such command topic")
+
+
+def breath_rate(payload: str) -> float:
+    """A breath sensor's reading; raises BadPayload (naming what is allowed) for anything
+    that is not a breathing rate."""
+    if not RATE_PAYLOAD_RE.match(payload):
+        raise BadPayload(f"not a number; {ALLOWED_RATE}")
+    value = float(payload)
+    if not plausible(value):
+        raise BadPayload(f"not a breathing rate; {ALLOWED_RATE}")
+    return value
 
 
 def show_payload(payload: str, limit: int = 40) -> str:

@@ -8,6 +8,9 @@ breathrings can share a broker with the default settings:
     <base>/<object_id>/set       an entity's commands (buttons: "PRESS")
     <base>/button/event          {"event_type": "press" | "double" | "hold"} (not retained)
 
+With a breath sensor (`[breath_sensor] kind` not "none") a Breathing rate sensor too; without
+one its config topic is cleared (an empty retained message), so an earlier one disappears.
+
 Discovery configs go to `<discovery_prefix>/<component>/<device_id>/<object_id>/config`.
 """
 
@@ -55,7 +58,12 @@ PHASE = "phase"
 SESSIONS_TODAY = "sessions_today"
 STREAK = "streak"
 LAST_SESSION = "last_session"
+BREATH_RATE = "breath_rate"
 BUTTON = "button"
+#: The Breathing rate sensor's unit, and its state when no fresh reading is known
+#: (Home Assistant shows a numeric sensor's "None" as unknown).
+BREATH_RATE_UNIT = "breaths/min"
+PAYLOAD_NONE = "None"
 
 #: The Home Assistant component of the Pattern entity (its config topic names it).
 SELECT = "select"
@@ -114,10 +122,32 @@ def device_block(device_id: str, sw_version: str) -> dict[str, Any]:
     }
 
 
+def breath_rate_entity(topics: Topics) -> tuple[str, str, dict[str, Any]]:
+    """The Breathing rate sensor: (component, object id, config body)."""
+    return (
+        "sensor",
+        BREATH_RATE,
+        {
+            "name": "Breathing rate",
+            "icon": "mdi:lungs",
+            "state_topic": topics.state(BREATH_RATE),
+            "unit_of_measurement": BREATH_RATE_UNIT,
+            "state_class": "measurement",
+            "suggested_display_precision": 1,
+        },
+    )
+
+
+def retired_configs(topics: Topics, breath_rate: bool) -> list[str]:
+    """Config topics to clear (empty retained message): entities this bridge does not offer."""
+    return [] if breath_rate else [topics.config("sensor", BREATH_RATE)]
+
+
 def discovery_messages(
-    topics: Topics, sw_version: str, pattern_names: tuple[str, ...]
+    topics: Topics, sw_version: str, pattern_names: tuple[str, ...], breath_rate: bool = False
 ) -> list[tuple[str, dict[str, Any]]]:
-    """(config topic, config payload) for every entity, in a stable order."""
+    """(config topic, config payload) for every entity, in a stable order; `breath_rate`:
+    with the Breathing rate sensor."""
     t = topics
     entities: list[tuple[str, str, dict[str, Any]]] = [
         (
@@ -233,6 +263,8 @@ def discovery_messages(
             },
         ),
     ]
+    if breath_rate:
+        entities.append(breath_rate_entity(t))
     device = device_block(t.device_id, sw_version)
     availability = [
         {

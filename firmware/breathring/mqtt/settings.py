@@ -17,8 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from ..breath_rate import MQTT as SENSOR_MQTT
+from ..breath_rate import NO_SENSOR
 from ..config import ConfigError, MqttConfig, load_config
 from ..config.errors import ErrorContext
+from ..config.schema import BreathSensorConfig
 from ..config.validation import show_value
 from ..config.values import MQTT_PORT, MQTT_PORT_AUTO, MQTT_TLS_PORT
 
@@ -51,6 +54,10 @@ class MqttSettings:
     topic: str = _DEFAULTS.topic
     device_id: str = ""
     keepalive: int = _DEFAULTS.keepalive
+    #: `[breath_sensor] kind`: anything but "none" announces the Breathing rate sensor.
+    breath_sensor: str = NO_SENSOR
+    #: With `kind = "mqtt"`: the topic whose readings the bridge passes to the service.
+    breath_topic: str | None = None
 
     def __repr__(self) -> str:  # never show the password in a log or traceback
         shown = "***" if self.password is not None else None
@@ -58,7 +65,8 @@ class MqttSettings:
             f"MqttSettings(host={self.host!r}, port={self.port}, username={self.username!r}, "
             f"password={shown}, tls={self.tls}, ca_file={self.ca_file}, "
             f"discovery_prefix={self.discovery_prefix!r}, topic={self.topic!r}, "
-            f"device_id={self.device_id!r}, keepalive={self.keepalive})"
+            f"device_id={self.device_id!r}, keepalive={self.keepalive}, "
+            f"breath_sensor={self.breath_sensor!r}, breath_topic={self.breath_topic!r})"
         )
 
 
@@ -131,8 +139,11 @@ def resolve(
     mqtt: MqttConfig,
     source: str | os.PathLike[str] | None = None,
     machine_id_path: Path = MACHINE_ID_PATH,
+    breath: BreathSensorConfig | None = None,
 ) -> MqttSettings:
-    """The validated `[mqtt]` section of `source` -> the settings the bridge connects with."""
+    """The validated `[mqtt]` section of `source` -> the settings the bridge connects with;
+    `breath`: its `[breath_sensor]` (which sensor, and the topic of kind "mqtt")."""
+    breath = breath or BreathSensorConfig()
     password = None
     if mqtt.password_file:
         password = _checked(mqtt, "password_file", read_password, source)
@@ -148,6 +159,8 @@ def resolve(
         topic=mqtt.topic,
         device_id=mqtt.device_id or default_device_id(machine_id_path),
         keepalive=mqtt.keepalive,
+        breath_sensor=breath.kind,
+        breath_topic=breath.topic if breath.kind == SENSOR_MQTT else None,
     )
 
 
@@ -183,5 +196,7 @@ def _file_error(
 def load_mqtt_settings(
     path: str | os.PathLike[str] | None, machine_id_path: Path = MACHINE_ID_PATH
 ) -> MqttSettings:
-    """Load and check the whole config file at `path` (None: defaults); resolve its `[mqtt]`."""
-    return resolve(load_config(path).mqtt, path, machine_id_path)
+    """Load and check the whole config file at `path` (None: defaults); resolve its `[mqtt]`
+    (and its `[breath_sensor]`)."""
+    cfg = load_config(path)
+    return resolve(cfg.mqtt, path, machine_id_path, cfg.breath_sensor)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..breath_rate import BreathReading
 from ..clock import Clock, Now, read
 from ..config import Config
 from ..control.feed import StatusFeed
@@ -210,6 +211,9 @@ class Service:
             deadlines.append(self._stopping_at + SHUTDOWN_LIMIT_S)
         if self.frames.audio_sleep_at is not None:
             deadlines.append(self.frames.audio_sleep_at)
+        rate = self.reporter.rate_deadline()
+        if rate is not None:
+            deadlines.append(rate)
         return min(deadlines)
 
     def _frame(self, now: Now, restart: bool) -> None:
@@ -253,6 +257,9 @@ class Service:
             return restart
         if isinstance(item, ControlRequest):
             return self.requests.handle(item, now)
+        if isinstance(item, BreathReading):  # from a breath sensor's reader thread
+            self.breath_reading(item)
+            return False
         if isinstance(item, Stop):
             return self._signal(item.signum, now)
         if isinstance(item, Wake):  # the signal's handler runs (or has run) in this thread
@@ -275,6 +282,15 @@ class Service:
         self.engine.gesture(gesture, now, held)
         self.observe(now, trigger_for(gesture, source == SOURCE_BUTTON, during_pulse), during_pulse)
         return True
+
+    def breath_reading(self, reading: BreathReading) -> None:
+        """A measured breathing rate: kept for the next session's start and for status.
+
+        No frame and no sound: the light and a running session do not change; watchers
+        hear of it after this step, rounded and throttled (status.py).
+        """
+        if not self.engine.controller.breath_reading(reading):
+            log.debug("breath rate %r not kept (implausible or older)", reading)
 
     def _signal(self, signum: int, now: Now) -> bool:
         if signum == signal.SIGHUP:

@@ -85,6 +85,7 @@ class Records:
                 now.wall,
                 trigger,
                 during_pulse,
+                controller.measured_rate(now),
             )
         except Exception:
             self.report("history", now.mono, "recording the history failed")

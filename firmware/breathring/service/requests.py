@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ..breath_rate import PLAUSIBLE_MAX_PER_MIN, PLAUSIBLE_MIN_PER_MIN, BreathReading, plausible
 from ..clock import Now
 from ..config import session_pattern
 from ..control.protocol import ErrorCode, Reply, error_reply, ok_reply
@@ -27,6 +28,9 @@ log = logging.getLogger("breathring.service")
 #: Where a gesture came from, as watchers see it.
 SOURCE_SOCKET = "socket"
 NO_HISTORY = "the history is not kept by this service"
+ALLOWED_RATE = (
+    f"allowed a number {PLAUSIBLE_MIN_PER_MIN:g}-{PLAUSIBLE_MAX_PER_MIN:g} (breaths a minute)"
+)
 
 Handler = Callable[[ControlRequest, Now], bool]
 
@@ -49,6 +53,7 @@ class RequestHandlers:
             "stats": self._stats,
             "history-clear": self._history_clear,
             "watch": self._watch,
+            "breath_rate": self._breath_rate,
         }
 
     def handle(self, request: ControlRequest, now: Now) -> bool:
@@ -140,6 +145,26 @@ class RequestHandlers:
             return change()
         except SettingError as exc:
             return error_reply(exc.code, exc.message, key=exc.key)
+
+    def _breath_rate(self, request: ControlRequest, now: Now) -> bool:
+        """A measured rate, stamped now; no frame, no sound (watchers hear of it, throttled)."""
+        req = request.request
+        value = req.value
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not plausible(float(value)):
+            shown = value if number else repr(value)
+            request.reply(
+                error_reply(
+                    ErrorCode.INVALID,
+                    f"per_min = {shown} is not a breathing rate; {ALLOWED_RATE}",
+                    key="per_min",
+                )
+            )
+            return False
+        svc = self.service
+        svc.breath_reading(BreathReading(float(value), now.mono, req.source))
+        request.reply(ok_reply(breath_rate=svc.engine.controller.breath_rate.to_status(now.mono)))
+        return False
 
     # -- history and watchers ----------------------------------------------------
 

@@ -27,6 +27,13 @@ WATCHED_FIELDS = (
     "night",
     "clock_synchronized",
 )
+#: A changed breathing rate (rounded to 0.1) reaches watchers at most this often, so a
+#: 1 Hz radar does not repaint pages or rewrite MQTT states every second; its coming and
+#: going (fresh or stale) at once.
+RATE_WATCH_INTERVAL_S = 5.0
+#: The loop wakes this long after a reading goes stale, to tell watchers (fresh() counts
+#: a reading exactly `stale_seconds` old as fresh).
+RATE_STALE_MARGIN_S = 0.01
 
 
 class ClockTrustLog:
@@ -77,6 +84,10 @@ class StatusReporter:
         self.hardware_kind = hardware_kind
         self._systemd_text = ""
         self._watched: tuple[object, ...] | None = None
+        #: The breathing rate (per_min, rounded) watchers last heard, and when (monotonic).
+        self._rate_shown: float | None = None
+        self._rate_sent = float("-inf")
+        self._rate_pending = False
 
     def status(self, now: Now, synced: bool | None = None) -> dict[str, object]:
         """Every status field (docs/architecture.md); `synced` saves asking the clock again."""
@@ -105,21 +116,54 @@ class StatusReporter:
     def add_watcher(self, watcher: Watcher, now: Now, synced: bool) -> bool:
         """Register a new watcher with the status as its first line; False if there is no room."""
         status = self.status(now, synced)
+        first = not len(self.feed)
         if not self.feed.add(watcher, {"kind": "status", "status": status}):
             return False
         self._watched = tuple(status[k] for k in WATCHED_FIELDS)
+        if first:  # later ones keep the others' pace: a held-back rate still goes out on time
+            self._rate_sent_now(status, now.mono)
         return True
 
     def publish(self, now: Now, synced: bool) -> None:
-        """Send a status line to the watchers if a watched field changed."""
+        """Send a status line to the watchers if a watched field (or the rate, when due)
+        changed."""
         if not len(self.feed):
             self._watched = None
+            self._rate_pending = False
             return
         status = self.status(now, synced)
         watched = tuple(status[k] for k in WATCHED_FIELDS)
-        if watched != self._watched:
+        rate = _per_min(status)
+        self._rate_pending = rate != self._rate_shown
+        rate_due = self._rate_pending and (
+            rate is None
+            or self._rate_shown is None
+            or now.mono >= self._rate_sent + RATE_WATCH_INTERVAL_S
+        )
+        if watched != self._watched or rate_due:
             self._watched = watched
+            self._rate_sent_now(status, now.mono)
             self.feed.publish({"kind": "status", "status": status})
+
+    def _rate_sent_now(self, status: dict[str, object], mono: float) -> None:
+        rate = _per_min(status)
+        if rate != self._rate_shown:
+            self._rate_shown = rate
+            self._rate_sent = mono
+        self._rate_pending = False
+
+    def rate_deadline(self) -> float | None:
+        """When the loop must wake for the watchers' rate: a held-back change due, or the
+        rate they were shown going stale. None without watchers or anything to tell."""
+        if not len(self.feed):
+            return None
+        deadlines = []
+        if self._rate_pending:
+            deadlines.append(self._rate_sent + RATE_WATCH_INTERVAL_S)
+        state = self.engine.controller.breath_rate
+        if self._rate_shown is not None and state.latest is not None:
+            deadlines.append(state.latest.at + state.stale_after_s + RATE_STALE_MARGIN_S)
+        return min(deadlines, default=None)
 
     def update_systemd(self, now: Now) -> None:
         """systemd's one-line STATUS, sent when it changes."""
@@ -132,3 +176,9 @@ class StatusReporter:
         if text != self._systemd_text:
             self._systemd_text = text
             self.notifier.status(text)
+
+
+def _per_min(status: dict[str, object]) -> float | None:
+    """The rate in a status (rounded to 0.1 by breath_rate.py), or None."""
+    rate = status.get("breath_rate")
+    return rate.get("per_min") if isinstance(rate, dict) else None  # type: ignore[return-value]

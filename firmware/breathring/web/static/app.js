@@ -82,6 +82,18 @@ function clockTime(iso) {
   return isNaN(d) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
+// Breaths a minute with one decimal, or a dash for none.
+function perMin(value) {
+  return typeof value === "number" ? value.toFixed(1) : "–";
+}
+
+// The measured breathing rate (a breath sensor), while the service has a fresh one.
+function showRate(rate) {
+  const el = $("rate");
+  el.hidden = !rate;
+  el.textContent = rate ? `Breathing ${perMin(rate.per_min)} a minute` : "";
+}
+
 function showStatus(s) {
   const phase = s.phase || "idle";
   const running = s.state === "session";
@@ -113,6 +125,7 @@ function showStatus(s) {
   $("pattern").disabled = running;
   $("reminders").checked = Boolean(s.reminders);
   if (!patternTouched && s.next_pattern) $("pattern").value = s.next_pattern;
+  showRate(s.breath_rate);
 }
 
 async function loadStatus() {
@@ -225,6 +238,8 @@ function showHistory(stats) {
     label.textContent = WEEKDAYS[date.getDay()] || "";
     bar.title = `${d.date}: ${plural(d.sessions, "session")}, ${d.completed} completed, ` +
       `${d.minutes} min`;
+    const rate = d.breath_rate;
+    if (rate) bar.title += `, breathing ${perMin(rate.start)} → ${perMin(rate.end)} a minute`;
     bar.append(fill, label);
     return bar;
   });
@@ -240,6 +255,20 @@ function showHistory(stats) {
   const pulses = stats.pulses;
   if (pulses && pulses.shown) line += ` · reminders answered ${pulses.answered}/${pulses.shown}`;
   $("today").textContent = line;
+  showRates(stats.breath_rates || []);
+}
+
+// Before and after: the breathing rate at the start and end of the last measured session.
+function showRates(rated) {
+  const el = $("rates");
+  const last = rated[rated.length - 1];
+  el.hidden = !last;
+  if (!last) {
+    el.textContent = "";
+    return;
+  }
+  el.textContent = `Breathing ${perMin(last.rate_start)} → ${perMin(last.rate_end)} a minute ` +
+    `· last measured ${last.pattern} session, ${clockTime(last.started)}`;
 }
 
 async function loadHistory() {
