@@ -51,6 +51,9 @@ RESTART_REASONS: dict[str, str] = {
     "audio.device": "the sound device is opened when the service starts",
     "audio.cues_dir": "the cue sounds are loaded when the service starts",
     "audio.buffer_samples": "the sound device is opened when the service starts",
+    "breath_sensor.kind": "the breath sensor's reader is started with the service",
+    "breath_sensor.device": "the breath sensor's serial port is opened when the service starts",
+    "breath_sensor.baud": "the breath sensor's serial port is opened when the service starts",
 }
 RESTART_KEYS: tuple[str, ...] = tuple(RESTART_REASONS)
 #: Sections another process reads from the config file; the service neither lists nor sets them.

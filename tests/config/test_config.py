@@ -181,6 +181,8 @@ BAD_VALUES = {
     "breath_sensor.kind": '"radar"',
     "breath_sensor.topic": '"breath/+"',
     "breath_sensor.stale_seconds": "601",
+    "breath_sensor.device": '"serial0"',
+    "breath_sensor.baud": "100000",
 }
 
 
@@ -869,6 +871,11 @@ EXACT_MESSAGES = {
     ' allowed an MQTT topic like "breathring/breath_rate" (no + or #, no empty levels)',
     "breath_sensor.stale_seconds": "breath_sensor.stale_seconds = 601 is out of range;"
     " allowed 5-600",
+    "breath_sensor.device": 'breath_sensor.device = "serial0" is not a device path; allowed an'
+    ' absolute path without spaces, e.g. "/dev/serial0", "/dev/ttyAMA0" or "/dev/ttyUSB0"',
+    "breath_sensor.baud": "breath_sensor.baud = 100000 is not allowed; allowed 0, 9600, 19200,"
+    " 38400, 57600, 115200, 230400, 460800, 921600 (0 = the kind's default 115200, or a"
+    " standard rate)",
 }
 
 

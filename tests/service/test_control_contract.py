@@ -30,6 +30,9 @@ RESTART_KEYS = [
     "audio.device",
     "audio.cues_dir",
     "audio.buffer_samples",
+    "breath_sensor.kind",
+    "breath_sensor.device",
+    "breath_sensor.baud",
 ]
 STATS_KEYS = {"today", "streak_days", "days", "pulses", "last_session", "breath_rates"}
 #: Watchers each companion may have at once (the real service's protocol.WATCH_SHARES).

@@ -111,8 +111,8 @@ def test_a_setting_that_no_longer_fits_the_config_is_skipped_not_fatal(tmp_path,
 
 def test_every_key_is_listed_with_a_source(tmp_path):
     listing = make(tmp_path).listing()
-    # 11 ring, 10 session, 6 reminder, 4 night, 8 audio, 5 button, 3 breath_sensor
-    assert len(listing) == 47
+    # 11 ring, 10 session, 6 reminder, 4 night, 8 audio, 5 button, 5 breath_sensor
+    assert len(listing) == 49
     assert "ring.brightness" in listing and "button.double_seconds" in listing
     assert listing["session.inhale"] == {"value": None, "source": "default"}
     assert {item["source"] for item in listing.values()} == {"default"}

@@ -14,6 +14,7 @@ from .validation import (
     ChoiceSpec,
     ColorSpec,
     DeviceIdSpec,
+    DevicePathSpec,
     FloatSpec,
     HostSpec,
     HoursSpec,
@@ -38,6 +39,7 @@ from .values import (
     PORT_MAX,
     REMINDER_PERIODS,
     RING_DRIVERS,
+    SERIAL_BAUDS,
     SPI_MOSI_GPIO,
     TRUST_CLOCK_CHOICES,
     HourRange,
@@ -391,11 +393,7 @@ BREATH_STALE_MIN_S, BREATH_STALE_MAX_S = 5.0, 600.0
 
 @dataclass(frozen=True)
 class BreathSensorConfig:
-    """[breath_sensor]: where a measured breathing rate comes from (the `follow` pattern).
-
-    Only the keys the follow pace and `breathring mqtt` read; the serial radars' keys
-    (device, baud) come with their readers.
-    """
+    """[breath_sensor]: where a measured breathing rate comes from (the `follow` pattern)."""
 
     kind: str = field(
         default=breath_rate.NO_SENSOR,
@@ -409,6 +407,20 @@ class BreathSensorConfig:
         metadata=_meta(
             TopicSpec('"breathring/breath_rate"'),
             "kind = mqtt: the topic whose payload is breaths a minute (on the [mqtt] broker)",
+        ),
+    )
+    device: str = field(
+        default="/dev/serial0",
+        metadata=_meta(
+            DevicePathSpec('"/dev/serial0"'),
+            "mr60bha2, c1001: the serial device the radar is wired to (the Pi's UART)",
+        ),
+    )
+    baud: int = field(
+        default=0,
+        metadata=_meta(
+            IntChoiceSpec(SERIAL_BAUDS, "0 = the kind's default 115200, or a standard rate"),
+            "mr60bha2, c1001: the serial port's baud rate",
         ),
     )
     stale_seconds: float = field(

@@ -17,6 +17,7 @@ from .values import (
     CUSTOM_KEYS,
     DEVICE_ID_MAX_CHARS,
     DEVICE_ID_RE,
+    DEVICE_PATH_MAX_CHARS,
     DRIVER_GPIOS,
     GPIO_MAX,
     GPIO_MIN,
@@ -378,6 +379,31 @@ class DeviceIdSpec(Spec):
 
     def allowed(self, name: str) -> str:
         return f'"" (from the machine id) or 1-{DEVICE_ID_MAX_CHARS} letters, digits, _ and -'
+
+
+@dataclass(frozen=True)
+class DevicePathSpec(Spec):
+    """A device's absolute path, e.g. "/dev/serial0"; no spaces (it goes into DeviceAllow=)."""
+
+    example: str
+
+    def parse(self, name: str, value: object) -> str:
+        if not isinstance(value, str):
+            raise BadValue(f"must be a string ({self.allowed(name)})")
+        if (
+            not value.startswith("/")
+            or len(value) > DEVICE_PATH_MAX_CHARS
+            or any(ch.isspace() for ch in value)
+            or has_control_character(value)
+        ):
+            raise BadValue(f"is not a device path; allowed {self.allowed(name)}")
+        return value
+
+    def allowed(self, name: str) -> str:
+        return (
+            f"an absolute path without spaces, e.g. {self.example}, "
+            '"/dev/ttyAMA0" or "/dev/ttyUSB0"'
+        )
 
 
 # --------------------------------------------------------------------------- across keys

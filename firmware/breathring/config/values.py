@@ -143,3 +143,9 @@ PIN_RE = re.compile(r"^(?:GPIO|D)(\d{1,2})$", re.IGNORECASE)
 def gpio_number(pin: str) -> int:
     """'GPIO17' -> 17."""
     return int(pin.removeprefix("GPIO"))
+
+
+#: `[breath_sensor] baud`: 0 (the kind's default, 115200) or a rate termios can set.
+SERIAL_BAUDS = (0, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
+#: `[breath_sensor] device`: an absolute path without spaces (it goes into the unit's DeviceAllow=).
+DEVICE_PATH_MAX_CHARS = 255

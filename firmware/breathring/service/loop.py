@@ -15,7 +15,7 @@ import queue
 import signal
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..breath_rate import BreathReading
 from ..clock import Clock, Now, read
@@ -43,6 +43,14 @@ from .status import ClockTrustLog, StatusReporter
 
 log = logging.getLogger("breathring.service")
 
+
+class Closeable(Protocol):
+    def close(self) -> None: ...
+
+
+#: ([breath_sensor] section, deliver) -> the running reader, or None (no serial sensor).
+SensorOpener = Callable[[Any, Callable[[BreathReading], object]], "Closeable | None"]
+
 #: On SIGTERM/SIGINT the ring fades out this fast, so the process exits within 1 s.
 SHUTDOWN_FADE_S = 0.35
 SHUTDOWN_LIMIT_S = 0.6
@@ -67,6 +75,7 @@ class Service:
         settings: Settings | None = None,
         history: HistoryWorker | None = None,
         audio_opener: Callable[[Any], Audio] | None = None,
+        sensor_opener: SensorOpener | None = None,
     ) -> None:
         self.cfg = cfg
         #: The config file, settings.toml over it, and where each value comes from.
@@ -84,6 +93,9 @@ class Service:
         self.wait = wait or _waiter(self.inbox)
         #: Opens the audio for an [audio] section (a reload that changes it).
         self.open_audio = audio_opener or _audio_opener(hardware.kind, clock)
+        #: Starts the breath sensor's reader for a [breath_sensor] section (None: no serial one).
+        self.open_sensor = sensor_opener or _sensor_opener(clock)
+        self.sensor: Closeable | None = None
         self.server = ControlServer(socket_path, self.inbox) if socket_path else None
         self.frames = FrameWriter(hardware, clock, RateLimitedLog(log, ERROR_LOG_INTERVAL_S))
         #: Watchers of the `watch` stream; history rows written off the loop.
@@ -120,6 +132,8 @@ class Service:
                 self.history.start()
             if self.server is not None:
                 self.server.start()
+            # Its thread hands readings to the loop's queue; a missing device never stops us.
+            self.sensor = self.open_sensor(self.cfg.breath_sensor, self.inbox.put)
         self.notifier.ready()
         self.frames.audio_idle(self.clock.monotonic(), self.cfg.audio.idle_close_seconds)
         on = "on" if self.engine.controller.reminders_enabled else "off"
@@ -142,6 +156,11 @@ class Service:
             except Exception:
                 log.exception("closing the control socket failed")
         self.feed.close()
+        if self.sensor is not None:
+            try:
+                self.sensor.close()
+            except Exception:
+                log.exception("closing the breath sensor failed")
         self.hw.close()
         self.records.close(self.history, self.clock.wall())
         self.notifier.close()
@@ -331,6 +350,17 @@ def _waiter(inbox: queue.SimpleQueue[Any]) -> Callable[[float], object | None]:
             return None
 
     return wait
+
+
+def _sensor_opener(clock: Clock) -> SensorOpener:
+    """Opens a serial breath sensor's reader (hw/breath_sensor); None for other kinds."""
+
+    def open_sensor(settings: Any, deliver: Callable[[BreathReading], object]) -> Closeable | None:
+        from ..hw.breath_sensor import open_sensor as open_serial_sensor
+
+        return open_serial_sensor(settings, deliver, clock)
+
+    return open_sensor
 
 
 def _audio_opener(kind: str, clock: Clock) -> Callable[[Any], Audio]:
