@@ -67,6 +67,7 @@ def make_service(
     audio=None,
     audio_opener=None,
     kind: str = "mock",
+    sensor_opener=None,
 ):
     """A started Service on the real NeoPixelRing and GpioButton over mock buses, on 2026-01-15
     at `at` (UTC); with a state directory if `tmp_path` is given.
@@ -84,6 +85,8 @@ def make_service(
     extra: dict = {"state": StateStore(Path(tmp_path)) if tmp_path else None}
     if audio_opener is not None:
         extra["audio_opener"] = audio_opener
+    if sensor_opener is not None:
+        extra["sensor_opener"] = sensor_opener
     return _start(extra, cfg, bench, clock), clock, bench
 
 

@@ -69,7 +69,9 @@ class SensorReader:
         retry_s: float = RETRY_S,
         silence_s: float = SILENCE_S,
         opener: Callable[[str, int], int] = open_port,
+        query_s: float | None = None,
     ) -> None:
+        """`query_s`: seconds between queries instead of the protocol's (tests, check)."""
         self.make_protocol = make_protocol
         self.device = device
         self.baud = baud
@@ -78,6 +80,7 @@ class SensorReader:
         self.retry_s = retry_s
         self.silence_s = silence_s
         self.opener = opener
+        self.query_s = query_s
         self._lock = threading.Lock()
         self._status = ReaderStatus(device)
         self._closed = threading.Event()
@@ -160,6 +163,8 @@ class SensorReader:
             return f"cannot write to {self.device}"
         now = self.clock.monotonic()
         interval = proto.query_interval_s
+        if interval is not None and self.query_s is not None:
+            interval = self.query_s
         next_query = now
         last_data = now
         while True:
