@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .cli_common import add_config_arg, add_hardware_arg, load_args_config, time_arg
 from .exitcodes import EXIT_UNAVAILABLE
+from .hw.breath_sensor.check import SENSOR_WAIT_S
 
 log = logging.getLogger("breathring")
 
@@ -21,9 +22,10 @@ def add_device_parsers(sub) -> None:
     """check, run, boot-config: the subcommands that run the device itself."""
     p = sub.add_parser(
         "check",
-        help="self-test a freshly wired device: ring, audio, button",
+        help="self-test a freshly wired device: ring, audio, button, breath sensor",
         description="Lights each pixel in turn in red, green and blue (a wrong colour order shows "
-        "as wrong colours), plays every cue, then waits up to 30 s for a press and a hold. "
+        "as wrong colours), plays every cue, then waits up to 30 s for a press and a hold; with a "
+        "serial breath sensor, up to --sensor-timeout for a reading. "
         "Prints a pass/fail table; exit 0 only if everything passed.",
     )
     add_config_arg(p)
@@ -38,6 +40,14 @@ def add_device_parsers(sub) -> None:
         default=30.0,
         metavar="S",
         help="how long to wait for the press and the hold (default 30)",
+    )
+    p.add_argument(
+        "--sensor-timeout",
+        type=time_arg,
+        default=SENSOR_WAIT_S,
+        metavar="S",
+        help="a serial breath sensor ([breath_sensor] kind mr60bha2 or c1001): how long to "
+        f"wait for a reading (default {SENSOR_WAIT_S:g})",
     )
 
     p = sub.add_parser(
@@ -110,7 +120,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"breathring: {exc}", file=sys.stderr)
         return getattr(exc, "exit_code", EXIT_UNAVAILABLE)
     try:
-        return run_check(cfg, hardware, clock, sys.stdout, args.button_timeout)
+        return run_check(cfg, hardware, clock, sys.stdout, args.button_timeout, args.sensor_timeout)
     finally:
         hardware.close()
 

@@ -3,7 +3,9 @@
 1. ring: each pixel in turn in red, then green, then blue (a wrong colour
    order shows as the wrong colour; a wrong pixel count as a gap or a stop);
 2. audio: each cue played once;
-3. button: waits up to 30 s for a short press, then up to 30 s for a hold.
+3. button: waits up to 30 s for a short press, then up to 30 s for a hold;
+4. breath sensor (a radar on a serial port): a reading within a few seconds, or why not;
+   and whether the kernel's serial console holds the radar's UART.
 
 Prints a pass/fail table; exit 0 only if everything passed. With mock
 hardware the same path runs, and the button is pressed by the test itself.
@@ -22,6 +24,7 @@ from .config.values import NO_BUTTON, NO_RING
 from .exitcodes import EXIT_FAILURE, EXIT_OK
 from .gestures import ButtonEvent, GestureDecoder
 from .hw.boot_config import check_spi_timing
+from .hw.breath_sensor.check import SENSOR_WAIT_S
 from .hw.selection import Hardware
 from .sounds import CUE_NAMES
 
@@ -184,8 +187,45 @@ def check_boot_and_clock(cfg: Config, hw: Hardware, clock: Clock) -> list[Result
     return results
 
 
+def check_breath_sensor(
+    cfg: Config, clock: Clock, out: TextIO, timeout: float, cmdline: str | None = None
+) -> list[Result]:
+    """The breath sensor row, and a serial console row when the console holds its UART."""
+    from .hw.breath_sensor import SERIAL_KINDS
+    from .hw.breath_sensor.check import check_sensor, console_on_uart, read_cmdline
+
+    settings = cfg.breath_sensor
+    results = []
+    if settings.kind in SERIAL_KINDS:
+        print(
+            f"  breath sensor: {settings.kind} on {settings.device}, "
+            f"waiting up to {timeout:g} s for a reading…",
+            file=out,
+            flush=True,
+        )
+        console = console_on_uart(read_cmdline() if cmdline is None else cmdline, settings.device)
+        if console is not None:
+            results.append(
+                Result(
+                    "serial console",
+                    False,
+                    f"{console} in the kernel command line holds {settings.device}: free it "
+                    "(sudo raspi-config nonint do_serial_cons 1, or remove it from cmdline.txt) "
+                    "and reboot",
+                )
+            )
+    ok, detail = check_sensor(settings, clock, timeout)
+    results.insert(0, Result("breath sensor", ok, detail))
+    return results
+
+
 def run_check(
-    cfg: Config, hw: Hardware, clock: Clock, out: TextIO, button_timeout: float = BUTTON_WAIT_S
+    cfg: Config,
+    hw: Hardware,
+    clock: Clock,
+    out: TextIO,
+    button_timeout: float = BUTTON_WAIT_S,
+    sensor_timeout: float = SENSOR_WAIT_S,
 ) -> int:
     """Run every check, print the table; 0 if all passed, else 1."""
     mock = hw.kind == "mock"
@@ -201,6 +241,7 @@ def run_check(
         results.append(Result("button", True, 'not wired (button.pin = "none"): skipped'))
     else:
         results += check_button(hw, cfg, clock, out, button_timeout)
+    results += check_breath_sensor(cfg, clock, out, sensor_timeout)
     results += check_boot_and_clock(cfg, hw, clock)
     width = max(len(r.item) for r in results)
     print("", file=out)
