@@ -12,8 +12,10 @@
 # (groups spi gpio audio); installs the unit as /etc/systemd/system/breathring.service; writes
 # /etc/breathring/config.toml only if there is none; enables SPI for the spi driver and sets the
 # SPI clock the detected Pi model needs in config.txt / cmdline.txt (with a backup; a reboot is
-# then due); enables and (re)starts the service (and the web page / MQTT bridge with --web /
-# --mqtt).
+# then due); with a breath radar on a serial port in the config ([breath_sensor] kind mr60bha2 or
+# c1001), grants the service that one device (the drop-in breath-sensor.conf) and frees the Pi's
+# UART of the serial console; enables and (re)starts the service (and the web page / MQTT bridge
+# with --web / --mqtt).
 #
 # It never stops half-way: when something the service needs is missing (no ring yet, SPI just
 # enabled, no sound card, a package that could not be installed), it finishes the install, says
@@ -128,6 +130,10 @@ readonly CONF_DIR=/etc/$APP
 readonly CONF_FILE=$CONF_DIR/config.toml
 readonly UNIT_DIR=/etc/systemd/system
 readonly UNIT_FILE=$UNIT_DIR/$UNIT_NAME
+# Written only for a serial breath sensor: that device, and the group that may open it.
+readonly SENSOR_DROPIN=$UNIT_DIR/$UNIT_NAME.d/breath-sensor.conf
+readonly SERIAL_KINDS=(mr60bha2 c1001)
+readonly SERIAL_GROUP=dialout
 readonly BIN_LINK=/usr/local/bin/$APP
 readonly STATE_DIR=/var/lib/$APP
 # What this installer created (groups, user), so that --uninstall removes exactly that.
@@ -280,6 +286,10 @@ uninstall() {
     else
         note "Kept $CONF_DIR (your configuration) and $STATE_DIR (state)."
         note "Remove them too with: sudo $0 --uninstall --purge"
+    fi
+    if [[ -f "$(dest "$SENSOR_DROPIN")" ]]; then
+        rm -f "$(dest "$SENSOR_DROPIN")"
+        rmdir "$(dest "$UNIT_DIR/$UNIT_NAME.d")" 2>/dev/null || true
     fi
     if [[ -d "$(dest "$UNIT_DIR/$UNIT_NAME.d")" ]]; then
         note "Kept your drop-ins in $UNIT_DIR/$UNIT_NAME.d (remove them yourself if you want)"
@@ -471,6 +481,74 @@ if (( WEB )); then
     note "open the page on your phone: $APP web --url (prints the address and a QR code)"
 fi
 (( ! MQTT )) || add_companion "$MQTT_UNIT" --mqtt
+
+# 5b. The breath sensor. A radar on a serial port: the unit (DevicePolicy=closed) gets that one
+#     device and the group that may open it, in a drop-in this installer owns (rewritten or removed
+#     at every install), and the Pi's UART is freed of the kernel's serial console. What the
+#     config says is read through the product (`config show`: its defaults and spellings).
+config_value() {
+    "$venv_dir/bin/$APP" config show --config "$conf" 2>/dev/null | awk -v want="[$1]" -v key="$2" '
+        /^\[/ { section = $0; next }
+        section == want && $1 == key { sub(/^[^=]*=[ \t]*/, ""); gsub(/^"|"$/, ""); print; exit }'
+}
+
+# free_uart DEVICE: the Pi's own UART without the serial console (raspi-config; a reboot is due).
+free_uart() {
+    local device="$1"
+    case "$device" in
+        /dev/serial0|/dev/serial1|/dev/ttyAMA*|/dev/ttyS0) ;;
+        *)
+            note "$device is not the Pi's own UART: boot settings left alone"
+            return
+            ;;
+    esac
+    if (( ! BOOT_CONFIG )); then
+        note "--no-boot-config: the UART left as it is (it needs enable_uart=1 and no console=serial0 in cmdline.txt)"
+        return
+    fi
+    if (( ! STAGED )) && ! command -v raspi-config >/dev/null; then
+        problem "no raspi-config: free the UART by hand: enable_uart=1 in config.txt, remove console=serial0,115200 from cmdline.txt, then reboot"
+        return
+    fi
+    # Console off the UART (no login shell, no kernel messages), the UART itself on.
+    if sys raspi-config nonint do_serial_cons 1 && sys raspi-config nonint do_serial_hw 0; then
+        if (( ! STAGED )) && { [[ ! -e "$device" ]] \
+                || grep -Eq '(^| )console=(serial[01]|ttyAMA[0-9]|ttyS0)' /proc/cmdline; }; then
+            REBOOT_DUE=1
+        fi
+    else
+        problem "raspi-config could not free the UART: sudo raspi-config (Interface Options, Serial Port: login shell no, serial hardware yes), then reboot"
+    fi
+}
+
+sensor_kind=""
+sensor_device=""
+if (( CONFIG_OK )); then
+    sensor_kind="$(config_value breath_sensor kind || true)"
+    sensor_device="$(config_value breath_sensor device || true)"
+fi
+dropin="$(dest "$SENSOR_DROPIN")"
+if [[ -n "$sensor_kind" && " ${SERIAL_KINDS[*]} " == *" $sensor_kind "* && -n "$sensor_device" ]]; then
+    say "Breath sensor: $sensor_kind on $sensor_device ($SENSOR_DROPIN)"
+    mkdir -p "$(dirname "$dropin")"
+    cat >"$dropin" <<EOF
+# Written by install.sh for [breath_sensor] kind = "$sensor_kind" in $CONF_FILE: the radar's
+# serial port, and nothing else. The next install rewrites or removes this file; put your own
+# changes in another drop-in (sudo systemctl edit breathring).
+[Service]
+DeviceAllow=$sensor_device rw
+SupplementaryGroups=$SERIAL_GROUP
+EOF
+    chmod 0644 "$dropin"
+    if (( ! STAGED )) && ! getent group "$SERIAL_GROUP" >/dev/null; then
+        problem "no group $SERIAL_GROUP (it owns the serial ports): sudo groupadd --system $SERIAL_GROUP, then install again"
+    fi
+    free_uart "$sensor_device"
+elif [[ -f "$dropin" ]]; then
+    rm -f "$dropin"
+    rmdir "$(dirname "$dropin")" 2>/dev/null || true
+    note "removed $SENSOR_DROPIN: no serial breath sensor in $CONF_FILE"
+fi
 
 # 6. The LED interface.
 case "$DRIVER" in

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from testkit.units import analyze, fake_root, needs_analyze
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "systemd" / "install.sh"
@@ -74,6 +75,10 @@ if [ "$1" = "boot-config" ]; then
 fi
 if [ "$1" = "config" ] && [ "$2" = "defaults" ]; then
     cat "$STUB_DIR/default-config.toml"
+    exit 0
+fi
+if [ "$1" = "config" ] && [ "$2" = "show" ] && [ "$3" = "--config" ]; then
+    cat "$4"
     exit 0
 fi
 if [ "$1" = "config" ] && [ "$2" = "check" ] && [ "$3" = "--config" ]; then
@@ -607,3 +612,77 @@ def test_mqtt_installs_its_extra(stage: Stage) -> None:
     pips = [c for c in stage.calls() if c.startswith("pip ")]
     assert pips == [f"pip install --disable-pip-version-check --upgrade {stage.source}[spi,mqtt]"]
     assert not stage.path("etc/breathring/web.token").exists()
+
+
+# --- a breath radar on a serial port: that one device for the unit, a free UART --------------
+
+DROPIN = "etc/systemd/system/breathring.service.d/breath-sensor.conf"
+C1001 = DEFAULT_CONFIG + '[breath_sensor]\nkind = "c1001"\ndevice = "/dev/serial0"\n'
+FREE_UART = (
+    "would run: raspi-config nonint do_serial_cons 1",
+    "would run: raspi-config nonint do_serial_hw 0",
+)
+
+
+def install_with(stage: Stage, config: str, *args: str) -> str:
+    conf = stage.path(CONFIG)
+    conf.parent.mkdir(parents=True, exist_ok=True)
+    conf.write_text(config)
+    return stage.ok("--no-start", *args)
+
+
+def settings(path: Path) -> list[str]:
+    return [line for line in path.read_text().splitlines() if line and not line.startswith("#")]
+
+
+def test_a_serial_radar_gets_its_device_and_a_free_uart(stage: Stage) -> None:
+    out = install_with(stage, C1001)
+    assert settings(stage.path(DROPIN)) == [
+        "[Service]",
+        "DeviceAllow=/dev/serial0 rw",
+        "SupplementaryGroups=dialout",
+    ]
+    for line in FREE_UART:
+        assert line in out
+
+
+def test_a_usb_serial_radar_leaves_the_boot_settings_alone(stage: Stage) -> None:
+    out = install_with(stage, C1001.replace("/dev/serial0", "/dev/ttyUSB0"))
+    assert "DeviceAllow=/dev/ttyUSB0 rw" in settings(stage.path(DROPIN))
+    assert "do_serial" not in out
+    assert "/dev/ttyUSB0 is not the Pi's own UART" in out
+
+
+def test_no_boot_config_leaves_the_uart_alone(stage: Stage) -> None:
+    out = install_with(stage, C1001, "--no-boot-config")
+    assert stage.path(DROPIN).is_file()
+    assert "do_serial" not in out
+
+
+def test_without_a_serial_radar_there_is_no_drop_in_and_an_old_one_goes(stage: Stage) -> None:
+    out = install_with(stage, DEFAULT_CONFIG + '[breath_sensor]\nkind = "mqtt"\n')
+    assert not stage.path(DROPIN).exists() and "do_serial" not in out
+    install_with(stage, C1001)
+    mine = stage.path(DROPIN).with_name("mine.conf")
+    mine.write_text("[Service]\nNice=5\n")
+    out = install_with(stage, DEFAULT_CONFIG)
+    assert not stage.path(DROPIN).exists()
+    assert mine.is_file()  # the owner's own drop-in stays
+    assert "removed /etc/systemd/system/breathring.service.d/breath-sensor.conf" in out
+
+
+def test_uninstall_removes_the_drop_in(stage: Stage) -> None:
+    install_with(stage, C1001)
+    stage.ok("--uninstall")
+    assert not stage.path(DROPIN).parent.exists()
+
+
+@needs_analyze
+def test_the_unit_with_the_drop_in_verifies_clean(stage: Stage, tmp_path: Path) -> None:
+    install_with(stage, C1001)
+    unit = stage.path(UNIT)
+    root = fake_root(tmp_path / "verify", unit, with_exec=True)
+    shutil.copytree(stage.path(DROPIN).parent, root / "etc/systemd/system/breathring.service.d")
+    result = analyze("verify", f"--root={root}", unit.name)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "", result.stderr
