@@ -86,7 +86,7 @@ def test_a_c1001_in_fall_mode_is_switched_to_sleep_mode_once(module) -> None:
 
 def test_checksum_errors_are_counted_and_the_frame_dropped(module, caplog) -> None:
     c1001(module, rate_reply=C1001_14_BAD_SUM)
-    with reader_of("c1001", module.path, silence_s=30.0) as (reader, readings):
+    with reader_of("c1001", module.path) as (reader, readings):
         wait_until(lambda: reader.status().checksum_errors >= 2, what="two bad frames")
         module.answers[C1001_QUERY_RATE] = C1001_20
         assert readings.get(timeout=DEADLINE_S).per_min == 20.0
@@ -105,7 +105,7 @@ def test_absurd_rates_are_dropped_with_one_log_line(module, caplog) -> None:
     c1001(module, rate_reply=C1001_0)
     with (
         caplog.at_level(logging.WARNING, LOGGER),
-        reader_of("c1001", module.path, silence_s=30.0) as (reader, readings),
+        reader_of("c1001", module.path) as (reader, readings),
     ):
         wait_until(lambda: reader.status().dropped >= 2, what="0 dropped twice")
         module.answers[C1001_QUERY_RATE] = C1001_200
@@ -130,7 +130,7 @@ def test_a_module_that_stops_and_comes_back_is_read_again(module, caplog) -> Non
     c1001(module)
     with (
         caplog.at_level(logging.INFO, LOGGER),
-        reader_of("c1001", module.path) as (reader, readings),
+        reader_of("c1001", module.path, silence_s=0.6) as (reader, readings),
     ):
         readings.get(timeout=DEADLINE_S)
         module.silent = True
@@ -149,7 +149,7 @@ def test_a_pulled_cable_is_survived_and_the_module_read_again(module, caplog) ->
     c1001(module)
     with (
         caplog.at_level(logging.INFO, LOGGER),
-        reader_of("c1001", module.path, silence_s=30.0) as (reader, readings),
+        reader_of("c1001", module.path) as (reader, readings),
     ):
         readings.get(timeout=DEADLINE_S)
         module.unplug()
@@ -187,7 +187,7 @@ def test_a_missing_device_is_retried_until_it_appears(tmp_path, caplog) -> None:
 def test_close_is_immediate_while_the_reader_waits(module) -> None:
     c1001(module)
     module.silent = True
-    with reader_of("c1001", module.path, silence_s=30.0) as (reader, _readings):
+    with reader_of("c1001", module.path) as (reader, _readings):
         wait_until(lambda: module.count(C1001_QUERY_RATE), what="the first query")
         started = time.monotonic()
         reader.close()
