@@ -104,6 +104,8 @@ class SensorReader:
             os.write(self._wake_w, b"x")
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(JOIN_S)
+        if self._thread.is_alive():
+            return  # still inside a system call: it ends at its next look at the wake pipe
         for fd in (self._wake_r, self._wake_w):
             with contextlib.suppress(OSError):
                 os.close(fd)
