@@ -704,3 +704,33 @@ def test_size_benchmark_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert result["sessions"] == 7 * 30
     assert result["sessions_last_14_days"] == 7 * 30
     assert 0 < result["file_mb"] < 1
+
+
+# -- written-down values: sessions a crash left running (in-process, no child) ----------------
+
+
+def test_sessions_left_running_are_interrupted_at_their_last_progress_on_reopen(
+    db: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A history closed with two sessions still running is what a crash leaves behind.
+    t0 = datetime(2026, 6, 15, 8, 0, tzinfo=UTC)
+    h = History.open(db)
+    with_progress = h.session_started("pulse", "box", 10, t0)
+    h.session_progress(with_progress, 4, t0 + timedelta(minutes=2))
+    h.session_started("remote", "calm", 5, t0 + timedelta(hours=1))
+    session(h, t0 - timedelta(hours=1), 1.0)
+    h.close()
+    assert rows(db, "SELECT outcome FROM sessions WHERE outcome IS NULL") == [(None,), (None,)]
+
+    with caplog.at_level(logging.INFO, logger="breathring.history"):
+        History.open(db).close()
+    assert rows(
+        db, "SELECT outcome, breaths_completed, ended_at - started_at FROM sessions ORDER BY id"
+    ) == [("interrupted", 4, 120), ("interrupted", 0, 0), ("completed", 3, 60)]
+    assert "2 session(s) left running by a crash marked interrupted" in caplog.text
+
+    # Nothing is left to mark the next time: no message.
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="breathring.history"):
+        History.open(db).close()
+    assert "marked interrupted" not in caplog.text
