@@ -128,3 +128,50 @@ def test_mqtt_keys_belong_to_the_bridge_not_the_service(tmp_path):
         "set it there and restart: sudo systemctl restart breathring-mqtt"
     )
     assert not any(key.startswith("mqtt.") for key in settings.listing())
+
+
+# -- written-down values: refusals of set and unset, word for word ------------------------------
+
+
+def test_unset_refuses_what_set_refuses_word_for_word(tmp_path):
+    settings = make(tmp_path)
+    with pytest.raises(SettingError) as err:
+        settings.proposed_unset("ring.brightnes")
+    assert (err.value.key, err.value.code) == ("ring.brightnes", "unknown")
+    assert str(err.value) == "ring.brightnes is not a known key; did you mean ring.brightness?"
+    with pytest.raises(SettingError) as err:
+        settings.proposed_unset(42)
+    assert (err.value.key, err.value.code) == ("42", "unknown")
+    assert str(err.value) == "42 is not a known key; see `breathring settings` for the keys"
+    with pytest.raises(SettingError) as err:
+        settings.proposed_unset("mqtt.host")
+    assert (err.value.key, err.value.code) == ("mqtt.host", "restart")
+    assert str(err.value) == (
+        "mqtt.host is read by breathring-mqtt from the config file, not by the service; "
+        "set it there and restart: sudo systemctl restart breathring-mqtt"
+    )
+    with pytest.raises(SettingError) as err:
+        settings.proposed_set("ring.pixels", 30)
+    assert (err.value.key, err.value.code) == ("ring.pixels", "restart")
+    assert str(err.value) == (
+        "ring.pixels cannot change while the service runs (the ring's driver is opened for a "
+        "fixed number of pixels); set it in the config file and restart: "
+        "sudo systemctl restart breathring"
+    )
+
+
+def test_unset_gives_the_key_the_config_without_it_and_the_other_settings(tmp_path):
+    settings = make(tmp_path, "[ring]\nbrightness = 0.4\n")
+    for key, value in (("ring.brightness", 0.3), ("ring.color", "#ff8c32")):
+        settings.commit_set(*settings.proposed_set(key, value))
+    key, cfg, overrides = settings.proposed_unset("ring.brightness")
+    assert (key, cfg.ring.brightness, cfg.ring.color) == ("ring.brightness", 0.4, (255, 140, 50))
+    assert overrides == {"ring.color": "#FF8C32"}
+    assert settings.cfg.ring.brightness == 0.3  # nothing changes before the commit
+    settings.commit_unset(cfg, overrides)
+    assert settings.cfg.ring.brightness == 0.4
+    assert (tmp_path / "state" / "settings.toml").read_text().count("brightness") == 0
+    assert make(tmp_path, "[ring]\nbrightness = 0.4\n").listing()["ring.color"] == {
+        "value": "#FF8C32",
+        "source": "settings",
+    }
