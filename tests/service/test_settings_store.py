@@ -175,3 +175,39 @@ def test_unset_gives_the_key_the_config_without_it_and_the_other_settings(tmp_pa
         "value": "#FF8C32",
         "source": "settings",
     }
+
+
+def test_unset_that_would_leave_the_settings_invalid_is_refused_and_changes_nothing(tmp_path):
+    settings = make(tmp_path, "[reminder]\nevery_minutes = 1\nseconds = 30.0\n")
+    settings.commit_set(*settings.proposed_set("reminder.every_minutes", 10))
+    settings.commit_set(*settings.proposed_set("reminder.seconds", 100.0))
+    with pytest.raises(SettingError) as err:
+        settings.proposed_unset("reminder.every_minutes")
+    assert (err.value.key, err.value.code) == ("reminder.every_minutes", "invalid")
+    assert str(err.value) == (
+        "unset reminder.every_minutes would leave the settings invalid: reminder.seconds = 100"
+        " is not shorter than the 60 s between pulses (reminder.every_minutes = 1)"
+    )
+    assert (settings.cfg.reminder.every_minutes, settings.cfg.reminder.seconds) == (10, 100.0)
+
+
+def test_the_load_warnings_word_for_word(tmp_path, caplog):
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "settings.toml").write_text("[ring\n")
+    with caplog.at_level(logging.WARNING, "breathring.settings"):
+        make(tmp_path)
+    (corrupt,) = [r.getMessage() for r in caplog.records]
+    assert corrupt.startswith("ignoring corrupt settings (")
+    assert corrupt.endswith(f"); moved to {state / 'settings.toml.corrupt'}; using the config file")
+    caplog.clear()
+    (state / "settings.toml").write_text("[reminder]\nseconds = 100.0\n")
+    with caplog.at_level(logging.WARNING, "breathring.settings"):
+        settings = make(tmp_path, "[reminder]\nevery_minutes = 1\nseconds = 30.0\n")
+    (skipped,) = [r.getMessage() for r in caplog.records]
+    assert skipped == (
+        f"settings that no longer fit the config file are not applied: {state / 'settings.toml'}:"
+        " reminder.seconds = 100 is not shorter than the 60 s between pulses"
+        " (reminder.every_minutes = 1)"
+    )
+    assert settings.listing()["reminder.seconds"] == {"value": 30.0, "source": "config"}
