@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 
@@ -10,6 +11,7 @@ from breathring.config import parse_config
 from breathring.settings import (
     SettingError,
     Settings,
+    SettingsCorrupt,
     SettingsFile,
     config_file_keys,
     parse_settings,
@@ -211,3 +213,44 @@ def test_the_load_warnings_word_for_word(tmp_path, caplog):
         " (reminder.every_minutes = 1)"
     )
     assert settings.listing()["reminder.seconds"] == {"value": 30.0, "source": "config"}
+
+
+def test_a_new_pattern_drops_the_saved_keys_of_the_old_one_and_keeps_the_rest(tmp_path):
+    settings = make(
+        tmp_path, '[session]\npattern = "custom"\ninhale = 2.0\nexhale = 3.0\nbreaths = 10\n'
+    )
+    for key, value in (("session.inhale", 4.0), ("session.breaths", 12), ("ring.brightness", 0.3)):
+        settings.commit_set(*settings.proposed_set(key, value))
+    settings.commit_set(*settings.proposed_set("session.pattern", "box"))
+    assert settings.overrides == {
+        "session.breaths": 12,
+        "ring.brightness": 0.3,
+        "session.pattern": "box",
+    }
+    text = (tmp_path / "state" / "settings.toml").read_text()
+    assert text.endswith('[ring]\nbrightness = 0.3\n\n[session]\npattern = "box"\nbreaths = 12\n')
+
+
+def test_a_settings_file_that_cannot_be_used_says_why(tmp_path):
+    store = SettingsFile(tmp_path)
+    path = tmp_path / "settings.toml"
+    path.write_bytes(b"\xff\xfe")
+    with pytest.raises(SettingsCorrupt, match=rf"^{re.escape(str(path))}: not UTF-8 text$"):
+        store.read()
+    path.write_bytes(b"#" * (64 * 1024 + 1))
+    with pytest.raises(
+        SettingsCorrupt, match=rf"^{re.escape(str(path))}: larger than 65536 bytes$"
+    ):
+        store.read()
+    path.write_bytes(b"#" * (64 * 1024))  # exactly the most: read (a comment, no keys)
+    assert store.read() == {}
+    path.unlink()
+    path.mkdir()
+    with pytest.raises(
+        SettingsCorrupt, match=rf"^{re.escape(str(path))}: cannot read: Is a directory$"
+    ):
+        store.read()
+    path.rmdir()
+    path.write_text("[ring]\nbrightness = 9\n")
+    with pytest.raises(SettingsCorrupt, match=rf"^{re.escape(str(path))}"):
+        store.read()
