@@ -814,3 +814,35 @@ def test_a_closed_history_says_so(hist: History) -> None:
         match=r"^could not clear the history in .*history\.sqlite3: the history is closed$",
     ):
         hist.clear()
+
+
+class _DamagedConnection:
+    """A connection whose file turned out damaged while running (SQLITE_CORRUPT, code 11)."""
+
+    def execute(self, *_args: object) -> None:
+        err = sqlite3.DatabaseError("database disk image is malformed")
+        err.sqlite_errorcode = 11  # type: ignore[attr-defined]
+        raise err
+
+    def close(self) -> None:
+        pass
+
+
+def test_damage_found_while_running_moves_the_file_aside_and_starts_a_fresh_one(
+    db: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    t0 = datetime(2026, 6, 15, 8, 0, tzinfo=UTC)
+    with History.open(db) as h:
+        session(h, t0, 1.0)
+        h._conn = _DamagedConnection()  # type: ignore[assignment]
+        with caplog.at_level(logging.WARNING, logger="breathring.history"):
+            assert h.session_started("button", "box", 3, t0 + timedelta(hours=1)) == 0
+        assert not h.in_memory
+        session(h, t0 + timedelta(hours=2), 2.0)
+        assert h.stats(date(2026, 6, 15), 1, UTC)["today"]["minutes"] == 2.0
+    (aside,) = (p for p in db.parent.glob("history.sqlite3.corrupt-*") if "-wal" not in p.name)
+    assert rows(aside, "SELECT ended_at - started_at FROM sessions") == [(60,)]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"history {db} is damaged (database disk image is malformed); moved it to {aside.name}"
+        " and started a fresh one"
+    ]
