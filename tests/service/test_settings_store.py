@@ -254,3 +254,16 @@ def test_a_settings_file_that_cannot_be_used_says_why(tmp_path):
     path.write_text("[ring]\nbrightness = 9\n")
     with pytest.raises(SettingsCorrupt, match=rf"^{re.escape(str(path))}"):
         store.read()
+
+
+def test_set_without_a_value_points_to_unset_and_the_file_says_what_it_is(tmp_path):
+    settings = make(tmp_path)
+    with pytest.raises(SettingError) as err:
+        settings.proposed_set("ring.brightness", None)
+    assert (err.value.key, err.value.code) == ("ring.brightness", "invalid")
+    assert str(err.value) == "ring.brightness needs a value; to remove a setting use unset"
+    settings.commit_set(*settings.proposed_set("ring.brightness", 0.3))
+    assert (tmp_path / "state" / "settings.toml").read_text() == (
+        "# Set by `breathring set` (or the web page); overrides the config file key by key.\n"
+        "\n[ring]\nbrightness = 0.3\n"
+    )
