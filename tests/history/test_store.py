@@ -727,7 +727,9 @@ def test_sessions_left_running_are_interrupted_at_their_last_progress_on_reopen(
     assert rows(
         db, "SELECT outcome, breaths_completed, ended_at - started_at FROM sessions ORDER BY id"
     ) == [("interrupted", 4, 120), ("interrupted", 0, 0), ("completed", 3, 60)]
-    assert "2 session(s) left running by a crash marked interrupted" in caplog.text
+    assert [r.getMessage() for r in caplog.records] == [
+        "history: 2 session(s) left running by a crash marked interrupted"
+    ]
 
     # Nothing is left to mark the next time: no message.
     caplog.clear()
