@@ -704,3 +704,147 @@ def test_size_benchmark_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert result["sessions"] == 7 * 30
     assert result["sessions_last_14_days"] == 7 * 30
     assert 0 < result["file_mb"] < 1
+
+
+# -- written-down values: sessions a crash left running (in-process, no child) ----------------
+
+
+def test_sessions_left_running_are_interrupted_at_their_last_progress_on_reopen(
+    db: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A history closed with two sessions still running is what a crash leaves behind.
+    t0 = datetime(2026, 6, 15, 8, 0, tzinfo=UTC)
+    h = History.open(db)
+    with_progress = h.session_started("pulse", "box", 10, t0)
+    h.session_progress(with_progress, 4, t0 + timedelta(minutes=2))
+    h.session_started("remote", "calm", 5, t0 + timedelta(hours=1))
+    session(h, t0 - timedelta(hours=1), 1.0)
+    h.close()
+    assert rows(db, "SELECT outcome FROM sessions WHERE outcome IS NULL") == [(None,), (None,)]
+
+    with caplog.at_level(logging.INFO, logger="breathring.history"):
+        History.open(db).close()
+    assert rows(
+        db, "SELECT outcome, breaths_completed, ended_at - started_at FROM sessions ORDER BY id"
+    ) == [("interrupted", 4, 120), ("interrupted", 0, 0), ("completed", 3, 60)]
+    assert [r.getMessage() for r in caplog.records] == [
+        "history: 2 session(s) left running by a crash marked interrupted"
+    ]
+
+    # Nothing is left to mark the next time: no message.
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="breathring.history"):
+        History.open(db).close()
+    assert "marked interrupted" not in caplog.text
+
+
+# -- written-down values: what is stored, and failures logged once -----------------------------
+
+
+def test_session_interrupted_keeps_its_progress_and_its_rounded_rate(db: Path) -> None:
+    t0 = datetime(2026, 6, 15, 8, 0, tzinfo=UTC)
+    with History.open(db) as h:
+        row = h.session_started("button", "box", 0, t0, rate_start=5.5)  # 0 planned is allowed
+        h.session_progress(row, 3, t0 + timedelta(seconds=45))
+        h.session_interrupted(row, rate_end=6.126)
+        h.session_interrupted(row, rate_end=9.0)  # already ended: unchanged
+        bare = h.session_started("remote", "box", 4, t0 + timedelta(hours=1))
+        h.session_interrupted(bare, rate_end=float("nan"))  # not a rate: none stored
+        with pytest.raises(ValueError, match="breaths_planned must be 0 or more, got -1"):
+            h.session_started("button", "box", -1, t0)
+    assert rows(
+        db,
+        "SELECT outcome, breaths_planned, breaths_completed, ended_at - started_at,"
+        " rate_start, rate_end FROM sessions ORDER BY id",
+    ) == [("interrupted", 0, 3, 45, 5.5, 6.13), ("interrupted", 4, 0, 0, None, None)]
+
+
+def test_negative_breath_counts_are_stored_as_zero(db: Path) -> None:
+    t0 = datetime(2026, 6, 15, 8, 0, tzinfo=UTC)
+    with History.open(db) as h:
+        running = h.session_started("button", "box", 5, t0)
+        h.session_progress(running, -2, t0 + timedelta(seconds=10))
+        ended = h.session_started("button", "box", 5, t0 + timedelta(minutes=5))
+        h.session_ended(ended, -1, False, t0 + timedelta(minutes=6), rate_end=7.004)
+        pulse = h.pulse_shown(t0 + timedelta(hours=1))
+        h.pulse_answered(pulse, 12.345)
+    assert rows(db, "SELECT breaths_completed, rate_end FROM sessions ORDER BY id") == [
+        (0, None),
+        (0, 7.0),
+    ]
+    assert rows(db, "SELECT answered, rate FROM pulses") == [(1, 12.35)]
+
+
+def test_a_failing_history_logs_each_failure_once_and_goes_on(
+    db: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    t0 = datetime(2026, 6, 15, 8, 0, tzinfo=UTC)
+    with History.open(db) as h:
+        with sqlite3.connect(db) as other:  # the tables go away under the history
+            other.execute("DROP TABLE sessions")
+            other.execute("DROP TABLE pulses")
+        with caplog.at_level(logging.INFO, logger="breathring.history"):
+            assert h.session_started("button", "box", 5, t0) == 0
+            assert h.session_started("button", "box", 5, t0) == 0  # the same failure again
+            assert h.prune(t0) == 0
+            h.stats(date(2026, 6, 15), 1, UTC)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        "history write failed (no such table: sessions); continuing without it",
+        "history prune failed (no such table: sessions); continuing without it",
+        "history read failed (no such table: sessions); continuing without it",
+    ]
+
+
+def test_prune_logs_how_many_old_rows_it_erased(db: Path, caplog: pytest.LogCaptureFixture) -> None:
+    now = datetime(2026, 6, 15, 8, 0, tzinfo=UTC)
+    with History.open(db) as h:
+        session(h, now - timedelta(days=6 * 366), 1.0)
+        h.pulse_shown(now - timedelta(days=6 * 366))
+        session(h, now - timedelta(days=1), 1.0)
+        with caplog.at_level(logging.INFO, logger="breathring.history"):
+            assert h.prune(now) == 2
+            assert h.prune(now) == 0
+    assert [r.getMessage() for r in caplog.records] == ["history: pruned 2 old rows"]
+    assert rows(db, "SELECT count(*) FROM sessions") == [(1,)]
+
+
+def test_a_closed_history_says_so(hist: History) -> None:
+    hist.close()
+    with pytest.raises(
+        HistoryError,
+        match=r"^could not clear the history in .*history\.sqlite3: the history is closed$",
+    ):
+        hist.clear()
+
+
+class _DamagedConnection:
+    """A connection whose file turned out damaged while running (SQLITE_CORRUPT, code 11)."""
+
+    def execute(self, *_args: object) -> None:
+        err = sqlite3.DatabaseError("database disk image is malformed")
+        err.sqlite_errorcode = 11  # type: ignore[attr-defined]
+        raise err
+
+    def close(self) -> None:
+        pass
+
+
+def test_damage_found_while_running_moves_the_file_aside_and_starts_a_fresh_one(
+    db: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    t0 = datetime(2026, 6, 15, 8, 0, tzinfo=UTC)
+    with History.open(db) as h:
+        session(h, t0, 1.0)
+        h._conn = _DamagedConnection()  # type: ignore[assignment]
+        with caplog.at_level(logging.WARNING, logger="breathring.history"):
+            assert h.session_started("button", "box", 3, t0 + timedelta(hours=1)) == 0
+        assert not h.in_memory
+        session(h, t0 + timedelta(hours=2), 2.0)
+        assert h.stats(date(2026, 6, 15), 1, UTC)["today"]["minutes"] == 2.0
+    (aside,) = (p for p in db.parent.glob("history.sqlite3.corrupt-*") if "-wal" not in p.name)
+    assert rows(aside, "SELECT ended_at - started_at FROM sessions") == [(60,)]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"history {db} is damaged (database disk image is malformed); moved it to {aside.name}"
+        " and started a fresh one"
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 
@@ -10,6 +11,7 @@ from breathring.config import parse_config
 from breathring.settings import (
     SettingError,
     Settings,
+    SettingsCorrupt,
     SettingsFile,
     config_file_keys,
     parse_settings,
@@ -128,3 +130,140 @@ def test_mqtt_keys_belong_to_the_bridge_not_the_service(tmp_path):
         "set it there and restart: sudo systemctl restart breathring-mqtt"
     )
     assert not any(key.startswith("mqtt.") for key in settings.listing())
+
+
+# -- written-down values: refusals of set and unset, word for word ------------------------------
+
+
+def test_unset_refuses_what_set_refuses_word_for_word(tmp_path):
+    settings = make(tmp_path)
+    with pytest.raises(SettingError) as err:
+        settings.proposed_unset("ring.brightnes")
+    assert (err.value.key, err.value.code) == ("ring.brightnes", "unknown")
+    assert str(err.value) == "ring.brightnes is not a known key; did you mean ring.brightness?"
+    with pytest.raises(SettingError) as err:
+        settings.proposed_unset(42)
+    assert (err.value.key, err.value.code) == ("42", "unknown")
+    assert str(err.value) == "42 is not a known key; see `breathring settings` for the keys"
+    with pytest.raises(SettingError) as err:
+        settings.proposed_unset("mqtt.host")
+    assert (err.value.key, err.value.code) == ("mqtt.host", "restart")
+    assert str(err.value) == (
+        "mqtt.host is read by breathring-mqtt from the config file, not by the service; "
+        "set it there and restart: sudo systemctl restart breathring-mqtt"
+    )
+    with pytest.raises(SettingError) as err:
+        settings.proposed_set("ring.pixels", 30)
+    assert (err.value.key, err.value.code) == ("ring.pixels", "restart")
+    assert str(err.value) == (
+        "ring.pixels cannot change while the service runs (the ring's driver is opened for a "
+        "fixed number of pixels); set it in the config file and restart: "
+        "sudo systemctl restart breathring"
+    )
+
+
+def test_unset_gives_the_key_the_config_without_it_and_the_other_settings(tmp_path):
+    settings = make(tmp_path, "[ring]\nbrightness = 0.4\n")
+    for key, value in (("ring.brightness", 0.3), ("ring.color", "#ff8c32")):
+        settings.commit_set(*settings.proposed_set(key, value))
+    key, cfg, overrides = settings.proposed_unset("ring.brightness")
+    assert (key, cfg.ring.brightness, cfg.ring.color) == ("ring.brightness", 0.4, (255, 140, 50))
+    assert overrides == {"ring.color": "#FF8C32"}
+    assert settings.cfg.ring.brightness == 0.3  # nothing changes before the commit
+    settings.commit_unset(cfg, overrides)
+    assert settings.cfg.ring.brightness == 0.4
+    assert (tmp_path / "state" / "settings.toml").read_text().count("brightness") == 0
+    assert make(tmp_path, "[ring]\nbrightness = 0.4\n").listing()["ring.color"] == {
+        "value": "#FF8C32",
+        "source": "settings",
+    }
+
+
+def test_unset_that_would_leave_the_settings_invalid_is_refused_and_changes_nothing(tmp_path):
+    settings = make(tmp_path, "[reminder]\nevery_minutes = 1\nseconds = 30.0\n")
+    settings.commit_set(*settings.proposed_set("reminder.every_minutes", 10))
+    settings.commit_set(*settings.proposed_set("reminder.seconds", 100.0))
+    with pytest.raises(SettingError) as err:
+        settings.proposed_unset("reminder.every_minutes")
+    assert (err.value.key, err.value.code) == ("reminder.every_minutes", "invalid")
+    assert str(err.value) == (
+        "unset reminder.every_minutes would leave the settings invalid: reminder.seconds = 100"
+        " is not shorter than the 60 s between pulses (reminder.every_minutes = 1)"
+    )
+    assert (settings.cfg.reminder.every_minutes, settings.cfg.reminder.seconds) == (10, 100.0)
+
+
+def test_the_load_warnings_word_for_word(tmp_path, caplog):
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "settings.toml").write_text("[ring\n")
+    with caplog.at_level(logging.WARNING, "breathring.settings"):
+        make(tmp_path)
+    (corrupt,) = [r.getMessage() for r in caplog.records]
+    assert corrupt.startswith("ignoring corrupt settings (")
+    assert corrupt.endswith(f"); moved to {state / 'settings.toml.corrupt'}; using the config file")
+    caplog.clear()
+    (state / "settings.toml").write_text("[reminder]\nseconds = 100.0\n")
+    with caplog.at_level(logging.WARNING, "breathring.settings"):
+        settings = make(tmp_path, "[reminder]\nevery_minutes = 1\nseconds = 30.0\n")
+    (skipped,) = [r.getMessage() for r in caplog.records]
+    assert skipped == (
+        f"settings that no longer fit the config file are not applied: {state / 'settings.toml'}:"
+        " reminder.seconds = 100 is not shorter than the 60 s between pulses"
+        " (reminder.every_minutes = 1)"
+    )
+    assert settings.listing()["reminder.seconds"] == {"value": 30.0, "source": "config"}
+
+
+def test_a_new_pattern_drops_the_saved_keys_of_the_old_one_and_keeps_the_rest(tmp_path):
+    settings = make(
+        tmp_path, '[session]\npattern = "custom"\ninhale = 2.0\nexhale = 3.0\nbreaths = 10\n'
+    )
+    for key, value in (("session.inhale", 4.0), ("session.breaths", 12), ("ring.brightness", 0.3)):
+        settings.commit_set(*settings.proposed_set(key, value))
+    settings.commit_set(*settings.proposed_set("session.pattern", "box"))
+    assert settings.overrides == {
+        "session.breaths": 12,
+        "ring.brightness": 0.3,
+        "session.pattern": "box",
+    }
+    text = (tmp_path / "state" / "settings.toml").read_text()
+    assert text.endswith('[ring]\nbrightness = 0.3\n\n[session]\npattern = "box"\nbreaths = 12\n')
+
+
+def test_a_settings_file_that_cannot_be_used_says_why(tmp_path):
+    store = SettingsFile(tmp_path)
+    path = tmp_path / "settings.toml"
+    path.write_bytes(b"\xff\xfe")
+    with pytest.raises(SettingsCorrupt, match=rf"^{re.escape(str(path))}: not UTF-8 text$"):
+        store.read()
+    path.write_bytes(b"#" * (64 * 1024 + 1))
+    with pytest.raises(
+        SettingsCorrupt, match=rf"^{re.escape(str(path))}: larger than 65536 bytes$"
+    ):
+        store.read()
+    path.write_bytes(b"#" * (64 * 1024))  # exactly the most: read (a comment, no keys)
+    assert store.read() == {}
+    path.unlink()
+    path.mkdir()
+    with pytest.raises(
+        SettingsCorrupt, match=rf"^{re.escape(str(path))}: cannot read: Is a directory$"
+    ):
+        store.read()
+    path.rmdir()
+    path.write_text("[ring]\nbrightness = 9\n")
+    with pytest.raises(SettingsCorrupt, match=rf"^{re.escape(str(path))}"):
+        store.read()
+
+
+def test_set_without_a_value_points_to_unset_and_the_file_says_what_it_is(tmp_path):
+    settings = make(tmp_path)
+    with pytest.raises(SettingError) as err:
+        settings.proposed_set("ring.brightness", None)
+    assert (err.value.key, err.value.code) == ("ring.brightness", "invalid")
+    assert str(err.value) == "ring.brightness needs a value; to remove a setting use unset"
+    settings.commit_set(*settings.proposed_set("ring.brightness", 0.3))
+    assert (tmp_path / "state" / "settings.toml").read_text() == (
+        "# Set by `breathring set` (or the web page); overrides the config file key by key.\n"
+        "\n[ring]\nbrightness = 0.3\n"
+    )
