@@ -168,7 +168,7 @@ class OutputStage:
         activities.
         """
         cached = self._scale_for
-        if cached is not None and cached[0] == color and cached[1] == self.budget:
+        if cached is not None and cached[0] == color and cached[1] is self.budget:
             return cached[2]
         per_unit = self.budget.ma_per_channel / WIRE_MAX
         demand = self.pixels * sum(color) * WIRE_MAX * per_unit
