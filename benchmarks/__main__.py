@@ -73,6 +73,8 @@ def run(quick: bool = False, log: Any = None) -> dict[str, Any]:
     result.update(drift.measure(p["hours"], p["day_hours"]))
     step("service process: start-up, idle and session CPU, memory")
     result.update(process.measure(p["idle_s"], p["session_s"], p["starts"]))
+    step("the frame pipeline in place (a frame, then a sleep)")
+    result.update(frame.in_place(p["session_s"] / 2))
     result["goals_met"] = report.goals_met(result)
     result["bench_seconds"] = round(time.perf_counter() - started, 1)
     return result
