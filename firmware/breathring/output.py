@@ -52,7 +52,8 @@ _GOLDEN = 0.6180339887498949
 
 def lightness_to_linear(intensity: float) -> float:
     """Perceptual intensity 0..1 (CIE L*/100) -> linear light 0..1."""
-    lightness = min(max(intensity, 0.0), 1.0) * 100.0
+    intensity = 0.0 if intensity < 0.0 else intensity  # min(max(x, 0.0), 1.0), written out
+    lightness = (1.0 if intensity > 1.0 else intensity) * 100.0
     if lightness <= CIE_TOE_LIGHTNESS:
         return lightness / CIE_KAPPA
     return ((lightness + 16.0) / 116.0) ** 3
@@ -123,7 +124,11 @@ class OutputStage:
         light = lightness_to_linear(frame.intensity) * WIRE_MAX
         r, g, b = frame.color
         r, g, b = r * light, g * light, b * light
-        r, g, b = min(r * scale, WIRE_MAX), min(g * scale, WIRE_MAX), min(b * scale, WIRE_MAX)
+        r, g, b = r * scale, g * scale, b * scale
+        # min(x, WIRE_MAX), written out (a builtin call costs more than the whole test)
+        r = WIRE_MAX if r > WIRE_MAX else r
+        g = WIRE_MAX if g > WIRE_MAX else g
+        b = WIRE_MAX if b > WIRE_MAX else b
         # A dark pixel (coverage 0) sends 0 and owes nothing: only the lit ones are worked on.
         wire = self._wire
         wire[:] = self._dark

@@ -84,16 +84,23 @@ class ArcScene:
         lo = min(max(edge - 2, 1), top + 1)
         hi = min(max(edge + 2, lo), top + 1)
         values = [1.0] * lo
-        values += [min(max(half - edge_at[d], 0.0), 1.0) for d in range(lo, hi)]
+        # Clamps written out as min(max(x, 0.0), 1.0) decides, without a builtin call.
+        for d in range(lo, hi):
+            x = half - edge_at[d]
+            x = 0.0 if x < 0.0 else x
+            values.append(1.0 if x > 1.0 else x)
         values += [0.0] * (top + 1 - hi)
-        values[0] = min(2.0 * half, 1.0)
+        x = 2.0 * half
+        values[0] = 1.0 if x > 1.0 else x
         if self._opposite_doubled:
-            values[top] = min(2.0 * values[top], 1.0)
+            x = 2.0 * values[top]
+            values[top] = 1.0 if x > 1.0 else x
         return self._by_distance(values)
 
     def render(self, level: float, color: RGB, gain: float = 1.0) -> Frame:
         """The frame for `level`; `gain` (0..1) dims the whole arc (fades)."""
-        level = min(max(level, 0.0), 1.0)
+        level = 0.0 if level < 0.0 else level  # min(max(level, 0.0), 1.0), written out
+        level = 1.0 if level > 1.0 else level
         intensity = (MIN_INTENSITY + (MAX_INTENSITY - MIN_INTENSITY) * level) * gain
         return Frame(intensity, self._coverage(level), color)
 
