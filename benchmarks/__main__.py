@@ -81,7 +81,7 @@ def run(quick: bool = False, log: Any = None) -> dict[str, Any]:
 
 
 #: Sections measured by their own scripts (e.g. benchmarks/companions.py): a rewrite keeps them.
-KEPT_SECTIONS = ("## Companions: web and MQTT",)
+KEPT_SECTIONS = ("## Session profile (py-spy)", "## Companions: web and MQTT")
 
 
 def kept_sections(markdown: str) -> str:

@@ -231,10 +231,14 @@ def markdown(r: dict[str, Any], command: str) -> str:
         lines += [f"| {t} | {_fmt(r[k])} |" for k, t in found]
         lines += [
             "",
-            "Session CPU varies between runs (1.1 % to 2.8 % seen on this machine): a frame",
-            "costs about 37 µs with warm caches (the same loop in virtual time) but about",
-            "165 µs after each 10-ms sleep between frames, and /proc counts CPU in 10-ms",
-            "ticks. Idle, the loop sleeps until the next schedule check (at most 60 s).",
+            "Session CPU is CPU time over wall time of the whole service process (all threads,",
+            "/proc/PID/stat) over 10 s of a session; the frame pipeline beside it is the same",
+            "frame (controller, scene, output stage, NeoPixelRing.show) measured in this run",
+            "as this thread's CPU time, once in place (one frame, then a sleep to the next, as",
+            "the service runs it: its caches are cold after each sleep) and once in virtual",
+            "time (frames back to back, warm). On a machine shared with other work the cold",
+            "figures rise with the load: other processes run between our frames. Idle, the",
+            "loop sleeps until the next schedule check (at most 60 s).",
             "",
             "`--hardware mock` runs the real device classes over mock buses: the real pygame",
             "mixer (SDL's dummy driver), Blinka's neopixel and gpiozero. Idle is measured once",
