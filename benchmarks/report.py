@@ -120,6 +120,11 @@ def markdown(r: dict[str, Any], command: str) -> str:
         "| what | value |",
         "|---|---|",
         *[f"| {k} | {v} |" for k, v in info.items()],
+        *[
+            f"| load average (1, 5, 15 min) at the {when} | {', '.join(map(str, r[key]))} |"
+            for when, key in (("start", "load_avg_start"), ("end", "load_avg_end"))
+            if key in r
+        ],
         "",
         "## Goals (issues 6 and 20)",
         "",
@@ -157,9 +162,11 @@ def markdown(r: dict[str, Any], command: str) -> str:
             )
         lines += [
             "",
-            "The goal is met with room to spare here (an x86 server core); a Pi Zero 2 W runs",
-            "the same bytecode perhaps ten times slower, which would still fit at 60 pixels",
-            "and above. Speed work (before -> now above, output identical byte for byte): the",
+            "Timings rise with the machine's load (see the load average above): other work",
+            "shares the cores and caches. The instruction counts do not; a Pi Zero 2 W runs",
+            "the same bytecode perhaps ten times slower. Speed work (before -> now above, output",
+            "identical byte for byte; issue 20's round started at 247779 / 332415 instructions",
+            "at 12 / 24 pixels, 2.45x / 1.82x the peer): the",
             "scene works out one coverage per distance from the start pixel (only the few at",
             "the arc's edge are clamped) and hands them to the pixels with one itemgetter; the",
             "output stage starts each frame dark with one copy and dithers only the lit pixels,",
