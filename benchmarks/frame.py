@@ -156,7 +156,45 @@ def callgrind(sizes: Sequence[int] = SIZES, frames: int = 200) -> dict[str, dict
     result: dict[str, dict[int, int]] = {"ours": {}, "peer": {}}
     for k, (name, n) in enumerate(labels):
         result[name][n] = round(dumps[2 * (k + 1)] / frames)
-    return {"instr_per_frame": result["ours"], "peer_instr_per_frame": result["peer"]}
+    ratio = {n: round(result["ours"][n] / result["peer"][n], 3) for n in result["ours"]}
+    return {
+        "instr_per_frame": result["ours"],
+        "peer_instr_per_frame": result["peer"],
+        "instr_ratio": ratio,
+    }
+
+
+def in_place(seconds: float = 5.0, cfg: Config | None = None) -> dict[str, float]:
+    """The pipeline as the service runs it: one frame, then a sleep to the next frame.
+
+    The same frame as `ours` (the config's ring), at the config's frame rate, each one
+    measured as this thread's CPU time (CLOCK_THREAD_CPUTIME_ID, not 10-ms ticks): after
+    each sleep its caches are cold, as in the service. Also the virtual-time cost (frames
+    back to back, warm caches) of the same frame in the same run, and both as % of a core.
+    """
+    cfg = cfg or Config()
+    fps = cfg.ring.fps
+    frame = ours(cfg.ring.pixels, cfg)
+    interval = 1.0 / fps
+    for _ in range(WARMUP_FRAMES):
+        frame()
+    spent = 0
+    frames = max(1, round(seconds * fps))
+    next_at = time.monotonic()
+    for _ in range(frames):
+        next_at += interval
+        time.sleep(max(next_at - time.monotonic(), 0.0))
+        start = time.thread_time_ns()
+        frame()
+        spent += time.thread_time_ns() - start
+    in_place_us = spent / frames / 1000.0
+    virtual_us = time_frames(frame, 1000, 3)
+    return {
+        "pipeline_us_in_place": round(in_place_us, 2),
+        "pipeline_us_virtual": round(virtual_us, 2),
+        "pipeline_cpu_pct": round(in_place_us * fps / 1e4, 4),
+        "pipeline_cpu_pct_virtual": round(virtual_us * fps / 1e4, 4),
+    }
 
 
 if __name__ == "__main__":

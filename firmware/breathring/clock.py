@@ -12,7 +12,7 @@ import ctypes.util
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -126,6 +126,7 @@ class SystemClock:
         kernel_sync: Callable[[], bool] = kernel_synchronized,
     ) -> None:
         self._tz = tz
+        self._zones: dict[tuple[int, str], timezone] = {}
         self._sync_flag = sync_flag
         self._kernel_sync = kernel_sync
 
@@ -138,7 +139,15 @@ class SystemClock:
     def wall(self) -> datetime:
         if self._tz is not None:
             return datetime.now(self._tz)
-        return datetime.now().astimezone()
+        # As datetime.now().astimezone(), which the loop reads every frame: one localtime()
+        # gives the offset, and each (offset, name) makes its timezone once, not every call.
+        seconds = time.time()
+        local = time.localtime(seconds)
+        key = (local.tm_gmtoff, local.tm_zone)
+        zone = self._zones.get(key)
+        if zone is None:
+            zone = self._zones[key] = timezone(timedelta(seconds=key[0]), key[1])
+        return datetime.fromtimestamp(seconds, zone)
 
     def synchronized(self) -> bool:
         """timesyncd's flag file exists, or the kernel reports a synchronised clock."""

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import compress
+from math import floor
 
 from .scene import Frame
 
@@ -50,7 +52,8 @@ _GOLDEN = 0.6180339887498949
 
 def lightness_to_linear(intensity: float) -> float:
     """Perceptual intensity 0..1 (CIE L*/100) -> linear light 0..1."""
-    lightness = min(max(intensity, 0.0), 1.0) * 100.0
+    intensity = 0.0 if intensity < 0.0 else intensity  # min(max(x, 0.0), 1.0), written out
+    lightness = (1.0 if intensity > 1.0 else intensity) * 100.0
     if lightness <= CIE_TOE_LIGHTNESS:
         return lightness / CIE_KAPPA
     return ((lightness + 16.0) / 116.0) ** 3
@@ -108,6 +111,8 @@ class OutputStage:
         # Each channel of the whole ring: the light the frame totals still owe.
         self._carry = [0.0, 0.0, 0.0]
         self._wire = bytearray(self._channels)
+        self._dark = bytes(self._channels)
+        self._indices = range(pixels)
         self._scale_for: tuple[tuple[float, float, float], PowerBudget, float] | None = None
 
     def render(self, frame: Frame) -> bytes:
@@ -117,48 +122,74 @@ class OutputStage:
             raise ValueError(f"frame has {len(coverage)} pixels, ring has {self.pixels}")
         scale = self.power_scale(frame.color)
         light = lightness_to_linear(frame.intensity) * WIRE_MAX
-        r, g, b = (c * light for c in frame.color)
-        r, g, b = min(r * scale, WIRE_MAX), min(g * scale, WIRE_MAX), min(b * scale, WIRE_MAX)
-        for channel, level in enumerate((r, g, b)):
-            self._dither_channel(channel, [share * level for share in coverage])
-        return bytes(self._wire)
+        r, g, b = frame.color
+        r, g, b = r * light, g * light, b * light
+        r, g, b = r * scale, g * scale, b * scale
+        # min(x, WIRE_MAX), written out (a builtin call costs more than the whole test)
+        r = WIRE_MAX if r > WIRE_MAX else r
+        g = WIRE_MAX if g > WIRE_MAX else g
+        b = WIRE_MAX if b > WIRE_MAX else b
+        # A dark pixel (coverage 0) sends 0 and owes nothing: only the lit ones are worked on.
+        wire = self._wire
+        wire[:] = self._dark
+        lit = list(compress(self._indices, coverage))
+        if lit:
+            shares = list(compress(coverage, coverage))
+            self._dither_channel(0, r, lit, shares)
+            self._dither_channel(1, g, lit, shares)
+            self._dither_channel(2, b, lit, shares)
+        return bytes(wire)
 
-    def _dither_channel(self, channel: int, targets: list[float]) -> None:
-        """Quantise one channel of every pixel to floor or ceil of its target.
+    def _dither_channel(
+        self, channel: int, level: float, lit: list[int], shares: list[float]
+    ) -> None:
+        """Quantise one channel of the lit pixels (`level` x their share) to floor or ceil.
 
         The number of pixels that round up is chosen so the channel's total
         over the ring tracks its exact target from frame to frame (its own
         residual carried); which pixels round up goes by the light each pixel
         still owes, so each pixel also averages its own target over time.
         """
+        if not level:
+            return  # every target is 0: nothing owed, the carry stays as it is
         residual = self._residual[channel]
-        floor = math.floor
-        # Whole steps go out as they are: one C-level slice write for the channel.
-        bases = [floor(target) for target in targets]
-        self._wire[channel::3] = bytes(bases)
-        # Only pixels with a fraction take part (most are dark or full); one pass collects
-        # them and the light they owe, in pixel order (the sum's order is part of the result).
-        owed_total = self._carry[channel]
-        candidates: list[tuple[int, float]] = []
-        for i, target in enumerate(targets):
-            frac = target - bases[i]
-            if frac > 0.0:
-                candidates.append((i, frac))
-                owed_total += frac
-        count = len(candidates)
-        ups = min(max(floor(owed_total + 0.5), 0), count)
-        carry = owed_total - ups
-        self._carry[channel] = min(max(carry, -MAX_CARRY), MAX_CARRY)
-        if 0 < ups < count:
-            # Most owed first; a stable sort keeps pixel order among equals.
-            candidates.sort(key=lambda c: residual[c[0]] + c[1], reverse=True)
         wire = self._wire
-        for rank, (i, frac) in enumerate(candidates):
-            if rank < ups:
-                wire[3 * i + channel] += 1
-                residual[i] += frac - 1.0
-            else:
+        # Only pixels with a fraction take part (most are dark or full); one pass writes
+        # the whole steps and collects them and the light they owe, in pixel order (the
+        # sum's order is part of the result).
+        owed_total = self._carry[channel]
+        where: list[int] = []
+        owed: list[float] = []
+        for i, share in zip(lit, shares, strict=True):
+            target = share * level
+            base = floor(target)
+            wire[3 * i + channel] = base
+            frac = target - base
+            if frac > 0.0:
+                where.append(i)
+                owed.append(frac)
+                owed_total += frac
+        count = len(where)
+        ups = floor(owed_total + 0.5)
+        ups = 0 if ups < 0 else count if ups > count else ups
+        carry = owed_total - ups
+        self._carry[channel] = -MAX_CARRY if carry < -MAX_CARRY else min(carry, MAX_CARRY)
+        if ups == 0:
+            for i, frac in zip(where, owed, strict=True):
                 residual[i] += frac
+            return
+        if ups == count:
+            ranked: list[int] | range = range(count)
+        else:
+            # Most owed first; a stable sort keeps pixel order among equals.
+            keys = [residual[i] + frac for i, frac in zip(where, owed, strict=True)]
+            ranked = sorted(range(count), key=keys.__getitem__, reverse=True)
+        for k in ranked[:ups]:
+            i = where[k]
+            wire[3 * i + channel] += 1
+            residual[i] += owed[k] - 1.0
+        for k in ranked[ups:]:
+            residual[where[k]] += owed[k]
 
     def power_scale(self, color: tuple[float, float, float]) -> float:
         """The even scale that keeps any frame of `color` under budget, dithered.
@@ -168,7 +199,7 @@ class OutputStage:
         activities.
         """
         cached = self._scale_for
-        if cached is not None and cached[0] == color and cached[1] == self.budget:
+        if cached is not None and cached[0] == color and cached[1] is self.budget:
             return cached[2]
         per_unit = self.budget.ma_per_channel / WIRE_MAX
         demand = self.pixels * sum(color) * WIRE_MAX * per_unit

@@ -8,7 +8,10 @@ brightens as it grows, so a breath reads as size and as brightness.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from operator import itemgetter
 
 #: Perceptual intensity of the lit arc at the smallest and at the full ring.
 MIN_INTENSITY = 0.35
@@ -52,27 +55,54 @@ class ArcScene:
         for i in range(pixels):
             d = (i - self.start_pixel) % pixels
             self._distance.append(min(d, pixels - d))
+        # Every pixel at one distance has the same coverage, so a frame works out one
+        # value per distance and hands them to the pixels with one C-level lookup.
+        self._max_distance = pixels // 2
+        # Where the arc's edge must pass for a pixel at each distance to begin lighting up.
+        self._edge_at = [d - 0.5 for d in range(self._max_distance + 1)]
         # On an even ring the pixel opposite the start is reached from both sides.
-        self._both_sides = [pixels % 2 == 0 and d * 2 == pixels for d in self._distance]
-        # Where the arc's edge must pass for each pixel to begin lighting up.
-        self._edge_at = [d - 0.5 for d in self._distance]
-        self._opposite = [i for i, both in enumerate(self._both_sides) if both]
+        self._opposite_doubled = pixels % 2 == 0
+        self._by_distance: Callable[[list[float]], tuple[float, ...]]
+        if pixels == 1:
+            self._by_distance = lambda values: (values[0],)
+        else:
+            self._by_distance = itemgetter(*self._distance)
 
     def coverage(self, level: float) -> list[float]:
         """Share (0..1) of each pixel that the arc of `level` covers."""
-        level = min(max(level, 0.0), 1.0)
+        return list(self._coverage(min(max(level, 0.0), 1.0)))
+
+    def _coverage(self, level: float) -> tuple[float, ...]:
+        """`coverage` of a level already in [0, 1], as a tuple."""
         half = level * self.pixels / 2.0  # arc half-length, in pixels
-        out = [min(max(half - edge, 0.0), 1.0) for edge in self._edge_at]
-        out[self.start_pixel] = min(2.0 * half, 1.0)
-        for i in self._opposite:
-            out[i] = min(2.0 * out[i], 1.0)
-        return out
+        edge_at = self._edge_at
+        top = self._max_distance
+        # A pixel at distance d is covered by half - (d - 0.5), clamped to 0..1: full
+        # up to about half - 1.5, dark from about half + 1.5. Only the distances
+        # around the edge (a window wide enough for any rounding) are worked out.
+        edge = math.floor(half + 0.5)
+        lo = min(max(edge - 2, 1), top + 1)
+        hi = min(max(edge + 2, lo), top + 1)
+        values = [1.0] * lo
+        # Clamps written out as min(max(x, 0.0), 1.0) decides, without a builtin call.
+        for d in range(lo, hi):
+            x = half - edge_at[d]
+            x = 0.0 if x < 0.0 else x
+            values.append(1.0 if x > 1.0 else x)
+        values += [0.0] * (top + 1 - hi)
+        x = 2.0 * half
+        values[0] = 1.0 if x > 1.0 else x
+        if self._opposite_doubled:
+            x = 2.0 * values[top]
+            values[top] = 1.0 if x > 1.0 else x
+        return self._by_distance(values)
 
     def render(self, level: float, color: RGB, gain: float = 1.0) -> Frame:
         """The frame for `level`; `gain` (0..1) dims the whole arc (fades)."""
-        level = min(max(level, 0.0), 1.0)
+        level = 0.0 if level < 0.0 else level  # min(max(level, 0.0), 1.0), written out
+        level = 1.0 if level > 1.0 else level
         intensity = (MIN_INTENSITY + (MAX_INTENSITY - MIN_INTENSITY) * level) * gain
-        return Frame(intensity, tuple(self.coverage(level)), color)
+        return Frame(intensity, self._coverage(level), color)
 
     def fill(self, intensity: float, color: RGB) -> Frame:
         """The whole ring at one intensity (blinks, pulses)."""

@@ -32,6 +32,8 @@ REQUIRED = (
     "idle_wakeups_per_s",
     "idle_rss_mb",
     "session_cpu_pct",
+    "pipeline_cpu_pct",
+    "pipeline_cpu_pct_virtual",
     "latency_ms_p50",
     "latency_ms_p99",
     "drift_ms_per_hour",
@@ -73,6 +75,12 @@ def test_goals_are_judged():
     assert met["idle_wakeups"] is None
     met = report.goals_met({"idle_cpu_pct": 0.06, "idle_wakeups_per_s": 2.0, "idle_rss_mb": 40.5})
     assert (met["idle_cpu"], met["idle_wakeups"], met["rss"]) == (False, True, False)
+
+
+def test_instructions_are_judged_against_the_peer_at_24_pixels():
+    assert report.goals_met({})["instr_ratio"] is None
+    assert report.goals_met({"instr_ratio": {12: 2.4, 24: 1.5}})["instr_ratio"] is True
+    assert report.goals_met({"instr_ratio": {12: 1.0, 24: 1.51}})["instr_ratio"] is False
 
 
 def test_bench_quick_prints_json_and_writes_the_report(tmp_path, capsys):

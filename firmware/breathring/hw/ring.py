@@ -284,6 +284,13 @@ class NeoPixelRing:
         # rpi_ws281x re-initialises its DMA whenever it is handed a new buffer.
         self._buffer: bytearray = strip._post_brightness_buffer
         self._offset: int = strip._offset
+        # Where each RGB channel goes in the buffer (what pack_into works out each call).
+        bpp = len(order)
+        end = self._offset + pixels * bpp
+        self._slices = [
+            (slice(self._offset + position, end, bpp), slice(channel, None, RGB_BYTES))
+            for channel, position in enumerate(channel_offsets(order))
+        ]
         if strip.brightness != 1.0 or strip._pre_brightness_buffer is not None:
             raise HardwareUnavailable("the NeoPixel library must run at brightness 1.0")
 
@@ -309,7 +316,9 @@ class NeoPixelRing:
         if self._closed:
             raise OSError("the ring is closed")
         check_frame(rgb, self._pixels)
-        pack_into(self._buffer, self._offset, rgb, self._order)
+        buffer = self._buffer
+        for to, channel in self._slices:  # pack_into, its slices worked out once
+            buffer[to] = rgb[channel]
         self._transmit()
 
     def _transmit(self) -> None:

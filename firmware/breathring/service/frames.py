@@ -132,8 +132,10 @@ class FrameWriter:
         if not cfg.audio.enabled:  # `set audio.enabled false` mutes at once
             self._waiting = None
             return
-        opening = bool(getattr(self.hw.audio, "opening", False))
         waiting = self._waiting
+        if waiting is None and not tick.cues and not tick.phase_starts:
+            return  # most frames: nothing to play and nothing waiting (no need to ask the device)
+        opening = bool(getattr(self.hw.audio, "opening", False))
         if waiting is not None:
             waiting.cues.extend(tick.cues)
             waiting.phase_starts.extend(tick.phase_starts)
