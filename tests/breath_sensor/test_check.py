@@ -6,7 +6,6 @@ import errno
 import io
 import os
 
-import pytest
 from testkit.process import run_cli
 from testkit.radar_frames import (
     C1001_14,
@@ -15,7 +14,6 @@ from testkit.radar_frames import (
     C1001_QUERY_MODE,
     C1001_QUERY_RATE,
 )
-from testkit.serial_module import PtyModule
 
 from breathring.clock import SystemClock
 from breathring.config import parse_config
@@ -26,13 +24,6 @@ from breathring.selftest import check_breath_sensor
 #: How long these checks wait for a reading (a failing one waits all of it).
 WAIT_S = 1.0
 NO_CONSOLE = "coherent_pool=1M 8250.nr_uarts=1 console=tty1 root=PARTUUID=1-02 rootwait"
-
-
-@pytest.fixture
-def module(tmp_path):
-    m = PtyModule(link=tmp_path / "serial0")
-    yield m
-    m.close()
 
 
 def sensor(kind: str, device: str):

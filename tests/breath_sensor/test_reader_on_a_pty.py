@@ -11,7 +11,6 @@ import errno
 import logging
 import time
 
-import pytest
 from testkit import DEADLINE_S, wait_until
 from testkit.radar_frames import (
     C1001_0,
@@ -33,13 +32,6 @@ from testkit.radar_frames import (
 from testkit.serial_module import PtyModule, reader_of
 
 LOGGER = "breathring.breath_sensor"
-
-
-@pytest.fixture
-def module(tmp_path):
-    m = PtyModule(link=tmp_path / "serial0")
-    yield m
-    m.close()
 
 
 def c1001(module: PtyModule, rate_reply: bytes = C1001_14, mode: bytes = C1001_MODE_SLEEP):
