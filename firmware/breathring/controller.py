@@ -186,13 +186,6 @@ class Controller:
             breaths = pattern.natural_breaths
         return pattern, breaths
 
-    def hold(self, seconds: float) -> None:
-        """Keep what is showing where it is for `seconds` more: its clock starts that much
-        later, so its frame, its next phases and their cues all move together (used while
-        the sound device opens, so that a cue and its light stay together)."""
-        if self._activity is not None:
-            self._activity.start += seconds
-
     def stop(self, now: Now, fade_s: float = CANCEL_FADE_S) -> bool:
         """Fade out whatever is showing; True if there was something to stop."""
         activity = self._activity

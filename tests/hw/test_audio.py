@@ -383,27 +383,6 @@ def test_wake_opens_in_the_background_and_a_cue_meanwhile_waits_for_it(monkeypat
     audio.close()
 
 
-def test_opening_is_true_only_while_a_wake_opens_the_mixer(monkeypatch, clock):
-    audio = PygameAudio(AudioConfig(), clock)
-    assert audio.opening is False  # open since the start
-    assert audio.sleep() is True
-    assert audio.opening is False  # closed, nobody opening it
-    gate = threading.Event()
-    real_init = pygame.mixer.init
-
-    def gated_init(*args, **kwargs):
-        assert gate.wait(DEADLINE_SECONDS)
-        return real_init(*args, **kwargs)
-
-    monkeypatch.setattr(pygame.mixer, "init", gated_init)
-    audio.wake()
-    assert audio.opening is True
-    gate.set()
-    assert audio.wait_open(DEADLINE_SECONDS) is True
-    assert audio.opening is False
-    audio.close()
-
-
 def test_a_failed_wake_is_an_outage_warned_once_and_retried_later(monkeypatch, clock, caplog):
     audio = PygameAudio(AudioConfig(), clock)
     assert audio.sleep() is True

@@ -205,11 +205,6 @@ class PygameAudio:
         return self._open
 
     @property
-    def opening(self) -> bool:
-        """True while a wake() is opening the mixer (cues asked for now would wait)."""
-        return self._waking and self._opening()
-
-    @property
     def asleep(self) -> bool:
         """True while the mixer is closed for idleness (sleep())."""
         return self._asleep

@@ -32,10 +32,6 @@ LATE_FRAME_INTERVALS = 1.0
 GUIDE_LOOKAHEAD = 2
 #: A sound still playing when the device is due to close: look again this much later.
 AUDIO_SLEEP_RETRY_S = 1.0
-#: A frame's sounds wait at most this long for a waking sound device, the light held
-#: still meanwhile; after that the light goes on and they are skipped (the light never waits
-#: for a device that does not come).
-SOUND_HOLD_MAX_S = 0.5
 
 
 @dataclass
@@ -82,11 +78,6 @@ class FrameWriter:
         self.audio_sleep_at: float | None = None
         #: A wake asked for in this step, carried out once its frame is shown.
         self._wake_pending = False
-        #: A frame's sounds waiting for the device to finish opening (see hold_for_sound).
-        self._waiting: Tick | None = None
-        #: When the current wait started, and when the held light was last moved on.
-        self._wait_since = 0.0
-        self._held_at = 0.0
 
     def render(self, engine: Engine, now: Now) -> Rendered | None:
         """The engine's frame for `now`; None (logged, rate-limited) if rendering failed."""
@@ -123,48 +114,10 @@ class FrameWriter:
         return True
 
     def play(self, cfg: Config, controller: Controller, tick: Tick, now: Now) -> None:
-        """The frame's cues and guide tones, unless the sound is off.
-
-        While the device is still opening after an idle close, sounds are not played late:
-        they wait (SOUND_HOLD_MAX_S at most) with the light held still (hold_for_sound),
-        and both go on together once the device is open.
-        """
+        """The frame's cues and guide tones, unless the sound is off."""
         if not cfg.audio.enabled:  # `set audio.enabled false` mutes at once
-            self._waiting = None
             return
-        waiting = self._waiting
-        if waiting is None and not tick.cues and not tick.phase_starts:
-            return  # most frames: nothing to play and nothing waiting (no need to ask the device)
-        opening = bool(getattr(self.hw.audio, "opening", False))
-        if waiting is not None:
-            waiting.cues.extend(tick.cues)
-            waiting.phase_starts.extend(tick.phase_starts)
-            if opening and now.mono - self._wait_since < SOUND_HOLD_MAX_S:
-                return
-            self._waiting = None
-            if opening:
-                log.warning(
-                    "the sound device took over %g s to open; this moment's cues are skipped",
-                    SOUND_HOLD_MAX_S,
-                )
-                return
-            tick = waiting
-        elif opening and (tick.cues or tick.phase_starts):
-            self._waiting = Tick(
-                tick.frame, tick.phase, tick.breath, list(tick.cues), list(tick.phase_starts)
-            )
-            self._wait_since = self._held_at = now.mono
-            return
-        elif opening:
-            return  # nothing to play; never wait on the opener in the frame loop
         play_tick(self.hw.audio, controller, tick, now, cfg.audio.guide_tone)
-
-    def hold_for_sound(self, controller: Controller, mono: float) -> None:
-        """Before a frame: while sounds wait for the device, keep the light where it was."""
-        if self._waiting is None:
-            return
-        controller.hold(mono - self._held_at)
-        self._held_at = mono
 
     def audio_idle(self, mono: float, after_s: float) -> None:
         """The light stopped changing: close the audio device `after_s` later (0: never)."""

@@ -238,7 +238,6 @@ class Service:
     def _frame(self, now: Now, restart: bool) -> None:
         interval = self.engine.frame_interval
         due = now.mono if restart else self._next_frame
-        self.frames.hold_for_sound(self.engine.controller, now.mono)
         rendered = self.frames.render(self.engine, now)
         if rendered is None:
             self._next_frame = now.mono + interval
