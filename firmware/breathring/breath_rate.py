@@ -22,6 +22,8 @@ SENSOR_KINDS = (NO_SENSOR, MR60BHA2, C1001, MQTT)
 PLAUSIBLE_MIN_PER_MIN = 2.0
 PLAUSIBLE_MAX_PER_MIN = 60.0
 
+#: `check --sensor-timeout` by default: long enough for a C1001's answer or two MR60BHA2 reports.
+SENSOR_WAIT_S = 6.0
 #: A reading older than this (seconds) is stale unless configured otherwise.
 DEFAULT_STALE_S = 30.0
 

@@ -11,9 +11,9 @@ import logging
 import sys
 from dataclasses import dataclass
 
+from .breath_rate import SENSOR_WAIT_S
 from .cli_common import add_config_arg, add_hardware_arg, load_args_config, time_arg
 from .exitcodes import EXIT_UNAVAILABLE
-from .hw.breath_sensor.check import SENSOR_WAIT_S
 
 log = logging.getLogger("breathring")
 

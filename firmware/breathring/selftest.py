@@ -18,13 +18,13 @@ import select
 from dataclasses import dataclass
 from typing import TextIO
 
+from .breath_rate import SENSOR_WAIT_S
 from .clock import Clock, clock_trust
 from .config import Config
 from .config.values import NO_BUTTON, NO_RING
 from .exitcodes import EXIT_FAILURE, EXIT_OK
 from .gestures import ButtonEvent, GestureDecoder
 from .hw.boot_config import check_spi_timing
-from .hw.breath_sensor.check import SENSOR_WAIT_S
 from .hw.selection import Hardware
 from .sounds import CUE_NAMES
 

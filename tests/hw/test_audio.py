@@ -324,6 +324,28 @@ def test_a_background_open_does_not_block_and_cues_are_silent_until_it_is_done(m
     assert not audio.available
 
 
+def test_the_first_open_in_the_background_says_once_that_the_sound_is_ready(clock, caplog):
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    audio = PygameAudio(AudioConfig(buffer_samples=512), clock, background=True)
+    assert audio.wait_open(DEADLINE_SECONDS) is True
+    assert _infos(caplog) == ["audio ready after 0.0 s: 44100 Hz, 512-sample buffer"]
+    assert audio.sleep() is True
+    audio.wake()
+    assert audio.wait_open(DEADLINE_SECONDS) is True
+    assert len(_infos(caplog)) == 1  # waking after idle is not news
+    audio.close()
+
+
+def test_a_first_open_that_fails_in_the_background_only_warns(monkeypatch, clock, caplog):
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    monkeypatch.setenv("SDL_AUDIODRIVER", "nonexistent")
+    audio = PygameAudio(AudioConfig(), clock, background=True)
+    assert audio.wait_open(DEADLINE_SECONDS) is False
+    assert _infos(caplog) == []
+    assert len(_warnings(caplog)) == 1
+    audio.close()
+
+
 def _sdl_audio_threads() -> list[str]:
     """SDL's audio thread(s) of this process: SDL names them "SDLAudio..."."""
     names = (Path(f"/proc/self/task/{tid}/comm").read_text().strip() for tid in _tasks())

@@ -191,11 +191,23 @@ class PygameAudio:
         self._opener: threading.Thread | None = None
         if background:
             self._opener = threading.Thread(
-                target=self._try_open, name="breathring-audio-open", daemon=True
+                target=self._open_at_start, name="breathring-audio-open", daemon=True
             )
             self._opener.start()
         else:
             self._try_open()
+
+    def _open_at_start(self) -> None:
+        """The service's first open, in the background: one line once the sound is ready."""
+        started = self._clock.monotonic()
+        if self._try_open():
+            self._log.info(
+                "audio ready after %.1f s: %d Hz, %d-sample buffer%s",
+                self._clock.monotonic() - started,
+                MIXER_FREQUENCY,
+                self._settings.buffer_samples,
+                self._where(),
+            )
 
     def wait_open(self, timeout: float | None = None) -> bool:
         """Wait for a background open to finish; True when the mixer is open."""

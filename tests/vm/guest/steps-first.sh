@@ -163,7 +163,7 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # Steps 2, 3 and 9: a press, the whole session recorded from the loopback, double press, hold.
 step2_button_audio() {
     say "step 2/3/9: button presses, recorded session, late frames, CPU share"
-    local pid tick_hz t_press t_lit t0 t1 c0 c1 duration
+    local pid tick_hz t_press t_lit t0 t1 c0 c1
     pid="$(main_pid)"
     tick_hz="$(getconf CLK_TCK)"
     if [[ "$MODE" != pi ]]; then
@@ -192,6 +192,17 @@ step2_button_audio() {
     # share afterwards: the share is 9p, whose writes QEMU serves from its main loop, and a
     # steady stream of them (the WAV, 176 kB/s) paused the whole guest now and then, long
     # enough for the service's sound to underrun.
+    # The service opens its sound device in the background after it is ready (seconds under
+    # emulation). The recording starts once the device is open: the loopback's capture side
+    # fails (EBADFD) when the playback side opens under it, and a press while the mixer is
+    # still opening is not the cue timing being measured here.
+    local waited=0
+    until journalctl -u "$UNIT" -b -o cat --no-pager "_PID=$pid" 2>/dev/null \
+            | grep -q "audio ready after"; do
+        (( waited++ < 120 )) || { say "  the service never said its audio was ready"; break; }
+        sleep 0.5
+    done
+    result audio_ready_wait_s "$(( waited / 2 ))"
     mkdir -p "$SCRATCH"
     journalctl -u "$UNIT" -f -n 0 -o json >"$FOLLOW" 2>/dev/null &
     local follow=$!

@@ -15,13 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ...breath_rate import NO_SENSOR
+from ...breath_rate import NO_SENSOR, SENSOR_WAIT_S
 from ...clock import Clock
 from . import PROTOCOLS, baud_for, make_reader
 from .reader import ReaderStatus
 
-#: `check --sensor-timeout` by default: long enough for a C1001's answer or two MR60BHA2 reports.
-SENSOR_WAIT_S = 6.0
 CMDLINE_PATH = Path("/proc/cmdline")
 #: Consoles that are screens, not serial ports.
 SCREEN_CONSOLES = ("tty0", "tty1")
