@@ -37,7 +37,8 @@ module_tests() {
         hw/boot_rules | hw/boot_config) echo "tests/hw/test_boot_config.py" ;;
         # aiohttp's test client over the fake service (threads, no process, no browser).
         web/auth | web/app | web/plumbing | web)
-            echo "tests/web/test_auth.py tests/web/test_api.py tests/web/test_history_range.py" ;;
+            echo "tests/web/test_auth.py tests/web/test_api.py tests/web/test_history_range.py
+                tests/web/test_token_file.py tests/web/test_lockout.py" ;;
         mqtt/settings) echo "tests/mqtt/test_settings.py" ;;
         # discovery is pure: its configs written down, no broker.
         mqtt/discovery) echo "tests/mqtt/test_discovery.py" ;;
