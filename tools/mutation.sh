@@ -30,7 +30,8 @@ PURE_CORE="patterns session scene output gestures controller activities reminder
 module_tests() {
     case $1 in
         history | history_file)
-            echo "tests/history/test_store.py tests/history/test_breath_rates.py" ;;
+            echo "tests/history/test_store.py tests/history/test_breath_rates.py
+                tests/history/test_storage_failures.py" ;;
         history_recorder) echo "tests/history/test_recording.py tests/history/test_store.py" ;;
         settings) echo "tests/service/test_settings_store.py" ;;
         hw/gpio_cdev) echo "tests/hw/test_gpio_cdev.py" ;;
