@@ -32,7 +32,8 @@ module_tests() {
         history | history_file)
             echo "tests/history/test_store.py tests/history/test_breath_rates.py
                 tests/history/test_storage_failures.py" ;;
-        history_recorder) echo "tests/history/test_recording.py tests/history/test_store.py" ;;
+        # The recorder unit by unit (tests/history/test_recording.py runs the service loop: ~4 s).
+        history_recorder) echo "tests/history/test_recorder_jobs.py" ;;
         settings) echo "tests/service/test_settings_store.py" ;;
         hw/gpio_cdev) echo "tests/hw/test_gpio_cdev.py" ;;
         hw/boot_rules | hw/boot_config) echo "tests/hw/test_boot_config.py" ;;
