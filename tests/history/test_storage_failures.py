@@ -141,3 +141,76 @@ def test_a_history_that_cannot_open_a_file_says_so_and_keeps_it_in_memory(
         f"history {path} cannot be used ([Errno 17] File exists: '{blocker}'); "
         "keeping the history in memory until restart"
     ]
+
+
+class _Damaged:
+    """A connection whose file turned out damaged (SQLITE_CORRUPT, code 11); its close fails
+    too, and is noted."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def execute(self, *_args: object) -> None:
+        err = sqlite3.DatabaseError("database disk image is malformed")
+        err.sqlite_errorcode = 11  # type: ignore[attr-defined]
+        raise err
+
+    def close(self) -> None:
+        self.closed = True
+        raise sqlite3.OperationalError("unable to close")
+
+
+def test_a_failing_close_is_ignored(tmp_path: Path) -> None:
+    damaged = _Damaged()
+    h = History(damaged, tmp_path / "history.sqlite3", in_memory=False)  # type: ignore[arg-type]
+    h.close()
+    h.close()
+    assert damaged.closed
+    assert h.session_started("button", "box", 3, T0) == 0
+
+
+def test_damage_closes_the_old_connection_even_if_that_fails(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = tmp_path / "history.sqlite3"
+    with History.open(db) as h:
+        h.session_started("button", "box", 3, T0)
+        damaged = _Damaged()
+        h._conn = damaged  # type: ignore[assignment]
+        with caplog.at_level(logging.WARNING, logger="breathring.history"):
+            assert h.pulse_shown(T0) == 0
+        assert damaged.closed and not h.in_memory
+        assert h.pulse_shown(T0) == 1  # a fresh file
+    assert len(warnings(caplog)) == 1
+    assert warnings(caplog)[0].startswith(f"history {db} is damaged (database disk image")
+
+
+def test_damage_that_cannot_be_moved_aside_keeps_the_history_in_memory(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def cannot_move(_path: Path, _now: object) -> Path:
+        raise OSError("read-only file system")
+
+    db = tmp_path / "history.sqlite3"
+    with History.open(db) as h:
+        monkeypatch.setattr(history_module, "move_aside", cannot_move)
+        h._conn = _Damaged()  # type: ignore[assignment]
+        with caplog.at_level(logging.WARNING, logger="breathring.history"):
+            assert h.session_started("button", "box", 3, T0) == 0
+        assert h.in_memory
+        assert h.session_started("button", "box", 3, T0) == 1  # in memory now
+        assert h.stats(date(2026, 6, 15), 1, UTC)["today"]["sessions"] == 1
+    assert warnings(caplog) == [
+        f"history {db}: read-only file system; keeping it in memory until restart"
+    ]
+
+
+def test_a_rate_under_one_breath_a_minute_is_kept(tmp_path: Path) -> None:
+    db = tmp_path / "history.sqlite3"
+    with History.open(db) as h:
+        row = h.session_started("button", "follow", 3, T0, rate_start=0.5)
+        h.session_ended(row, 3, True, T0, rate_end=0.754)
+        h.pulse_answered(h.pulse_shown(T0), 0.25)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT rate_start, rate_end FROM sessions").fetchall() == [(0.5, 0.75)]
+        assert conn.execute("SELECT rate FROM pulses").fetchall() == [(0.25,)]
