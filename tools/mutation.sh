@@ -30,17 +30,21 @@ PURE_CORE="patterns session scene output gestures controller activities reminder
 module_tests() {
     case $1 in
         history | history_file)
-            echo "tests/history/test_store.py tests/history/test_breath_rates.py" ;;
-        history_recorder) echo "tests/history/test_recording.py tests/history/test_store.py" ;;
+            echo "tests/history/test_store.py tests/history/test_breath_rates.py
+                tests/history/test_storage_failures.py" ;;
+        # The recorder unit by unit (tests/history/test_recording.py runs the service loop: ~4 s).
+        history_recorder) echo "tests/history/test_recorder_jobs.py" ;;
         settings) echo "tests/service/test_settings_store.py" ;;
         hw/gpio_cdev) echo "tests/hw/test_gpio_cdev.py" ;;
-        hw/boot_rules | hw/boot_config) echo "tests/hw/test_boot_config.py" ;;
+        hw/boot_rules | hw/boot_config) echo "tests/hw/test_boot_rules.py tests/hw/test_boot_config.py" ;;
         # aiohttp's test client over the fake service (threads, no process, no browser).
         web/auth | web/app | web/plumbing | web)
-            echo "tests/web/test_auth.py tests/web/test_api.py tests/web/test_history_range.py" ;;
+            echo "tests/web/test_auth.py tests/web/test_api.py tests/web/test_history_range.py
+                tests/web/test_token_file.py tests/web/test_lockout.py" ;;
         mqtt/settings) echo "tests/mqtt/test_settings.py" ;;
-        # discovery is pure, but its configs are checked through the bridge on a real broker.
-        mqtt/discovery | mqtt/bridge | mqtt)
+        # discovery is pure: its configs written down, no broker.
+        mqtt/discovery) echo "tests/mqtt/test_discovery.py" ;;
+        mqtt/bridge | mqtt)
             echo "tests/mqtt/test_settings.py tests/mqtt/test_bridge.py" ;;
         *) echo "$DEFAULT_TESTS" ;;
     esac

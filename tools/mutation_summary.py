@@ -20,7 +20,7 @@ PERCENT = 100.0
 
 
 #: Packages whose modules are counted one by one (the others, e.g. config, as one).
-PER_MODULE_PACKAGES = ("hw",)
+PER_MODULE_PACKAGES = ("hw", "mqtt", "web")
 
 
 def module_of(mutant: str) -> str:
