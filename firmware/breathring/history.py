@@ -102,10 +102,14 @@ def _stamp(wall: datetime) -> tuple[int, int]:
 
 
 def _rate(per_min: float | None) -> float | None:
-    """A rate as stored: breaths a minute to 0.01, or None (none measured, or not a rate)."""
+    """A rate as stored: breaths a minute to 0.01, or None (none measured, or not a rate).
+
+    A rate that rounds to 0.00 is none: stored as 0.0 it would read back as a measured stop.
+    """
     if per_min is None or not 0.0 < per_min < float("inf"):
         return None
-    return round(per_min, RATE_DECIMALS)
+    stored = round(per_min, RATE_DECIMALS)
+    return stored if stored > 0.0 else None
 
 
 def _check_days(days: object) -> int:

@@ -149,3 +149,12 @@ def test_what_is_not_a_rate_is_stored_as_none(tmp_path: Path) -> None:
         (13.46, None, "interrupted"),
     ]
     assert rows(db, "SELECT rate FROM pulses") == [(9.12,)]
+
+
+def test_a_rate_that_rounds_to_zero_is_stored_as_none(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite3"
+    with History.open(db) as h:
+        measured(h, MORNING, 0.004, 0.005)
+        h.pulse_answered(h.pulse_shown(MORNING), 0.0049)
+    assert rows(db, "SELECT rate_start, rate_end FROM sessions") == [(None, 0.01)]
+    assert rows(db, "SELECT rate FROM pulses") == [(None,)]
