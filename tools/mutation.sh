@@ -31,7 +31,7 @@ module_tests() {
     case $1 in
         history | history_file)
             echo "tests/history/test_store.py tests/history/test_breath_rates.py
-                tests/history/test_storage_failures.py" ;;
+                tests/history/test_storage_failures.py tests/history/test_unusable_files.py" ;;
         # The recorder unit by unit (tests/history/test_recording.py runs the service loop: ~4 s).
         history_recorder) echo "tests/history/test_recorder_jobs.py" ;;
         settings) echo "tests/service/test_settings_store.py" ;;
