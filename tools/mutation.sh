@@ -31,7 +31,7 @@ module_tests() {
     case $1 in
         history | history_file)
             echo "tests/history/test_store.py tests/history/test_breath_rates.py
-                tests/history/test_storage_failures.py" ;;
+                tests/history/test_storage_failures.py tests/history/test_unusable_files.py" ;;
         # The recorder unit by unit (tests/history/test_recording.py runs the service loop: ~4 s).
         history_recorder) echo "tests/history/test_recorder_jobs.py" ;;
         settings) echo "tests/service/test_settings_store.py" ;;
@@ -40,7 +40,9 @@ module_tests() {
         # aiohttp's test client over the fake service (threads, no process, no browser).
         web/auth | web/app | web/plumbing | web)
             echo "tests/web/test_auth.py tests/web/test_api.py tests/web/test_history_range.py
-                tests/web/test_token_file.py tests/web/test_lockout.py" ;;
+                tests/web/test_token_file.py tests/web/test_lockout.py
+                tests/web/test_cross_origin.py tests/web/test_request_bodies.py
+                tests/web/test_response_headers.py tests/web/test_error_answers.py" ;;
         mqtt/settings) echo "tests/mqtt/test_settings.py" ;;
         # discovery is pure: its configs written down, no broker.
         mqtt/discovery) echo "tests/mqtt/test_discovery.py" ;;

@@ -211,7 +211,8 @@ def move_aside(path: Path, now: datetime | None) -> Path:
                 os.replace(sidecar, target.with_name(target.name + side))
             else:
                 sidecar.unlink()
-    copies = sorted(_aside_copies(path), key=lambda p: p.stat().st_mtime)
+    # lstat: a copy that is a link to nowhere (moved elsewhere by hand) has an age too.
+    copies = sorted(_aside_copies(path), key=lambda p: p.lstat().st_mtime)
     for old in copies[:-MAX_ASIDE_FILES]:
         for victim in (old, old.with_name(old.name + "-wal")):
             with contextlib.suppress(OSError):

@@ -6,6 +6,7 @@ expected calls are written down. The worker runs on its own thread; `flush` wait
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from datetime import UTC, date, datetime, timedelta
@@ -333,3 +334,122 @@ def test_open_history_opens_the_file(tmp_path: Path) -> None:
     assert isinstance(store, History)
     store.close()
     assert path.exists()
+
+
+# -- written-down values: what the first mutation run showed unpinned --------------------------
+
+
+def test_a_session_started_in_a_pulse_seen_before_the_recorder_answers_nothing() -> None:
+    """The pulse was shown before the recorder's first look: it has no row to answer."""
+    rec, store = recorder()
+    rec.observe(view(elapsed=2.0), 1, at(0), during_pulse=True)
+    assert store.calls == [
+        ("prune", at(0)),
+        ("session_started", "button", "box", 3, at(0), True, None),
+    ]
+
+
+def test_pulses_in_consecutive_looks_are_each_written() -> None:
+    rec, store = recorder(trusted=False)
+    rec.observe(None, 0, at(0))
+    rec.observe(None, 1, at(1))
+    rec.observe(None, 2, at(2))
+    rec.observe(None, 2, at(3))
+    assert store.calls == [("pulse_shown", at(1), False), ("pulse_shown", at(2), False)]
+
+
+def test_a_session_started_long_keeps_its_trigger_through_its_lead_in() -> None:
+    rec, store = recorder()
+    rec.observe(view(elapsed=0.5, long=True), 0, at(0), trigger="remote")
+    rec.observe(view(elapsed=1.0, long=True), 0, at(1))
+    rec.observe(view(elapsed=2.0, long=True), 0, at(2))
+    assert store.calls[-1] == ("session_started", "remote", "box", 3, at(0), True, None)
+
+
+def test_a_row_whose_insert_failed_gets_no_updates() -> None:
+    """The insert job raised (the worker logs it and goes on): the row has no id."""
+
+    class RaisingStore(NotingStore):
+        def session_started(self, *args: Any) -> int:
+            super().session_started(*args)
+            raise OSError("disk gone")
+
+    store = RaisingStore()
+
+    def submit(job: Any) -> None:
+        with contextlib.suppress(OSError):
+            job(store)
+
+    rec = HistoryRecorder(submit, lambda: False)
+    rec.observe(view(elapsed=2.0), 0, at(0))
+    rec.observe(view(elapsed=5.0, breaths_done=1), 0, at(3))
+    rec.observe(None, 0, at(4))
+    assert store.calls == [("session_started", "button", "box", 3, at(0), False, None)]
+
+
+def test_the_worker_thread_is_named_and_does_not_hold_up_exit() -> None:
+    seen: list[tuple[str, bool]] = []
+    worker = HistoryWorker(ClosingStore)
+    worker.start()
+    worker.submit(
+        lambda _h: seen.append((threading.current_thread().name, threading.current_thread().daemon))
+    )
+    assert worker.flush()
+    worker.close()
+    assert seen == [("breathring-history", True)]
+
+
+def test_queries_report_no_change_and_a_working_history_no_reason() -> None:
+    changes: list[str] = []
+    worker = HistoryWorker(ClosingStore, lambda: changes.append("changed"))
+    worker.start()
+    replies: list[tuple[Any, str | None]] = []
+    worker.query(lambda h: h.prune(None), lambda r, e: replies.append((r, e)))
+    assert worker.flush()
+    worker.close()
+    assert replies == [(0, None)]
+    assert changes == []
+    assert worker.unavailable is None
+
+
+def test_a_job_failing_without_a_history_is_noted_for_debugging(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def opener() -> Any:
+        raise OSError("disk gone")
+
+    worker = HistoryWorker(opener)
+    with caplog.at_level(logging.DEBUG, logger="breathring.history"):
+        worker.start()
+        worker.submit(lambda _h: 1 / 0)  # fails before it asks the history anything
+        assert worker.flush()
+    worker.close()
+    [record] = [r for r in caplog.records if r.levelno == logging.DEBUG]
+    assert record.getMessage() == "history job without a history"
+    assert record.exc_info is not None and record.exc_info[0] is ZeroDivisionError
+
+
+def test_close_before_start_does_nothing() -> None:
+    worker = HistoryWorker(ClosingStore)
+    worker.close()
+    assert worker.flush(timeout=0.0) is False
+
+
+def test_flush_before_start_does_not_wait_its_timeout() -> None:
+    assert HistoryWorker(ClosingStore).flush(timeout=3600.0) is False
+
+
+def test_flush_after_close_is_false_after_its_timeout() -> None:
+    worker = HistoryWorker(ClosingStore)
+    worker.start()
+    worker.close()
+    assert worker.flush(timeout=0.0) is False
+
+
+def test_close_gives_up_waiting_after_its_timeout() -> None:
+    release = threading.Event()
+    worker = HistoryWorker(ClosingStore)
+    worker.start()
+    worker.submit(lambda _h: release.wait())
+    worker.close(timeout=0.01)  # returns although the job still runs
+    release.set()
