@@ -36,7 +36,10 @@ module_tests() {
         history_recorder) echo "tests/history/test_recorder_jobs.py" ;;
         settings) echo "tests/service/test_settings_store.py" ;;
         hw/gpio_cdev) echo "tests/hw/test_gpio_cdev.py" ;;
-        hw/boot_rules | hw/boot_config) echo "tests/hw/test_boot_rules.py tests/hw/test_boot_config.py" ;;
+        hw/boot_rules | hw/boot_config)
+            echo "tests/hw/test_boot_rules.py tests/hw/test_boot_config.py
+                tests/hw/test_boot_config_command.py tests/hw/test_spi_timing_check.py
+                tests/hw/test_live_spi_clock.py" ;;
         # aiohttp's test client over the fake service (threads, no process, no browser).
         web/auth | web/app | web/plumbing | web)
             echo "tests/web/test_auth.py tests/web/test_api.py tests/web/test_history_range.py
