@@ -277,3 +277,22 @@ def test_undo_without_config_txt_has_nothing_to_do(boot: Path) -> None:
     assert command("--undo") == (0, ["no config.txt: nothing to undo"])
     given = boot / "boot"  # a directory
     assert command("--undo", "--config-txt", str(given)) == (0, ["no config.txt: nothing to undo"])
+
+
+def test_undo_of_the_config_alone_leaves_the_owners_buffer_size(boot: Path) -> None:
+    config, cmdline = boot / "config.txt", boot / "cmdline.txt"
+    config.write_text("dtparam=spi=on\ncore_freq=400\n")
+    cmdline.write_text("quiet spidev.bufsiz=8192\n")  # the owner's, for another SPI device
+    argv = ("--config-txt", str(config), "--cmdline", str(cmdline))
+    assert command("--model", "pi3", "--fix", *argv)[0] == 0
+    assert not (boot / "cmdline.txt.breathring-backup").exists()  # the fix left it alone
+    assert command("--undo", *argv) == (
+        0,
+        [
+            f"removed the SPI timing settings of breathring from {config}",
+            "this takes effect at the next reboot",
+        ],
+    )
+    assert cmdline.read_text() == "quiet spidev.bufsiz=8192\n"
+    assert command("--model", "pi3", "--fix", *argv)[0] == 0
+    assert undo(config, boot / "no-cmdline.txt") == [config]

@@ -224,7 +224,7 @@ def test_cmdline_fix_and_undo() -> None:
         undo_cmdline(fixed, line)
         == "console=tty1 root=/dev/mmcblk0p2 rootwait spidev.bufsiz=4096\n"
     )
-    assert undo_cmdline(fixed, None) == "console=tty1 root=/dev/mmcblk0p2 rootwait\n"
+    assert undo_cmdline(fixed, "console=tty1\n") == "console=tty1 root=/dev/mmcblk0p2 rootwait\n"
 
 
 def test_the_live_clock_is_read_and_compared_within_one_percent() -> None:

@@ -127,18 +127,21 @@ def _write(path: Path, text: str) -> None:
 def undo(config_txt: Path, cmdline: Path | None) -> list[Path]:
     """Take out what --fix wrote (its marked block, the lines it turned off, spidev.bufsiz).
 
-    Files without the marker are left alone; the backups stay beside the files. Returns the
-    files changed.
+    Files without the marker are left alone; the backups stay beside the files. A cmdline.txt
+    without a backup is left alone too: --fix backs it up before it first writes it, so its
+    spidev.bufsiz is the owner's. Returns the files changed.
     """
     text = config_txt.read_text(encoding="utf-8", errors="replace")
     if not {MARKER, LEGACY_BEGIN} & set(text.splitlines()):
         return []
     changed = [config_txt]
     _write(config_txt, undo_config_txt(text))
-    if cmdline is not None and cmdline.is_file():
-        backup = cmdline.with_name(cmdline.name + BACKUP_SUFFIX)
+    if cmdline is None:
+        return changed
+    backup = cmdline.with_name(cmdline.name + BACKUP_SUFFIX)
+    if cmdline.is_file() and backup.is_file():
         line = cmdline.read_text(encoding="utf-8", errors="replace")
-        before = backup.read_text(encoding="utf-8", errors="replace") if backup.is_file() else None
+        before = backup.read_text(encoding="utf-8", errors="replace")
         new_line = undo_cmdline(line, before)
         if new_line.split() != line.split():
             _write(cmdline, new_line)

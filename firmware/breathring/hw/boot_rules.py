@@ -333,11 +333,10 @@ def undo_config_txt(text: str) -> str:
     return "\n".join(out) + "\n" if out else ""
 
 
-def undo_cmdline(text: str, before: str | None) -> str:
+def undo_cmdline(text: str, before: str) -> str:
     """cmdline.txt without our spidev.bufsiz; the one of `before` (the backup) comes back."""
     tokens = [t for t in text.split() if not t.startswith(BUFSIZ_KEY + "=")]
-    if before is not None:
-        tokens += [t for t in before.split() if t.startswith(BUFSIZ_KEY + "=")]
+    tokens += [t for t in before.split() if t.startswith(BUFSIZ_KEY + "=")]
     return " ".join(tokens) + "\n"
 
 
