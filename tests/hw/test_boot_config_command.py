@@ -296,3 +296,20 @@ def test_undo_of_the_config_alone_leaves_the_owners_buffer_size(boot: Path) -> N
     assert cmdline.read_text() == "quiet spidev.bufsiz=8192\n"
     assert command("--model", "pi3", "--fix", *argv)[0] == 0
     assert undo(config, boot / "no-cmdline.txt") == [config]
+
+
+def test_a_fix_without_a_cmdline_txt_says_the_buffer_is_still_missing(boot: Path) -> None:
+    config = boot / "config.txt"
+    config.write_text("core_freq=400\n")
+    argv = ("--model", "pi5", "--pixels", "200", "--config-txt", str(config))
+    assert command(*argv, "--fix") == (
+        1,
+        [
+            PI5_LINE,
+            "set config.txt: dtparam=spi=on (not set)",
+            f"backup of {config}: {config}.breathring-backup",
+            "a reboot is due for these settings to take effect",
+            "missing cmdline.txt: spidev.bufsiz=8192 (not set)",
+        ],
+    )
+    assert command(*argv) == (1, [PI5_LINE, "missing cmdline.txt: spidev.bufsiz=8192 (not set)"])

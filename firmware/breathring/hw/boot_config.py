@@ -98,15 +98,21 @@ class Report:
     changed: list[Path]
     live: list[str]
 
+    def left(self) -> list[Need]:
+        """The missing settings not written: all of them without --fix, and with --fix those
+        of a file that is not there (no cmdline.txt)."""
+        files = {"config.txt": self.config_txt, "cmdline.txt": self.cmdline}
+        return [n for n in self.missing if files[n.file] not in self.changed]
+
     def lines(self) -> list[str]:
         out = [f"{self.board.model}: {FAMILY_TEXT[self.board.family]}"]
+        left = self.left()
         if self.changed:
-            out += [f"set {n.describe()}" for n in self.missing]
+            out += [f"set {n.describe()}" for n in self.missing if n not in left]
             out += [f"backup of {p}: {p}{BACKUP_SUFFIX}" for p in self.changed]
             out.append("a reboot is due for these settings to take effect")
-        elif self.missing:
-            out += [f"missing {n.describe()}" for n in self.missing]
-        else:
+        out += [f"missing {n.describe()}" for n in left]
+        if not self.missing:
             out.append(f"{self.config_txt} and the cmdline have what SPI timing needs")
         out += [f"not yet in force: {text} (reboot)" for text in self.live]
         return out
@@ -189,7 +195,8 @@ def inspect(
 # ------------------------------------------------------------------ `breathring boot-config`
 
 #: `boot-config` exits EXIT_OK when all is set (or fixed), EXIT_FAILURE when something is
-#: missing (without --fix), EXIT_UNAVAILABLE when this is not a Pi or a file is missing.
+#: missing (without --fix, or with no cmdline.txt to write it to), EXIT_UNAVAILABLE when this
+#: is not a Pi or a file is missing.
 
 
 def _pixels(text: str) -> int:
@@ -268,7 +275,7 @@ def run(args: argparse.Namespace, ring: object, out: Callable[[str], None] = pri
         return EXIT_OK
     for line in report.lines():
         out(line)
-    return EXIT_FAILURE if report.missing and not report.changed else EXIT_OK
+    return EXIT_FAILURE if report.left() else EXIT_OK
 
 
 def _run_undo(args: argparse.Namespace, out: Callable[[str], None]) -> int:
