@@ -126,8 +126,9 @@ def _backup_and_write(path: Path, text: str) -> None:
 
 
 def _write(path: Path, text: str) -> None:
-    """Replace `path` atomically."""
-    replace_file(path, text.encode("utf-8"), path.name + ".breathring-tmp")
+    """Replace `path` atomically; bytes that are not UTF-8 (read with surrogateescape) go back
+    as they were."""
+    replace_file(path, text.encode("utf-8", "surrogateescape"), path.name + ".breathring-tmp")
 
 
 def undo(config_txt: Path, cmdline: Path | None) -> list[Path]:
@@ -137,7 +138,7 @@ def undo(config_txt: Path, cmdline: Path | None) -> list[Path]:
     without a backup is left alone too: --fix backs it up before it first writes it, so its
     spidev.bufsiz is the owner's. Returns the files changed.
     """
-    text = config_txt.read_text(encoding="utf-8", errors="replace")
+    text = config_txt.read_text(encoding="utf-8", errors="surrogateescape")
     if not {MARKER, LEGACY_BEGIN} & set(text.splitlines()):
         return []
     changed = [config_txt]
@@ -146,8 +147,8 @@ def undo(config_txt: Path, cmdline: Path | None) -> list[Path]:
         return changed
     backup = cmdline.with_name(cmdline.name + BACKUP_SUFFIX)
     if cmdline.is_file() and backup.is_file():
-        line = cmdline.read_text(encoding="utf-8", errors="replace")
-        before = backup.read_text(encoding="utf-8", errors="replace")
+        line = cmdline.read_text(encoding="utf-8", errors="surrogateescape")
+        before = backup.read_text(encoding="utf-8", errors="surrogateescape")
         new_line = undo_cmdline(line, before)
         if new_line.split() != line.split():
             _write(cmdline, new_line)
@@ -168,8 +169,8 @@ def inspect(
     bufsiz: int | None = None,
 ) -> Report:
     """Read the files, list what is missing; with `fix`, write it (backup first, idempotent)."""
-    text = config_txt.read_text(encoding="utf-8", errors="replace")
-    line = cmdline.read_text(encoding="utf-8", errors="replace") if cmdline else None
+    text = config_txt.read_text(encoding="utf-8", errors="surrogateescape")
+    line = cmdline.read_text(encoding="utf-8", errors="surrogateescape") if cmdline else None
     missing = needs(
         board, text, line, pixels=pixels, bytes_per_pixel=bytes_per_pixel, driver=driver
     )
