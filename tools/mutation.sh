@@ -44,7 +44,7 @@ module_tests() {
         web/auth | web/app | web/plumbing | web)
             echo "tests/web/test_auth.py tests/web/test_api.py tests/web/test_history_range.py
                 tests/web/test_token_file.py tests/web/test_lockout.py" ;;
-        mqtt/settings) echo "tests/mqtt/test_settings.py" ;;
+        mqtt/settings) echo "tests/mqtt/test_settings.py tests/mqtt/test_password_and_ca_files.py" ;;
         # discovery is pure: its configs written down, no broker.
         mqtt/discovery) echo "tests/mqtt/test_discovery.py" ;;
         mqtt/bridge | mqtt)

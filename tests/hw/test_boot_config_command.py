@@ -193,6 +193,8 @@ def test_a_ring_not_on_spi_needs_nothing(boot: Path) -> None:
     assert command("--model", "pi3", ring=pwm) == expected
     assert command("--model", "pi3", "--driver", "pwm") == expected
     assert command("--model", "pi3", "--driver", "spi", ring=pwm)[0] == 1
+    assert command("--model", "pi3", "--fix", ring=pwm) == expected
+    assert (boot / "boot" / "config.txt").read_text() == ""  # --fix wrote nothing
 
 
 def test_the_fix_says_what_it_set_and_where_the_backups_are(boot: Path) -> None:

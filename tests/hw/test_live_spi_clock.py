@@ -77,6 +77,14 @@ def test_the_vcgencmd_on_path_is_run_when_no_runner_is_given(
     assert live_core_mhz(paths=files(tmp_path, "250000000\n")) == 400.0
 
 
+def test_a_runner_given_is_asked_even_with_a_vcgencmd_on_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_vcgencmd(tmp_path / "bin", "frequency(1)=400000000")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    assert live_core_mhz(lambda cmd: "frequency(1)=250000000", []) == 250.0
+
+
 def test_without_vcgencmd_only_debugfs_is_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
