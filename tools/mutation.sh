@@ -36,14 +36,17 @@ module_tests() {
         history_recorder) echo "tests/history/test_recorder_jobs.py" ;;
         settings) echo "tests/service/test_settings_store.py" ;;
         hw/gpio_cdev) echo "tests/hw/test_gpio_cdev.py" ;;
-        hw/boot_rules | hw/boot_config) echo "tests/hw/test_boot_rules.py tests/hw/test_boot_config.py" ;;
+        hw/boot_rules | hw/boot_config)
+            echo "tests/hw/test_boot_rules.py tests/hw/test_boot_config.py
+                tests/hw/test_boot_config_command.py tests/hw/test_spi_timing_check.py
+                tests/hw/test_live_spi_clock.py" ;;
         # aiohttp's test client over the fake service (threads, no process, no browser).
         web/auth | web/app | web/plumbing | web)
             echo "tests/web/test_auth.py tests/web/test_api.py tests/web/test_history_range.py
                 tests/web/test_token_file.py tests/web/test_lockout.py
                 tests/web/test_cross_origin.py tests/web/test_request_bodies.py
                 tests/web/test_response_headers.py tests/web/test_error_answers.py" ;;
-        mqtt/settings) echo "tests/mqtt/test_settings.py" ;;
+        mqtt/settings) echo "tests/mqtt/test_settings.py tests/mqtt/test_password_and_ca_files.py" ;;
         # discovery is pure: its configs written down, no broker.
         mqtt/discovery) echo "tests/mqtt/test_discovery.py" ;;
         mqtt/bridge | mqtt)

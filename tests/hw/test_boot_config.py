@@ -270,3 +270,16 @@ def test_undo_also_takes_out_the_block_of_the_old_installer(tmp_path):
     )
     assert undo(config_txt, None) == [config_txt]
     assert config_txt.read_text() == original
+
+
+def test_fix_and_undo_keep_bytes_that_are_not_utf8(tmp_path):
+    config_txt, cmdline = tmp_path / "config.txt", tmp_path / "cmdline.txt"
+    original = b"# caf\xe9 (latin-1)\ncore_freq=400\n"
+    config_txt.write_bytes(original)
+    cmdline.write_bytes(b"quiet label=caf\xe9\n")
+    inspect(board_from_model(PI3B), config_txt, cmdline, pixels=300, fix=True)
+    assert config_txt.read_bytes().startswith(b"# caf\xe9 (latin-1)\n#core_freq=400  # breathring")
+    assert cmdline.read_bytes() == b"quiet label=caf\xe9 spidev.bufsiz=8192\n"
+    assert undo(config_txt, cmdline) == [config_txt, cmdline]
+    assert config_txt.read_bytes() == original
+    assert cmdline.read_bytes() == b"quiet label=caf\xe9\n"

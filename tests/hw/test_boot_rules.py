@@ -224,7 +224,7 @@ def test_cmdline_fix_and_undo() -> None:
         undo_cmdline(fixed, line)
         == "console=tty1 root=/dev/mmcblk0p2 rootwait spidev.bufsiz=4096\n"
     )
-    assert undo_cmdline(fixed, None) == "console=tty1 root=/dev/mmcblk0p2 rootwait\n"
+    assert undo_cmdline(fixed, "console=tty1\n") == "console=tty1 root=/dev/mmcblk0p2 rootwait\n"
 
 
 def test_the_live_clock_is_read_and_compared_within_one_percent() -> None:
@@ -247,3 +247,34 @@ def test_the_live_buffer_is_compared_only_for_a_ring_that_needs_more() -> None:
     assert live_mismatches(PI5, None, 4096, 125, 4) == [
         "spidev's buffer is 4096 bytes; one frame needs 4128"
     ]
+
+
+def test_a_comment_or_value_ending_in_a_bracket_is_no_section() -> None:
+    config = (
+        "[pi4]\n# the settings below are for [all]\ncore_freq=500\nfoo=[x]\ncore_freq_min=500\n"
+    )
+    assert effective_settings(config, PI4) == {
+        "core_freq": "500",
+        "foo": "[x]",
+        "core_freq_min": "500",
+    }
+
+
+def test_a_four_byte_ring_counts_four_bytes_against_the_buffer_it_has() -> None:
+    on = "dtparam=spi=on"
+    # 200 GRBW pixels: 8 * 4 * 200 + 128 = 6528 bytes; 5000 would hold them as GRB (4928).
+    assert needs(PI5, on, "spidev.bufsiz=5000", pixels=200, bytes_per_pixel=4) == [
+        Need("cmdline.txt", "spidev.bufsiz", "8192", "5000")
+    ]
+    assert needs(PI5, on, "spidev.bufsiz=6528", pixels=200, bytes_per_pixel=4) == []
+
+
+def test_the_undo_takes_out_every_old_installers_block() -> None:
+    begin = "# >>> breathring (systemd/install.sh): SPI clock for the LED ring"
+    block = f"{begin}\ncore_freq=250\n# <<< breathring\n"
+    assert undo_config_txt(f"a=1\n{block}{block}c=3\n") == "a=1\nc=3\n"
+
+
+def test_a_marker_with_no_settings_keeps_the_section_after_it() -> None:
+    assert undo_config_txt(f"a=1\n\n[all]\n{MARKER}\n[pi4]\nb=1\n") == "a=1\n[pi4]\nb=1\n"
+    assert undo_config_txt(f"[all]\n{MARKER}\n\nb=1\n") == "\nb=1\n"

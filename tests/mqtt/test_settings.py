@@ -5,12 +5,18 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from breathring.config import ConfigError, MqttConfig
 from breathring.mqtt.cli import add_mqtt_parser, cmd_mqtt
-from breathring.mqtt.settings import default_device_id, load_mqtt_settings, resolve
+from breathring.mqtt.settings import (
+    MqttSettings,
+    default_device_id,
+    load_mqtt_settings,
+    resolve,
+)
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -233,3 +239,60 @@ def test_cmd_exits_2_on_an_empty_socket_path(
 ) -> None:
     path = write(tmp_path, "[mqtt]\n")
     assert run_cmd(["--config", str(path), "--socket", ""], monkeypatch) == 2
+
+
+# Written-down values: the id's hash, the repr, the breath sensor's topic.
+
+
+def test_the_default_device_id_is_the_salted_hash_of_the_machine_id(machine_id: Path) -> None:
+    # printf 'breathring-mqtt-device-id\n0123456789abcdef0123456789abcdef' | sha256sum
+    assert default_device_id(machine_id) == "8e6b019e0a9f"
+    assert resolve(MqttConfig(), machine_id_path=machine_id).device_id == "8e6b019e0a9f"
+
+
+@pytest.mark.parametrize("content", [None, "", "\n"])
+def test_without_a_machine_id_the_host_name_is_hashed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str | None
+) -> None:
+    path = tmp_path / "machine-id"
+    if content is not None:
+        path.write_text(content)
+    monkeypatch.setattr(os, "uname", lambda: SimpleNamespace(nodename="my-pi"))
+    # printf 'breathring-mqtt-device-id\nmy-pi' | sha256sum
+    assert default_device_id(path) == "344dce7930fb"
+    # A name that is not UTF-8 (a surrogate from the kernel's bytes) is hashed as "my-pi?".
+    monkeypatch.setattr(os, "uname", lambda: SimpleNamespace(nodename="my-pi\udce9"))
+    assert default_device_id(path) == "9dda52d975af"
+
+
+def test_the_settings_show_everything_but_the_password(machine_id: Path) -> None:
+    s = MqttSettings(
+        host="broker.lan",
+        port=8883,
+        username="ring",
+        password="s3cret",
+        tls=True,
+        ca_file=Path("/etc/ca.pem"),
+        device_id="bedside",
+        keepalive=30,
+        breath_sensor="mqtt",
+        breath_topic="home/rate",
+    )
+    assert repr(s) == (
+        "MqttSettings(host='broker.lan', port=8883, username='ring', password=***, tls=True, "
+        "ca_file=/etc/ca.pem, discovery_prefix='homeassistant', topic='breathring', "
+        "device_id='bedside', keepalive=30, breath_sensor='mqtt', breath_topic='home/rate')"
+    )
+    assert "password=None," in repr(MqttSettings())
+
+
+def test_only_an_mqtt_breath_sensor_has_a_topic(tmp_path: Path, machine_id: Path) -> None:
+    topic = 'topic = "home/bedroom/rate"\n'
+    path = write(tmp_path, f'[breath_sensor]\nkind = "mqtt"\n{topic}')
+    s = load_mqtt_settings(path, machine_id)
+    assert (s.breath_sensor, s.breath_topic) == ("mqtt", "home/bedroom/rate")
+    path = write(tmp_path, f'[breath_sensor]\nkind = "mr60bha2"\n{topic}')
+    s = load_mqtt_settings(path, machine_id)
+    assert (s.breath_sensor, s.breath_topic) == ("mr60bha2", None)
+    s = resolve(MqttConfig(), machine_id_path=machine_id)
+    assert (s.breath_sensor, s.breath_topic) == ("none", None)

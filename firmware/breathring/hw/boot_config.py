@@ -98,15 +98,21 @@ class Report:
     changed: list[Path]
     live: list[str]
 
+    def left(self) -> list[Need]:
+        """The missing settings not written: all of them without --fix, and with --fix those
+        of a file that is not there (no cmdline.txt)."""
+        files = {"config.txt": self.config_txt, "cmdline.txt": self.cmdline}
+        return [n for n in self.missing if files[n.file] not in self.changed]
+
     def lines(self) -> list[str]:
         out = [f"{self.board.model}: {FAMILY_TEXT[self.board.family]}"]
+        left = self.left()
         if self.changed:
-            out += [f"set {n.describe()}" for n in self.missing]
+            out += [f"set {n.describe()}" for n in self.missing if n not in left]
             out += [f"backup of {p}: {p}{BACKUP_SUFFIX}" for p in self.changed]
             out.append("a reboot is due for these settings to take effect")
-        elif self.missing:
-            out += [f"missing {n.describe()}" for n in self.missing]
-        else:
+        out += [f"missing {n.describe()}" for n in left]
+        if not self.missing:
             out.append(f"{self.config_txt} and the cmdline have what SPI timing needs")
         out += [f"not yet in force: {text} (reboot)" for text in self.live]
         return out
@@ -120,25 +126,29 @@ def _backup_and_write(path: Path, text: str) -> None:
 
 
 def _write(path: Path, text: str) -> None:
-    """Replace `path` atomically."""
-    replace_file(path, text.encode("utf-8"), path.name + ".breathring-tmp")
+    """Replace `path` atomically; bytes that are not UTF-8 (read with surrogateescape) go back
+    as they were."""
+    replace_file(path, text.encode("utf-8", "surrogateescape"), path.name + ".breathring-tmp")
 
 
 def undo(config_txt: Path, cmdline: Path | None) -> list[Path]:
     """Take out what --fix wrote (its marked block, the lines it turned off, spidev.bufsiz).
 
-    Files without the marker are left alone; the backups stay beside the files. Returns the
-    files changed.
+    Files without the marker are left alone; the backups stay beside the files. A cmdline.txt
+    without a backup is left alone too: --fix backs it up before it first writes it, so its
+    spidev.bufsiz is the owner's. Returns the files changed.
     """
-    text = config_txt.read_text(encoding="utf-8", errors="replace")
+    text = config_txt.read_text(encoding="utf-8", errors="surrogateescape")
     if not {MARKER, LEGACY_BEGIN} & set(text.splitlines()):
         return []
     changed = [config_txt]
     _write(config_txt, undo_config_txt(text))
-    if cmdline is not None and cmdline.is_file():
-        backup = cmdline.with_name(cmdline.name + BACKUP_SUFFIX)
-        line = cmdline.read_text(encoding="utf-8", errors="replace")
-        before = backup.read_text(encoding="utf-8", errors="replace") if backup.is_file() else None
+    if cmdline is None:
+        return changed
+    backup = cmdline.with_name(cmdline.name + BACKUP_SUFFIX)
+    if cmdline.is_file() and backup.is_file():
+        line = cmdline.read_text(encoding="utf-8", errors="surrogateescape")
+        before = backup.read_text(encoding="utf-8", errors="surrogateescape")
         new_line = undo_cmdline(line, before)
         if new_line.split() != line.split():
             _write(cmdline, new_line)
@@ -159,8 +169,8 @@ def inspect(
     bufsiz: int | None = None,
 ) -> Report:
     """Read the files, list what is missing; with `fix`, write it (backup first, idempotent)."""
-    text = config_txt.read_text(encoding="utf-8", errors="replace")
-    line = cmdline.read_text(encoding="utf-8", errors="replace") if cmdline else None
+    text = config_txt.read_text(encoding="utf-8", errors="surrogateescape")
+    line = cmdline.read_text(encoding="utf-8", errors="surrogateescape") if cmdline else None
     missing = needs(
         board, text, line, pixels=pixels, bytes_per_pixel=bytes_per_pixel, driver=driver
     )
@@ -186,7 +196,8 @@ def inspect(
 # ------------------------------------------------------------------ `breathring boot-config`
 
 #: `boot-config` exits EXIT_OK when all is set (or fixed), EXIT_FAILURE when something is
-#: missing (without --fix), EXIT_UNAVAILABLE when this is not a Pi or a file is missing.
+#: missing (without --fix, or with no cmdline.txt to write it to), EXIT_UNAVAILABLE when this
+#: is not a Pi or a file is missing.
 
 
 def _pixels(text: str) -> int:
@@ -265,7 +276,7 @@ def run(args: argparse.Namespace, ring: object, out: Callable[[str], None] = pri
         return EXIT_OK
     for line in report.lines():
         out(line)
-    return EXIT_FAILURE if report.missing and not report.changed else EXIT_OK
+    return EXIT_FAILURE if report.left() else EXIT_OK
 
 
 def _run_undo(args: argparse.Namespace, out: Callable[[str], None]) -> int:

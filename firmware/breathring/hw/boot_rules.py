@@ -159,11 +159,8 @@ def resolve_model(name: str, read: Callable[[], str | None]) -> Board | None:
 # ------------------------------------------------------------------ config.txt
 
 
-def _applies(section: str, board: Board) -> bool | None:
-    """Whether settings under `[section]` apply to `board`; None for non-board filters."""
-    name = section.strip().lower()
-    if name == "all":
-        return True
+def _applies(name: str, board: Board) -> bool | None:
+    """Whether settings under `[name]` (not [all]) apply to `board`; None for non-board filters."""
     if name == "none":
         return False
     if name in _MODEL_FILTERS:
@@ -182,10 +179,10 @@ def _settings_in_force(lines: list[str], board: Board) -> Iterator[tuple[int, st
     for i, raw in enumerate(lines):
         line = raw.strip()
         if line.startswith("[") and line.endswith("]"):
-            applies = _applies(line[1:-1], board)
-            if line[1:-1].strip().lower() == "all":
+            name = line[1:-1].strip().lower()
+            if name == "all":
                 board_ok, other = True, False
-            elif applies is None:
+            elif (applies := _applies(name, board)) is None:
                 other = True
             else:
                 board_ok = applies
@@ -289,7 +286,7 @@ def fix_config_txt(text: str, board: Board, wanted: Iterable[Need]) -> str:
             lines[i] = f"#{lines[i]}{REPLACED_SUFFIX}"
     block = ["", ALL_SECTION, MARKER]
     for n in items:
-        block.append(f"{n.key}={n.want}" if not n.key.startswith("dtparam") else "dtparam=spi=on")
+        block.append(f"{n.key}={n.want}")  # dtparam=spi and on: dtparam=spi=on
     return "\n".join(lines + block) + "\n"
 
 
@@ -333,11 +330,10 @@ def undo_config_txt(text: str) -> str:
     return "\n".join(out) + "\n" if out else ""
 
 
-def undo_cmdline(text: str, before: str | None) -> str:
+def undo_cmdline(text: str, before: str) -> str:
     """cmdline.txt without our spidev.bufsiz; the one of `before` (the backup) comes back."""
     tokens = [t for t in text.split() if not t.startswith(BUFSIZ_KEY + "=")]
-    if before is not None:
-        tokens += [t for t in before.split() if t.startswith(BUFSIZ_KEY + "=")]
+    tokens += [t for t in before.split() if t.startswith(BUFSIZ_KEY + "=")]
     return " ".join(tokens) + "\n"
 
 
