@@ -76,6 +76,9 @@ PASSING = {
     "tracebacks": 0,
     "reminders_after_reboot_ok": True,
     "uninstall_clean": True,
+    "idle_before_press_s": 121.4,
+    "audio_closed_before_press": True,
+    "guest_tests_rc": 0,
 }
 
 
@@ -97,6 +100,12 @@ def test_every_check_holds_on_a_good_run() -> None:
         ("tracebacks", 2),
         ("reminders_after_reboot_ok", False),
         ("hardening_ok", None),
+        ("idle_before_press_s", 119.9),
+        ("idle_before_press_s", None),
+        ("audio_closed_before_press", False),
+        ("audio_closed_before_press", None),
+        ("guest_tests_rc", 1),
+        ("guest_tests_rc", 124),
     ],
 )
 def test_one_bad_value_fails_its_check(key: str, value: object) -> None:
@@ -226,3 +235,13 @@ def test_no_cue_timing_when_most_cues_sounded_around_underruns(tmp_path: Path) -
     result = report.analyse_audio(tmp_path)
     assert result["cues_at_underruns"] == 5
     assert result["cue_onset_err_ms_max"] is None
+
+
+def test_the_report_names_the_release_and_the_guest_python(tmp_path: Path) -> None:
+    results = tmp_path / "r"
+    results.mkdir()
+    (results / "guest_python.json").write_text('"3.13.5"\n')
+    built = report.build_report(tmp_path, "amd64", 12.0, "trixie")
+    assert built["release"] == "trixie"
+    assert built["guest_python"] == "3.13.5"
+    assert built["ok"] is False  # nothing else ran
