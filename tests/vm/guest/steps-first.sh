@@ -435,8 +435,8 @@ readonly MIN_IDLE_BEFORE_PRESS_S=120
 # The loopback card's playback side (what the service plays into): "closed" while no stream.
 readonly PLAYBACK_STATUS_GLOB='/proc/asound/Loopback/pcm0p/sub*/status'
 # The pure core's tests run in the guest (fast ones: emulation is several times slower).
-readonly GUEST_TESTS=(tests/core --deselect tests/core/test_properties.py
-    --deselect tests/core/test_sounds.py)
+readonly GUEST_TESTS=(tests/core --ignore=tests/core/test_properties.py
+    --ignore=tests/core/test_sounds.py)
 readonly GUEST_TESTS_TIMEOUT_S=240
 ACTIVE_US=
 MODE=mock
