@@ -450,6 +450,14 @@ else
     mkdir -p "$(dirname "$venv_dir")"
     "$PYTHON" -m venv --system-site-packages "$venv_dir" || die "could not create the venv $VENV (is python3-venv installed?)"
 fi
+# lgpio from PyPI is a source package for Python 3.13 (and for ARM) that links against the lgpio
+# C library, which Raspberry Pi OS packages and plain Debian does not: with neither
+# python3-lgpio nor liblgpio-dev, its setup.py is asked (PYPI=1) to build the C library into
+# the module instead.
+if (( ! STAGED )) && [[ " ${APT_PACKAGES[*]} " != *" python3-lgpio "* && " ${APT_PACKAGES[*]} " != *" liblgpio-dev "* ]]; then
+    export PYPI=1
+    note "no python3-lgpio or liblgpio-dev: if pip builds lgpio, it builds the C library into it (PYPI=1)"
+fi
 extras=$DRIVER
 (( ! WEB )) || extras+=,web
 (( ! MQTT )) || extras+=,mqtt
