@@ -59,6 +59,11 @@ REPORT_KEYS = (
     "session_cpu_pct",
     "uninstall_clean",
     "guest_tests_rc",
+    "radar_wired",
+    "radar_rate_expected",
+    "radar_rate_per_min",
+    "radar_first_reading_s",
+    "radar_ok",
     "elapsed_s",
 )
 
@@ -406,6 +411,14 @@ def checks(report: dict[str, object]) -> dict[str, bool]:
         "reminders_after_reboot_ok": report.get("reminders_after_reboot_ok") is True,
         "uninstall_clean": report.get("uninstall_clean") is True,
         "guest_tests_rc": report.get("guest_tests_rc") == 0,
+        # Step 9 (amd64 only: arm64's virt machine has no second UART wired): the radar's rate
+        # in `status`, stale when it falls silent, back when it speaks, the service unmoved.
+        "radar_ok": report.get("radar_wired") is False
+        or (
+            report.get("radar_ok") is True
+            and report.get("radar_rate_per_min") is not None
+            and report.get("radar_rate_per_min") == report.get("radar_rate_expected")
+        ),
     }
 
 
