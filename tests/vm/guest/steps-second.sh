@@ -1,4 +1,4 @@
-# Second boot (after the reboot): steps 8, 9 and 10 (sourced by boot.sh).
+# Second boot (after the reboot): steps 8, 8b (the radar) and 10 (sourced by boot.sh).
 # shellcheck shell=bash
 
 step8_after_reboot() {
@@ -15,7 +15,7 @@ step8_after_reboot() {
     result reminders_after_reboot_ok "$ok"
 }
 
-# Step 9: a breath radar (C1001) on the VM's second serial port, added as docs/wiring.md says
+# Step 8b (radar): a breath radar (C1001) on the VM's second serial port, added as docs/wiring.md says
 # (the config's [breath_sensor], the installer again); tests/vm/radar.py answers on the host.
 # Its reading reaches `status`; the module falls silent (a pulled cable) and the reading goes
 # stale with one log line while the service runs on; it speaks again and the reading is back.
@@ -28,14 +28,14 @@ print(json.dumps(rate["per_min"]) if rate and rate.get("source") == "c1001" else
 has_radar_rate() { [[ -n "$(radar_rate)" ]]; }
 no_radar_rate() { [[ -z "$(radar_rate)" ]] && is_active; }
 
-step9_radar() {
+step8b_radar() {
     local device rate
     if ! read -r device rate <"$SHARE/harness/radar" 2>/dev/null; then
-        say "step 9: no radar wired on this architecture"
+        say "step 8b: no radar wired on this architecture"
         result radar_wired false
         return
     fi
-    say "step 9: a C1001 radar on $device (the installer again)"
+    say "step 8b: a C1001 radar on $device (the installer again)"
     result radar_wired true
     result radar_rate_expected "$rate"
     rm -f "$OUT/radar-quiet"
@@ -103,16 +103,16 @@ step10_uninstall() {
     result uninstall_clean "$clean"
 }
 
-# Step 9's radar: the reading goes stale after this long (the config's stale_seconds; the
+# Step 8b's radar: the reading goes stale after this long (the config's stale_seconds; the
 # reader itself gives up on a silent module after 10 s); the first reading within the second.
 readonly RADAR_STALE_S=10
 readonly RADAR_SLACK_S=15
 readonly RADAR_FIRST_READING_S=60
 step8_after_reboot
 if is_active; then
-    step9_radar
+    step8b_radar
 else
-    say "the service is not active: step 9 skipped"
+    say "the service is not active: step 8b skipped"
 fi
 count_tracebacks >"$OUT/tracebacks-boot2"
 journalctl -u "$UNIT" -b --no-pager -o short-precise >"$OUT/service-boot2.txt" 2>&1
