@@ -39,8 +39,13 @@ step8b_radar() {
     result radar_wired true
     result radar_rate_expected "$rate"
     rm -f "$OUT/radar-quiet"
-    printf '\n[breath_sensor]\nkind = "c1001"\ndevice = "%s"\nstale_seconds = %s\n' \
-        "$device" "$RADAR_STALE_S" >>"$CONF"
+    # The installed config has a [breath_sensor] table (kind "none"): its keys change in place.
+    sed -i -E "/^\[breath_sensor\]/,/^\[/ {
+        s|^kind = .*|kind = \"c1001\"|
+        s|^device = .*|device = \"$device\"|
+        s|^stale_seconds = .*|stale_seconds = $RADAR_STALE_S|
+    }" "$CONF"
+    sed -n '/^\[breath_sensor\]/,/^\[/p' "$CONF" | grep -v '^#' >>"$OUT/scenario.log"
     (cd /root/breathring && PIP_NO_INDEX=1 PIP_FIND_LINKS="$SHARE/wheels" \
         systemd/install.sh) >"$OUT/install-radar.log" 2>&1
     result radar_install_rc "$?"
