@@ -138,7 +138,7 @@ readonly BIN_LINK=/usr/local/bin/$APP
 readonly STATE_DIR=/var/lib/$APP
 # What this installer created (groups, user), so that --uninstall removes exactly that.
 readonly MANIFEST=$OPT_DIR/installed-by-install.sh
-# Raspberry Pi OS Bookworm keeps the boot files in /boot/firmware; older releases in /boot.
+# Raspberry Pi OS Trixie and Bookworm keep the boot files in /boot/firmware; older releases in /boot.
 readonly BOOT_DIRS=(/boot/firmware /boot)
 STAGED=0
 [[ -z "$PREFIX" ]] || STAGED=1
@@ -326,46 +326,121 @@ if [[ "$DRIVER" == pwm && "$model" == *"Raspberry Pi 5"* ]]; then
     die "the pwm driver (rpi_ws281x) does not work on a Raspberry Pi 5; use --driver pi5 or spi"
 fi
 
-# 1. Debian packages. Debian's python3-lgpio and python3-pygame are prebuilt for armhf and
-#    arm64; from PyPI, lgpio is source only and pygame has no 32-bit ARM wheel.
+# 1. Debian packages. Raspberry Pi OS Trixie (Debian 13, Python 3.13) and Bookworm (Debian 12,
+#    Python 3.11) name and version them differently, and plain Debian lacks some of Raspberry Pi
+#    OS's (python3-lgpio): each need is a list of candidates, resolved by what is installed, else
+#    by what apt offers (apt-cache policy) on this release. Debian's python3-lgpio and
+#    python3-pygame are prebuilt for armhf and arm64; from PyPI, lgpio is source only and pygame
+#    has no 32-bit ARM wheel. What pip can bring instead (pygame, gpiozero, lgpio) is optional.
 #    Only what is missing is installed, so a device without network that has them all is fine.
-apt_has() { apt-cache show "$1" >/dev/null 2>&1; }
-deb_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-APT_PACKAGES=(python3-venv python3-dev build-essential swig python3-pygame libsdl2-mixer-2.0-0
-              python3-spidev alsa-utils)
-say "Debian packages"
-if (( STAGED )); then
-    APT_PACKAGES+=(python3-lgpio)
-else
-    if deb_installed python3-lgpio || apt_has python3-lgpio; then
-        APT_PACKAGES+=(python3-lgpio)
-    elif deb_installed liblgpio-dev || apt_has liblgpio-dev; then
-        APT_PACKAGES+=(liblgpio-dev)
-        note "python3-lgpio is not packaged here; pip will build lgpio against liblgpio-dev"
-    else
-        note "neither python3-lgpio nor liblgpio-dev is packaged here; pip will use lgpio's wheel or build it"
+#
+#    NEED: "label|required or what stands in for it|min_version|candidate candidate ..."
+#    (min_version: what pyproject.toml asks of the Python package; older is left to pip).
+PY_VERSION="$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3)"
+NEEDS=(
+    "venv|required||python3-venv python${PY_VERSION}-venv"
+    "Python headers|required||python3-dev python${PY_VERSION}-dev"
+    "compiler|required||build-essential"
+    "swig|required||swig"
+    "pygame|pip installs pygame (its wheel brings SDL)|2.1|python3-pygame"
+    "SDL mixer|pip's pygame brings its own|2.0|libsdl2-mixer-2.0-0 libsdl2-mixer-2.0-0t64"
+    "spidev|pip installs spidev|3.0|python3-spidev"
+    "lgpio|pip installs lgpio (its wheel, or built from source)||python3-lgpio liblgpio-dev"
+    "gpiozero|pip installs gpiozero|2.0|python3-gpiozero"
+    "ALSA tools|required||alsa-utils"
+)
+# The release packages are looked for on (VERSION_CODENAME of /etc/os-release).
+os_codename() {
+    local file
+    file="$(dest /etc/os-release)"
+    if [[ -r "$file" ]]; then
+        sed -n 's/^VERSION_CODENAME=//p' "$file" | tr -d '"' | head -1
     fi
-fi
+}
+RELEASE="$(os_codename)"
+RELEASE="${RELEASE:-this release}"
+deb_version() {
+    dpkg-query -W -f='${Status} ${Version}' "$1" 2>/dev/null | awk '/install ok installed/ { print $4 }'
+}
+apt_candidate() {
+    apt-cache policy "$1" 2>/dev/null | awk '$1 == "Candidate:" && $2 != "(none)" { print $2; exit }'
+}
+# new_enough VERSION MIN: a Debian version at least MIN (any when MIN is empty).
+new_enough() { [[ -z "$2" ]] || dpkg --compare-versions "$1" ge "$2"; }
+# pick_installed MIN CANDIDATE...: the first candidate installed (new enough).
+pick_installed() {
+    local min="$1" pkg v
+    shift
+    for pkg in "$@"; do
+        v="$(deb_version "$pkg")"
+        if [[ -n "$v" ]] && new_enough "$v" "$min"; then echo "$pkg"; return 0; fi
+    done
+    return 1
+}
+# pick_available MIN CANDIDATE...: the first candidate apt offers (new enough); else fails,
+# printing the candidates apt has in an older version ("pkg version", comma-separated).
+pick_available() {
+    local min="$1" pkg v seen=()
+    shift
+    for pkg in "$@"; do
+        v="$(apt_candidate "$pkg")"
+        [[ -n "$v" ]] || continue
+        if new_enough "$v" "$min"; then echo "$pkg"; return 0; fi
+        seen+=("$pkg $v")
+    done
+    (( ${#seen[@]} == 0 )) || (IFS=,; echo "${seen[*]}")
+    return 1
+}
+
+say "Debian packages (for $RELEASE)"
+APT_PACKAGES=()
+missing_packages=()
+unresolved=()
+for need in "${NEEDS[@]}"; do
+    IFS='|' read -r label _ min candidates <<<"$need"
+    read -ra cands <<<"$candidates"
+    if (( STAGED )); then
+        APT_PACKAGES+=("${cands[0]}")
+    elif pkg="$(pick_installed "$min" "${cands[@]}")"; then
+        APT_PACKAGES+=("$pkg")
+    else
+        unresolved+=("$need")
+    fi
+done
 if (( STAGED )); then
     missing_packages=("${APT_PACKAGES[@]}")
-else
-    missing_packages=()
-    for pkg in "${APT_PACKAGES[@]}"; do
-        deb_installed "$pkg" || missing_packages+=("$pkg")
+    note "would look each package up with apt-cache policy on $RELEASE"
+elif (( ${#unresolved[@]} )); then
+    sys apt-get update || note "apt-get update failed (no network?); looking in the package lists apt has"
+    for need in "${unresolved[@]}"; do
+        IFS='|' read -r label instead min candidates <<<"$need"
+        read -ra cands <<<"$candidates"
+        if found="$(pick_available "$min" "${cands[@]}")"; then
+            APT_PACKAGES+=("$found")
+            missing_packages+=("$found")
+            continue
+        fi
+        if [[ -n "$found" ]]; then
+            what="$label: $RELEASE has only $found (older than $min)"
+        else
+            what="$label: none of ${cands[*]} is packaged for $RELEASE"
+        fi
+        if [[ "$instead" == required ]]; then
+            problem "$what; install it by hand (sudo apt-get install ${cands[0]}) and run the installer again"
+        else
+            note "$what; $instead"
+        fi
     done
 fi
 if (( ${#missing_packages[@]} == 0 )); then
-    note "all installed already"
-else
-    sys apt-get update || note "apt-get update failed (no network?); trying the package lists we have"
-    if ! sys env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing_packages[@]}"; then
-        problem "could not install ${missing_packages[*]}; connect the device to the network and run: sudo apt-get install ${missing_packages[*]}"
-    fi
+    note "all installed already: ${APT_PACKAGES[*]}"
+elif ! sys env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing_packages[@]}"; then
+    problem "could not install ${missing_packages[*]} on $RELEASE; connect the device to the network and run: sudo apt-get install ${missing_packages[*]}"
 fi
 
 # 2. The venv and the project. Without these there is nothing to run: a failure here stops.
 if ! "$PYTHON" -c "import sys; sys.exit(sys.version_info < (${MIN_PYTHON/./, }))"; then
-    die "$APP needs Python >= $MIN_PYTHON ($PYTHON is older); use Raspberry Pi OS Bookworm or later"
+    die "$APP needs Python >= $MIN_PYTHON ($PYTHON is older); use Raspberry Pi OS Trixie (or Bookworm)"
 fi
 venv_dir="$(dest "$VENV")"
 say "Python environment $VENV"
@@ -374,6 +449,14 @@ if [[ -x "$venv_dir/bin/python" && -x "$venv_dir/bin/pip" ]]; then
 else
     mkdir -p "$(dirname "$venv_dir")"
     "$PYTHON" -m venv --system-site-packages "$venv_dir" || die "could not create the venv $VENV (is python3-venv installed?)"
+fi
+# lgpio from PyPI is a source package for Python 3.13 (and for ARM) that links against the lgpio
+# C library, which Raspberry Pi OS packages and plain Debian does not: with neither
+# python3-lgpio nor liblgpio-dev, its setup.py is asked (PYPI=1) to build the C library into
+# the module instead.
+if (( ! STAGED )) && [[ " ${APT_PACKAGES[*]} " != *" python3-lgpio "* && " ${APT_PACKAGES[*]} " != *" liblgpio-dev "* ]]; then
+    export PYPI=1
+    note "no python3-lgpio or liblgpio-dev: if pip builds lgpio, it builds the C library into it (PYPI=1)"
 fi
 extras=$DRIVER
 (( ! WEB )) || extras+=,web

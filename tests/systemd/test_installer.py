@@ -686,3 +686,14 @@ def test_the_unit_with_the_drop_in_verifies_clean(stage: Stage, tmp_path: Path) 
     result = analyze("verify", f"--root={root}", unit.name)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == "", result.stderr
+
+
+@pytest.mark.parametrize("codename", ["trixie", "bookworm"])
+def test_packages_are_looked_up_for_the_release_in_os_release(stage: Stage, codename: str) -> None:
+    os_release = stage.path("etc/os-release")
+    os_release.parent.mkdir(parents=True)
+    os_release.write_text(f'ID=debian\nVERSION_CODENAME={codename}\nVERSION_ID="x"\n')
+    out = stage.ok("--no-start")
+    assert f"Debian packages (for {codename})" in out
+    assert f"would look each package up with apt-cache policy on {codename}" in out
+    assert system_calls(stage) == []

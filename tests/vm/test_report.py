@@ -76,6 +76,13 @@ PASSING = {
     "tracebacks": 0,
     "reminders_after_reboot_ok": True,
     "uninstall_clean": True,
+    "idle_before_press_s": 121.4,
+    "audio_closed_before_press": True,
+    "guest_tests_rc": 0,
+    "radar_wired": True,
+    "radar_rate_expected": 13,
+    "radar_rate_per_min": 13.0,
+    "radar_ok": True,
 }
 
 
@@ -97,12 +104,29 @@ def test_every_check_holds_on_a_good_run() -> None:
         ("tracebacks", 2),
         ("reminders_after_reboot_ok", False),
         ("hardening_ok", None),
+        ("idle_before_press_s", 119.9),
+        ("idle_before_press_s", None),
+        ("audio_closed_before_press", False),
+        ("audio_closed_before_press", None),
+        ("guest_tests_rc", 1),
+        ("guest_tests_rc", 124),
+        ("radar_ok", False),
+        ("radar_ok", None),
+        ("radar_rate_per_min", 14.0),
+        ("radar_rate_per_min", None),
     ],
 )
 def test_one_bad_value_fails_its_check(key: str, value: object) -> None:
     result = report.checks({**PASSING, key: value})
-    assert result[key] is False
+    check = "radar_ok" if key.startswith("radar_") else key
+    assert result[check] is False
     assert sum(1 for ok in result.values() if not ok) == 1
+
+
+def test_without_a_wired_radar_its_check_is_not_asked() -> None:
+    no_radar = {**PASSING, "radar_wired": False, "radar_ok": None, "radar_rate_per_min": None}
+    assert report.checks(no_radar)["radar_ok"] is True
+    assert report.checks({**PASSING, "radar_wired": None, "radar_ok": None})["radar_ok"] is False
 
 
 def test_the_start_cue_belongs_at_the_release_and_phase_cues_on_the_timeline() -> None:
@@ -226,3 +250,13 @@ def test_no_cue_timing_when_most_cues_sounded_around_underruns(tmp_path: Path) -
     result = report.analyse_audio(tmp_path)
     assert result["cues_at_underruns"] == 5
     assert result["cue_onset_err_ms_max"] is None
+
+
+def test_the_report_names_the_release_and_the_guest_python(tmp_path: Path) -> None:
+    results = tmp_path / "r"
+    results.mkdir()
+    (results / "guest_python.json").write_text('"3.13.5"\n')
+    built = report.build_report(tmp_path, "amd64", 12.0, "trixie")
+    assert built["release"] == "trixie"
+    assert built["guest_python"] == "3.13.5"
+    assert built["ok"] is False  # nothing else ran

@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # Fill a wheelhouse for the guest (no network there): the project's dependencies with the spi
-# extra, and its build backend. For the host's own architecture `pip wheel` also builds the
-# source-only packages. For another architecture pip cannot resolve: it evaluates environment
-# markers (platform_machine == "aarch64") for the host, so uv resolves for the guest instead
-# (`uv pip compile --python-platform`), and each pin is downloaded as a wheel for the guest when
-# one exists, else as its source (the guest builds it: build-essential, python3-dev and swig are
-# in the image), together with what the source needs to build (offline, with build isolation).
+# extra, and its build backend, for the guest's Python (bookworm 3.11, trixie 3.13). When the
+# guest has the host's architecture and Python, `pip wheel` also builds the source-only
+# packages. Otherwise pip cannot resolve for the guest: it evaluates environment markers
+# (platform_machine == "aarch64", python_version) for the host, so uv resolves for the guest
+# instead (`uv pip compile --python-platform --python-version`), and each pin is downloaded as a
+# wheel for the guest when one exists, else as its source (the guest builds it: build-essential,
+# python3-dev and swig are in the image), together with what the source needs to build
+# (offline, with build isolation).
 #
-#   wheelhouse.sh ARCH REPO DIR
+#   wheelhouse.sh ARCH PYTHON REPO DIR        PYTHON: the guest's, e.g. 3.13
 set -euo pipefail
-ARCH="$1"; REPO="$2"; DIR="$3"
+ARCH="$1"; GUEST_PYTHON="$2"; REPO="$3"; DIR="$4"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly GUEST_PYTHON=3.11
-readonly GUEST_ABI=cp311
-# Bookworm's glibc is 2.36: any manylinux_2_N wheel with N <= 36 runs there (lgpio's aarch64
-# wheel is manylinux_2_34).
+readonly GUEST_PYTHON
+readonly GUEST_ABI="cp${GUEST_PYTHON/./}"
+# The oldest guest glibc is bookworm's 2.36: any manylinux_2_N wheel with N <= 36 runs on both
+# releases (trixie has 2.41; lgpio's aarch64 wheel is manylinux_2_34).
 readonly GUEST_GLIBC_MINOR=36
 readonly EXTRAS=spi
 mkdir -p "$DIR"
@@ -27,7 +29,8 @@ while read -r line; do
     [[ -z "$line" || "$line" == \#* ]] || reqs+=("$line")
 done <"$HERE/wheels.txt"
 
-if [[ "$ARCH" == "$(dpkg --print-architecture)" ]]; then
+host_python="$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+if [[ "$ARCH" == "$(dpkg --print-architecture)" && "$GUEST_PYTHON" == "$host_python" ]]; then
     "${pip[@]}" wheel -q -w "$DIR" "${REPO}[${EXTRAS}]" "${reqs[@]}"
     rm -f "$DIR"/breathring-*.whl
     find "$DIR" -name "*.whl" | wc -l
@@ -36,7 +39,8 @@ fi
 
 case "$ARCH" in
     arm64) machine=aarch64 ;;
-    *) echo "wheelhouse.sh: no cross resolution for $ARCH; allowed: arm64" >&2; exit 2 ;;
+    amd64) machine=x86_64 ;;
+    *) echo "wheelhouse.sh: no cross resolution for $ARCH; allowed: amd64, arm64" >&2; exit 2 ;;
 esac
 uv_platform="$machine-manylinux_2_28"
 platforms=(--platform "manylinux2014_$machine")

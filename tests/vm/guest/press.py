@@ -9,8 +9,13 @@ interpreter's start-up is over before the press.
 
 With PRESS_TIMES=FILE in the environment, the wall-clock time (us) of every write is also
 written to FILE as a JSON list (the release of a press is when its `start` cue plays).
+
+With CLOSED_GLOB=PATTERN and CLOSED_OUT=FILE, just before the first write: `true` in FILE when
+every file PATTERN matches (ALSA's /proc/asound/.../sub*/status) reads "closed" (no stream
+open on that sound device), else `false` (and the states, on stderr).
 """
 
+import glob
 import json
 import os
 import sys
@@ -19,15 +24,31 @@ import time
 PULLS = {"down": "pull-down", "up": "pull-up"}
 
 
+def note_closed(pattern: str, out_path: str) -> None:
+    """Write whether every status file matching `pattern` says "closed" (JSON true/false)."""
+    states = {}
+    for status in sorted(glob.glob(pattern)):
+        with open(status) as f:
+            states[status] = f.read().strip()
+    closed = bool(states) and all(state == "closed" for state in states.values())
+    if not closed:
+        print(f"press.py: not closed before the press: {states}", file=sys.stderr)
+    with open(out_path, "w") as out:
+        json.dump(closed, out)
+
+
 def main(argv: list[str]) -> int:
     path, steps = argv[0], argv[1:]
     times_us: list[int] = []
+    closed_glob, closed_out = os.environ.get("CLOSED_GLOB"), os.environ.get("CLOSED_OUT")
     with open(path, "w") as attr:
         for step in steps:
             what, _, seconds = step.partition(":")
             if what == "wait":
                 time.sleep(float(seconds))
                 continue
+            if closed_glob and closed_out and not times_us:
+                note_closed(closed_glob, closed_out)
             attr.seek(0)
             attr.write(PULLS[what])
             attr.flush()
