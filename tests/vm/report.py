@@ -411,8 +411,9 @@ def checks(report: dict[str, object]) -> dict[str, bool]:
         "reminders_after_reboot_ok": report.get("reminders_after_reboot_ok") is True,
         "uninstall_clean": report.get("uninstall_clean") is True,
         "guest_tests_rc": report.get("guest_tests_rc") == 0,
-        # The radar step (amd64 only: arm64's virt machine has no second UART wired): the radar's rate
-        # in `status`, stale when it falls silent, back when it speaks, the service unmoved.
+        # The radar step (amd64 only: arm64's virt machine has no second UART wired): the
+        # radar's rate in `status`, stale when it falls silent, back when it speaks, the service
+        # unmoved.
         "radar_ok": report.get("radar_wired") is False
         or (
             report.get("radar_ok") is True
