@@ -45,7 +45,9 @@ module_tests() {
             echo "tests/web/test_auth.py tests/web/test_api.py tests/web/test_history_range.py
                 tests/web/test_token_file.py tests/web/test_lockout.py
                 tests/web/test_cross_origin.py tests/web/test_request_bodies.py
-                tests/web/test_response_headers.py tests/web/test_error_answers.py" ;;
+                tests/web/test_response_headers.py tests/web/test_error_answers.py
+                tests/web/test_settings_answers.py tests/web/test_session_answers.py
+                tests/web/test_events.py" ;;
         mqtt/settings) echo "tests/mqtt/test_settings.py tests/mqtt/test_password_and_ca_files.py" ;;
         # discovery is pure: its configs written down, no broker.
         mqtt/discovery) echo "tests/mqtt/test_discovery.py" ;;

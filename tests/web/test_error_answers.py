@@ -1,6 +1,6 @@
 """Error answers word for word: JSON ({"ok": false, "error": ...}) under /api, text or the
 login page elsewhere; the missing or wrong token, a path or method that is not served, a
-service that is not there, busy or refusing."""
+service that is not there, busy, refusing or answering in a form the page cannot use."""
 
 from __future__ import annotations
 
@@ -156,3 +156,25 @@ async def test_answers_are_utf8_json_not_escaped(fake: FakeService) -> None:
         + '", "key": "pattern"}'
     )
     assert fake.commands() == []
+
+
+@pytest.mark.parametrize("stats", [None, [], "14 days", 3])
+@run_async
+async def test_history_in_an_unexpected_form_is_502(fake: FakeService, stats: Any) -> None:
+    fake.forced["stats"] = {"ok": True} if stats is None else {"ok": True, "stats": stats}
+    async with web_client(fake.path) as client:
+        response = await client.get("/api/history", headers=AUTH)
+        assert await json_error(response, 502) == {
+            "ok": False,
+            "error": "breathring sent history in an unexpected form",
+        }
+    assert fake.commands() == [{"cmd": "stats", "days": 14}]
+
+
+@run_async
+async def test_a_service_without_history_is_409_with_its_words(fake: FakeService) -> None:
+    fake.forced["stats"] = {"ok": False, "code": "no-history", "error": "no history kept"}
+    async with web_client(fake.path) as client:
+        response = await client.get("/api/history?days=7", headers=AUTH)
+        assert await json_error(response, 409) == {"ok": False, "error": "no history kept"}
+    assert fake.commands() == [{"cmd": "stats", "days": 7}]

@@ -3,6 +3,7 @@ server without a version, and is not cached, except the page's public files (rev
 
 from __future__ import annotations
 
+from importlib.resources import files
 from typing import Any
 
 from testkit.fake_service import FakeService
@@ -76,7 +77,7 @@ async def test_opening_the_page_with_the_token_sets_the_cookie_with_the_headers(
 
 
 @run_async
-async def test_the_public_files_are_revalidated_not_stored(fake: FakeService) -> None:
+async def test_the_public_files_are_served_as_shipped_and_revalidated(fake: FakeService) -> None:
     async with web_client(fake.path) as client:
         for path, content_type in (
             ("/style.css", "text/css"),
@@ -87,3 +88,6 @@ async def test_the_public_files_are_revalidated_not_stored(fake: FakeService) ->
             assert response.status == 200, path
             assert response.content_type == content_type
             assert_headers(response, cache="no-cache")
+            # The file as the package ships it, byte for byte.
+            shipped = files("breathring.web").joinpath("static", path.lstrip("/")).read_bytes()
+            assert await response.read() == shipped
