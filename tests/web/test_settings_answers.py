@@ -188,7 +188,7 @@ async def test_a_refusal_without_a_key_names_the_key_sent(fake: FakeService) -> 
 
 
 @run_async
-async def test_a_refusal_that_is_not_a_settings_is_409_with_nothing_applied(
+async def test_a_refusal_not_about_the_setting_is_409_with_nothing_applied(
     fake: FakeService,
 ) -> None:
     fake.forced["set"] = {"ok": False, "code": "failed", "error": "the loop stopped"}
