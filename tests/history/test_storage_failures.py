@@ -214,3 +214,78 @@ def test_a_rate_under_one_breath_a_minute_is_kept(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT rate_start, rate_end FROM sessions").fetchall() == [(0.5, 0.75)]
         assert conn.execute("SELECT rate FROM pulses").fetchall() == [(0.25,)]
+
+
+# -- a table that lost a column (a file changed by hand or by another program) ----------------
+
+#: The columns of `sessions` in the current schema.
+SESSION_COLUMNS = (
+    "id",
+    "trigger",
+    "pattern",
+    "breaths_planned",
+    "breaths_completed",
+    "started_at",
+    "utc_offset",
+    "ended_at",
+    "outcome",
+    "clock_trusted",
+    "rate_start",
+    "rate_end",
+)
+
+
+def lose_column(path: Path, column: str) -> None:
+    """Make `sessions` again, from another connection, with every column but `column`."""
+    kept = ", ".join(c for c in SESSION_COLUMNS if c != column)
+    with sqlite3.connect(path) as other:
+        other.execute("DROP TABLE sessions")
+        other.execute(f"CREATE TABLE sessions ({kept})")
+
+
+LOST_COLUMN: list[tuple[str, Callable[[History], object], str]] = [
+    (
+        "rate_start",
+        lambda h: h.session_started("pulse", "box", 3, T0, False, 9.5),
+        "table sessions has no column named rate_start",
+    ),
+    ("id", lambda h: h.session_progress(1, 2, T0), "no such column: id"),
+    ("id", lambda h: h.session_ended(1, 3, True, T0, 8.25), "no such column: id"),
+    ("rate_end", lambda h: h.session_interrupted(1, 8.25), "no such column: rate_end"),
+]
+
+
+@pytest.mark.parametrize(
+    ("column", "call", "error"),
+    LOST_COLUMN,
+    ids=["session_started", "session_progress", "session_ended", "session_interrupted"],
+)
+def test_a_write_to_a_table_that_lost_a_column_names_the_column(
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    column: str,
+    call: Callable[[History], object],
+    error: str,
+) -> None:
+    db = tmp_path / "history.sqlite3"
+    with History.open(db) as h:
+        lose_column(db, column)
+        with caplog.at_level(logging.WARNING, logger="breathring.history"):
+            call(h)
+    assert warnings(caplog) == [f"history write failed ({error}); continuing without it"]
+
+
+def test_a_prune_without_a_trusted_time_reads_no_row_times(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only the row caps apply, so a table without started_at prunes without a failure."""
+    db = tmp_path / "history.sqlite3"
+    with History.open(db) as h:
+        lose_column(db, "started_at")
+        with caplog.at_level(logging.WARNING, logger="breathring.history"):
+            assert h.prune(None) == 0
+            assert warnings(caplog) == []
+            assert h.prune(T0) == 0  # a trusted time: the age statements read started_at
+    assert warnings(caplog) == [
+        "history prune failed (no such column: started_at); continuing without it"
+    ]

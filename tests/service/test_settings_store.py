@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 
 import pytest
 
@@ -267,3 +268,129 @@ def test_set_without_a_value_points_to_unset_and_the_file_says_what_it_is(tmp_pa
         "# Set by `breathring set` (or the web page); overrides the config file key by key.\n"
         "\n[ring]\nbrightness = 0.3\n"
     )
+
+
+# -- written-down values: what the mutation run of settings.py left open -----------------------
+
+
+def test_a_key_of_the_bridges_section_is_the_bridges_at_any_depth(tmp_path: Path) -> None:
+    with pytest.raises(SettingError) as err:
+        make(tmp_path).proposed_set("mqtt.tls.ca", "ca.pem")
+    assert (err.value.key, err.value.code) == ("mqtt.tls.ca", "restart")
+    assert str(err.value) == (
+        "mqtt.tls.ca is read by breathring-mqtt from the config file, not by the service; "
+        "set it there and restart: sudo systemctl restart breathring-mqtt"
+    )
+
+
+def test_a_refusal_carries_its_message_as_any_exception_does(tmp_path: Path) -> None:
+    with pytest.raises(SettingError) as err:
+        make(tmp_path).proposed_set("ring.brightness", 7)
+    assert err.value.args == ("ring.brightness = 7 is out of range; allowed 0.01-1",)
+
+
+def test_a_settings_text_that_cannot_be_used_says_why() -> None:
+    with pytest.raises(SettingsCorrupt) as err:
+        parse_settings("brightness = 0.3\n", "state/settings.toml")
+    assert str(err.value) == "state/settings.toml: brightness is not a [section]"
+    with pytest.raises(SettingsCorrupt) as err:
+        parse_settings("[ring\n", "state/settings.toml")
+    assert str(err.value).startswith("state/settings.toml: invalid TOML: ")
+    assert str(err.value).endswith(" (at line 1, column 6)")
+    with pytest.raises(SettingsCorrupt) as err:
+        parse_settings("[ring]\nbrightness = 9\n", "state/settings.toml")
+    assert str(err.value) == "state/settings.toml: ring.brightness is out of range; allowed 0.01-1"
+
+
+def test_unset_leaves_the_other_settings_in_force(tmp_path: Path) -> None:
+    settings = make(tmp_path)
+    for key, value in (("ring.brightness", 0.3), ("ring.color", "#ff8c32")):
+        settings.commit_set(*settings.proposed_set(key, value))
+    settings.commit_unset(*settings.proposed_unset("ring.brightness")[1:])
+    assert (settings.cfg.ring.brightness, settings.cfg.ring.color) == (0.5, (255, 140, 50))
+    assert settings.listing()["ring.color"] == {"value": "#FF8C32", "source": "settings"}
+
+
+def test_unset_of_a_key_that_needs_a_restart_changes_nothing(tmp_path: Path) -> None:
+    settings = make(tmp_path, "[ring]\npixels = 24\n")
+    settings.commit_set(*settings.proposed_set("ring.brightness", 0.3))
+    key, cfg, overrides = settings.proposed_unset("ring.pixels")
+    assert (key, cfg.ring.pixels, cfg.ring.brightness) == ("ring.pixels", 24, 0.3)
+    assert overrides == {"ring.brightness": 0.3}
+
+
+def test_settings_without_a_file_work_in_memory() -> None:
+    settings = Settings(parse_config("[reminder]\nevery_minutes = 1\nseconds = 30.0\n"))
+    assert settings.load().reminder.seconds == 30.0
+    assert settings.listing()["reminder.seconds"] == {"value": 30.0, "source": "default"}
+    settings.commit_set(*settings.proposed_set("reminder.every_minutes", 10))
+    settings.commit_set(*settings.proposed_set("reminder.seconds", 100.0))
+    assert settings.listing()["reminder.seconds"] == {"value": 100.0, "source": "settings"}
+    with pytest.raises(SettingError) as err:
+        settings.proposed_unset("reminder.every_minutes")
+    assert str(err.value) == (
+        "unset reminder.every_minutes would leave the settings invalid: reminder.seconds = 100"
+        " is not shorter than the 60 s between pulses (reminder.every_minutes = 1)"
+    )
+
+
+def test_a_corrupt_file_that_cannot_be_moved_is_left_in_place_and_named(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    state = tmp_path / "state"
+    (state / "settings.toml.corrupt" / "older").mkdir(parents=True)  # a rename onto it fails
+    (state / "settings.toml").write_text("[ring]\nbrightness = 9\n")
+    with caplog.at_level(logging.WARNING, "breathring.settings"):
+        settings = make(tmp_path, "[ring]\nbrightness = 0.4\n")
+    assert [r.getMessage() for r in caplog.records] == [
+        f"ignoring corrupt settings ({state / 'settings.toml'}: ring.brightness is out of range;"
+        " allowed 0.01-1); left in place; using the config file"
+    ]
+    assert (state / "settings.toml").read_text() == "[ring]\nbrightness = 9\n"
+    assert settings.cfg.ring.brightness == 0.4
+    assert settings.listing()["ring.brightness"] == {"value": 0.4, "source": "config"}
+
+
+def test_every_setting_that_no_longer_fits_is_named_in_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "settings.toml").write_text(
+        "[ring]\nstart_pixel = 20\n\n[reminder]\nseconds = 100.0\n"
+    )
+    with caplog.at_level(logging.WARNING, "breathring.settings"):
+        make(tmp_path, "[ring]\npixels = 12\n[reminder]\nevery_minutes = 1\nseconds = 30.0\n")
+    path = state / "settings.toml"
+    assert [r.getMessage() for r in caplog.records] == [
+        "settings that no longer fit the config file are not applied: "
+        f"{path}: ring.start_pixel = 20 is out of range; allowed 0-11 (0 to ring.pixels - 1); "
+        f"{path}: reminder.seconds = 100 is not shorter than the 60 s between pulses"
+        " (reminder.every_minutes = 1)"
+    ]
+
+
+def test_a_set_after_a_restart_keeps_the_settings_saved_before(tmp_path: Path) -> None:
+    before = make(tmp_path)
+    before.commit_set(*before.proposed_set("ring.brightness", 0.3))
+    settings = make(tmp_path)  # the service started again
+    assert settings.overrides == {"ring.brightness": 0.3}
+    settings.commit_set(*settings.proposed_set("ring.color", "#ff8c32"))
+    text = (tmp_path / "state" / "settings.toml").read_text()
+    assert text.endswith('\n[ring]\nbrightness = 0.3\ncolor = "#FF8C32"\n')
+
+
+def test_a_new_config_file_is_laid_under_the_saved_settings(tmp_path: Path) -> None:
+    settings = make(tmp_path, "[ring]\nbrightness = 0.4\n")
+    settings.commit_set(*settings.proposed_set("ring.brightness", 0.3))
+    new_text = '[ring]\nbrightness = 0.2\ncolor = "#112233"\n'
+    (tmp_path / "config.toml").write_text(new_text)
+    cfg = settings.rebase(parse_config(new_text), config_file_keys(tmp_path / "config.toml"))
+    assert (cfg.ring.brightness, cfg.ring.color) == (0.3, (17, 34, 51))
+    assert settings.cfg is cfg
+    listing = settings.listing()
+    assert listing["ring.brightness"] == {"value": 0.3, "source": "settings"}
+    assert listing["ring.color"] == {"value": "#112233", "source": "config"}
+    assert listing["ring.fps"] == {"value": 100, "source": "default"}
+    settings.commit_unset(*settings.proposed_unset("ring.brightness")[1:])
+    assert settings.cfg.ring.brightness == 0.2
