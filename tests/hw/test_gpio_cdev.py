@@ -317,3 +317,17 @@ def test_a_line_that_cannot_be_had_is_named_word_for_word(monkeypatch, errno, of
     with pytest.raises(gpio_cdev.HardwareUnavailable) as caught:
         gpio_cdev.CdevLine(gpio_cdev.Path("/dev/gpiochip0"), offset, 30_000, "breathring")
     assert str(caught.value) == message
+
+
+def test_a_busy_gpio17_is_not_told_to_choose_gpio17(monkeypatch):
+    """GPIO17 is the default button.pin: when it is the one in use, another pin is named."""
+    chip = FakeChip(16)
+    monkeypatch.setattr(gpio_cdev.os, "open", chip.open)
+    monkeypatch.setattr(gpio_cdev.os, "close", chip.close)
+    monkeypatch.setattr(gpio_cdev.fcntl, "ioctl", chip.ioctl)
+    with pytest.raises(gpio_cdev.HardwareMisconfigured) as caught:
+        gpio_cdev.CdevLine(gpio_cdev.Path("/dev/gpiochip0"), 17, 30_000, "breathring")
+    assert str(caught.value) == (
+        "button.pin = GPIO17 is already in use (by the ring or another device); "
+        "choose another pin, e.g. GPIO27"
+    )
