@@ -228,3 +228,106 @@ def test_read_events_reads_sixteen_events_at_most(monkeypatch):
     line.fd = 9
     assert line.read_events() == [(7, 2)]
     assert reads == [(9, 48 * 16)]
+
+
+# -- written-down values (mutation testing: the button's thread, debounce and messages) -----
+
+
+def test_line_zero_and_the_largest_u32_offset_are_packed_as_the_kernel_reads_them():
+    """offsets[] is a __u32 array: GPIO0 is a line like any other."""
+    assert struct.unpack_from("<I", line_request(0, "breathring", 0), 0)[0] == 0
+    assert bytes(line_request(0xFFFFFFFF, "breathring", 0)[:4]) == b"\xff\xff\xff\xff"
+
+
+def test_a_debounce_of_one_microsecond_is_still_asked_for():
+    buf = line_request(17, "breathring", 1)
+    assert struct.unpack_from("<I", buf, 296)[0] == 1  # num_attrs
+    assert struct.unpack_from("<IIQQ", buf, 320) == (3, 0, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("bounce_seconds", "debounce_us"), [(None, 0), (0.0, 0), (0.03, 30_000), (1.0, 1_000_000)]
+)
+def test_the_button_asks_the_kernel_for_its_bounce_time_in_microseconds(
+    monkeypatch, bounce_seconds, debounce_us
+):
+    monkeypatch.setattr(gpio_cdev, "CdevLine", PipeLine)
+    clock = FakeClock(datetime(2026, 1, 15, 12, 0, tzinfo=UTC))
+    button = CdevButton(gpio_cdev.Path("/dev/gpiochip0"), 17, bounce_seconds, clock)
+    try:
+        assert button._line.args[2] == debounce_us
+    finally:
+        button.close()
+
+
+class JoinRecorder:
+    """Wraps the watcher thread and records the time limit close() gives its join."""
+
+    def __init__(self, thread) -> None:
+        self.thread = thread
+        self.timeouts: list[float | None] = []
+
+    def join(self, timeout=None) -> None:
+        self.timeouts.append(timeout)
+        self.thread.join(timeout)
+
+
+def test_the_watcher_is_a_named_daemon_thread_that_close_waits_a_second_for(monkeypatch):
+    """A daemon, so a stuck watcher never keeps the service from exiting; close() gives it
+    one second (observed, not waited out)."""
+    monkeypatch.setattr(gpio_cdev, "CdevLine", PipeLine)
+    clock = FakeClock(datetime(2026, 1, 15, 12, 0, tzinfo=UTC))
+    button = CdevButton(gpio_cdev.Path("/dev/gpiochip0"), 17, 0.03, clock)
+    thread = button._thread
+    assert (thread.name, thread.daemon) == ("breathring-button", True)
+    recorder = JoinRecorder(thread)
+    button._thread = recorder
+    button.close()
+    assert recorder.timeouts == [1.0]
+    assert not thread.is_alive()
+
+
+def test_a_missing_chip_is_named_word_for_word(tmp_path):
+    chip = tmp_path / "gpiochip0"
+    with pytest.raises(gpio_cdev.HardwareUnavailable) as caught:
+        gpio_cdev.CdevLine(chip, 17, 30_000, "breathring")
+    assert str(caught.value) == (
+        f"cannot open {chip} for the button: No such file or directory; check that a GPIO "
+        "chip exists and that the user is in group gpio"
+    )
+
+
+@pytest.mark.parametrize(
+    ("errno", "offset", "message"),
+    [
+        (
+            16,
+            5,
+            "button.pin = GPIO5 is already in use (by the ring or another device); "
+            "choose another pin, e.g. GPIO17",
+        ),
+        (13, 17, "cannot request GPIO17 on /dev/gpiochip0: Permission denied"),
+    ],
+)
+def test_a_line_that_cannot_be_had_is_named_word_for_word(monkeypatch, errno, offset, message):
+    chip = FakeChip(errno)
+    monkeypatch.setattr(gpio_cdev.os, "open", chip.open)
+    monkeypatch.setattr(gpio_cdev.os, "close", chip.close)
+    monkeypatch.setattr(gpio_cdev.fcntl, "ioctl", chip.ioctl)
+    with pytest.raises(gpio_cdev.HardwareUnavailable) as caught:
+        gpio_cdev.CdevLine(gpio_cdev.Path("/dev/gpiochip0"), offset, 30_000, "breathring")
+    assert str(caught.value) == message
+
+
+def test_a_busy_gpio17_is_not_told_to_choose_gpio17(monkeypatch):
+    """GPIO17 is the default button.pin: when it is the one in use, another pin is named."""
+    chip = FakeChip(16)
+    monkeypatch.setattr(gpio_cdev.os, "open", chip.open)
+    monkeypatch.setattr(gpio_cdev.os, "close", chip.close)
+    monkeypatch.setattr(gpio_cdev.fcntl, "ioctl", chip.ioctl)
+    with pytest.raises(gpio_cdev.HardwareMisconfigured) as caught:
+        gpio_cdev.CdevLine(gpio_cdev.Path("/dev/gpiochip0"), 17, 30_000, "breathring")
+    assert str(caught.value) == (
+        "button.pin = GPIO17 is already in use (by the ring or another device); "
+        "choose another pin, e.g. GPIO27"
+    )

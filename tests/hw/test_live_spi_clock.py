@@ -101,3 +101,26 @@ def test_the_spidev_buffer_is_read_from_its_module_parameter(tmp_path: Path) -> 
     bufsiz.write_text("big\n")
     assert live_bufsiz(bufsiz) is None
     assert live_bufsiz(tmp_path / "missing") is None
+
+
+def test_vcgencmd_gets_five_seconds_to_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hung firmware mailbox must not hold `breathring check` up for long: the call is
+    observed (not waited out), its time limit written down."""
+    fake_vcgencmd(tmp_path / "bin", "frequency(1)=400000000")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    calls: list[tuple[list[str], dict[str, object]]] = []
+
+    def observed_run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        calls.append((cmd, kwargs))
+        return subprocess.CompletedProcess(cmd, 0, stdout="frequency(1)=300000000\n")
+
+    monkeypatch.setattr(subprocess, "run", observed_run)
+    assert live_core_mhz(paths=[]) == 300.0
+    assert calls == [
+        (
+            ["vcgencmd", "measure_clock", "core"],
+            {"capture_output": True, "text": True, "timeout": 5},
+        )
+    ]

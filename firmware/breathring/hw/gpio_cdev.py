@@ -112,9 +112,10 @@ class CdevLine:
             fcntl.ioctl(chip_fd, GET_LINE_IOCTL, buf)
         except OSError as error:
             if error.errno == 16:  # EBUSY
+                other = 27 if offset == 17 else 17  # not the busy one (17 is the default)
                 raise HardwareMisconfigured(
                     f"button.pin = GPIO{offset} is already in use (by the ring or another "
-                    "device); choose another pin, e.g. GPIO17"
+                    f"device); choose another pin, e.g. GPIO{other}"
                 ) from error
             raise HardwareUnavailable(
                 f"cannot request GPIO{offset} on {chip}: {error.strerror}"
