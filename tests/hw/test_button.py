@@ -137,8 +137,27 @@ def test_a_pin_that_does_not_exist_is_a_config_error(factory, clock):
 
 
 def test_a_pin_in_use_is_refused(button, factory, clock):
-    with pytest.raises(HardwareMisconfigured, match="already in use"):
+    # The default line (GPIO17) is held: the refusal names another one to try.
+    with pytest.raises(HardwareMisconfigured) as info:
         GpioButton(PIN, BOUNCE_S, clock, pin_factory=factory)
+    assert str(info.value) == (
+        "button.pin = GPIO17 is already in use (by the ring or another device); "
+        "choose another pin, e.g. GPIO27"
+    )
+    assert info.value.exit_code == EX_CONFIG
+
+
+def test_another_busy_pin_is_told_to_use_the_default_one(factory, clock):
+    held = GpioButton(5, BOUNCE_S, clock, pin_factory=factory)
+    try:
+        with pytest.raises(HardwareMisconfigured) as info:
+            GpioButton(5, BOUNCE_S, clock, pin_factory=factory)
+    finally:
+        held.close()
+    assert str(info.value) == (
+        "button.pin = GPIO5 is already in use (by the ring or another device); "
+        "choose another pin, e.g. GPIO17"
+    )
 
 
 def test_close_releases_the_pin(factory, clock):

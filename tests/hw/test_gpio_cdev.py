@@ -13,7 +13,7 @@ import pytest
 
 from breathring.clock import FakeClock
 from breathring.gestures import DOWN, UP, ButtonEvent
-from breathring.hw import gpio_cdev
+from breathring.hw import HardwareMisconfigured, gpio_cdev
 from breathring.hw.gpio_cdev import (
     GET_LINE_IOCTL,
     GET_VALUES_IOCTL,
@@ -201,7 +201,7 @@ def test_a_line_is_requested_on_the_chip_and_the_chip_closed(monkeypatch):
 @pytest.mark.parametrize(
     ("errno", "error", "message"),
     [
-        (16, gpio_cdev.HardwareMisconfigured, "button.pin = GPIO17 is already in use"),
+        (16, HardwareMisconfigured, "button.pin = GPIO17 is already in use"),
         (13, gpio_cdev.HardwareUnavailable, "cannot request GPIO17 on /dev/gpiochip0"),
     ],
 )
@@ -325,7 +325,7 @@ def test_a_busy_gpio17_is_not_told_to_choose_gpio17(monkeypatch):
     monkeypatch.setattr(gpio_cdev.os, "open", chip.open)
     monkeypatch.setattr(gpio_cdev.os, "close", chip.close)
     monkeypatch.setattr(gpio_cdev.fcntl, "ioctl", chip.ioctl)
-    with pytest.raises(gpio_cdev.HardwareMisconfigured) as caught:
+    with pytest.raises(HardwareMisconfigured) as caught:
         gpio_cdev.CdevLine(gpio_cdev.Path("/dev/gpiochip0"), 17, 30_000, "breathring")
     assert str(caught.value) == (
         "button.pin = GPIO17 is already in use (by the ring or another device); "

@@ -61,6 +61,23 @@ class HardwareMisconfigured(HardwareUnavailable):
     exit_code = EXIT_CONFIG
 
 
+#: The button's default line, and the one suggested instead when that one is busy.
+DEFAULT_BUTTON_GPIO = 17
+SPARE_BUTTON_GPIO = 27
+#: Names gpiozero accepts for the default line (BCM name, physical header pin).
+_DEFAULT_BUTTON_NAMES = {"GPIO17", "BCM17", "BOARD11", "J8:11"}
+
+
+def pin_in_use(name: str) -> HardwareMisconfigured:
+    """The refusal for a button line that something else holds, naming a free one to try."""
+    busy_default = name.upper() in _DEFAULT_BUTTON_NAMES
+    other = SPARE_BUTTON_GPIO if busy_default else DEFAULT_BUTTON_GPIO
+    return HardwareMisconfigured(
+        f"button.pin = {name} is already in use (by the ring or another device); "
+        f"choose another pin, e.g. GPIO{other}"
+    )
+
+
 @runtime_checkable
 class Ring(Protocol):
     """A chain of RGB pixels."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..clock import Clock
 from ..gestures import DOWN, UP, ButtonEvent
-from . import HardwareMisconfigured, HardwareUnavailable
+from . import HardwareMisconfigured, HardwareUnavailable, pin_in_use
 
 
 class GpioButton:
@@ -135,10 +135,7 @@ def _open_button(pin: str | int, bounce: float | None, pin_factory: Any) -> Any:
             "e.g. GPIO17 (header pin 11)"
         ) from error
     except GPIOPinInUse as error:
-        raise HardwareMisconfigured(
-            f"button.pin = {name} is already in use (by the ring or another device); "
-            "choose another pin, e.g. GPIO17"
-        ) from error
+        raise pin_in_use(name) from error
     except BadPinFactory as error:
         raise HardwareUnavailable(
             "no GPIO library for gpiozero: install python3-lgpio "

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..clock import Clock
 from ..gestures import DOWN, UP, ButtonEvent
-from . import HardwareMisconfigured, HardwareUnavailable
+from . import HardwareUnavailable, pin_in_use
 
 # <linux/gpio.h>, uAPI v2.
 GPIO_MAX_LINES = 64
@@ -112,11 +112,7 @@ class CdevLine:
             fcntl.ioctl(chip_fd, GET_LINE_IOCTL, buf)
         except OSError as error:
             if error.errno == 16:  # EBUSY
-                other = 27 if offset == 17 else 17  # not the busy one (17 is the default)
-                raise HardwareMisconfigured(
-                    f"button.pin = GPIO{offset} is already in use (by the ring or another "
-                    f"device); choose another pin, e.g. GPIO{other}"
-                ) from error
+                raise pin_in_use(f"GPIO{offset}") from error
             raise HardwareUnavailable(
                 f"cannot request GPIO{offset} on {chip}: {error.strerror}"
             ) from error
