@@ -10,6 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from testkit.boot_files import empty_boot_folders
 
 from breathring.cli import build_parser, main
 from breathring.hw import boot_config
@@ -34,14 +35,7 @@ def command(*argv: str, ring: object = RING) -> tuple[int, list[str]]:
 @pytest.fixture
 def boot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Empty /boot/firmware and /boot under tmp_path as the default places; not a Pi."""
-    firmware, old = tmp_path / "boot" / "firmware", tmp_path / "boot"
-    firmware.mkdir(parents=True)
-    monkeypatch.setattr(
-        boot_config, "CONFIG_TXT_PATHS", (firmware / "config.txt", old / "config.txt")
-    )
-    monkeypatch.setattr(
-        boot_config, "CMDLINE_PATHS", (firmware / "cmdline.txt", old / "cmdline.txt")
-    )
+    empty_boot_folders(tmp_path, monkeypatch)
     monkeypatch.setattr(boot_config, "read_model", lambda: None)
     monkeypatch.setattr(boot_config, "live_core_mhz", not_read)
     monkeypatch.setattr(boot_config, "live_bufsiz", not_read)

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from testkit.boot_files import empty_boot_folders
 
 from breathring.hw import boot_config
 from breathring.hw.boot_config import check_spi_timing
@@ -26,14 +27,7 @@ def ring(pixels: int = 24, order: str = "GRB", driver: str = "spi") -> SimpleNam
 @pytest.fixture
 def boot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """/boot/firmware and /boot under tmp_path, empty; a live clock of 250 MHz, buffer 4096."""
-    firmware, old = tmp_path / "boot" / "firmware", tmp_path / "boot"
-    firmware.mkdir(parents=True)
-    monkeypatch.setattr(
-        boot_config, "CONFIG_TXT_PATHS", (firmware / "config.txt", old / "config.txt")
-    )
-    monkeypatch.setattr(
-        boot_config, "CMDLINE_PATHS", (firmware / "cmdline.txt", old / "cmdline.txt")
-    )
+    empty_boot_folders(tmp_path, monkeypatch)
     live(monkeypatch, 250.0, 4096)
     return tmp_path
 
