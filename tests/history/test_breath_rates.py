@@ -7,6 +7,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from testkit.sqlite_rows import rows
+
 from breathring.history import History
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -40,14 +42,6 @@ INSERT INTO sessions VALUES (1, 'button', 'box', 3, 3, 1781506800, 7200, 1781506
 INSERT INTO pulses VALUES (1, 1781506800, 7200, 1, 1);
 PRAGMA user_version = 3;
 """
-
-
-def rows(path: Path, sql: str) -> list[tuple]:
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def measured(h: History, start: datetime, before: float | None, after: float | None) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import signal
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from testkit.service_loop import (
     make_service_with_settings,
     run_for,
 )
+from testkit.sqlite_rows import rows as sqlite_rows
 
 from breathring.history import History
 
@@ -22,8 +22,7 @@ TEN_BREATHS = '[session]\npattern = "custom"\ninhale = 2.0\nexhale = 3.0\nbreath
 
 
 def rows(tmp_path: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(tmp_path / "history.sqlite3") as db:
-        return db.execute(sql).fetchall()
+    return sqlite_rows(tmp_path / "history.sqlite3", sql)
 
 
 def test_a_pressed_and_finished_session_is_counted(tmp_path):

@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from testkit.sqlite_rows import rows
 
 from breathring import history as history_module
 from breathring.history import History, HistoryError
@@ -42,14 +43,6 @@ def session(h: History, start: datetime, minutes: float, breaths: int = 3, **kw)
 
 def day(stats: dict, iso: str) -> dict:
     return next(d for d in stats["days"] if d["date"] == iso)
-
-
-def rows(path: Path, sql: str) -> list[tuple]:
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 # -- the stats object ----------------------------------------------------------------------

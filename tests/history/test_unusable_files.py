@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from testkit.sqlite_rows import rows
 
 from breathring import history_file
 from breathring.history import History
@@ -44,14 +45,6 @@ def garbage(path: Path, text: bytes = b"a shopping list\n") -> bytes:
 
 def names(folder: Path, pattern: str = "history.sqlite3.corrupt-*") -> list[str]:
     return sorted(p.name for p in folder.glob(pattern))
-
-
-def rows(path: Path, sql: str) -> list[tuple]:
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ every 5 s, and at once when it appears or goes stale; sessions record it in the 
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from testkit.service_loop import (
     make_service_with_settings,
     run_for,
 )
+from testkit.sqlite_rows import rows as sqlite_rows
 
 from breathring.breath_rate import BreathReading
 from breathring.clock import FakeClock, read
@@ -44,8 +44,7 @@ class WakingAudio(RecordingAudio):
 
 
 def rows(tmp_path: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(tmp_path / "history.sqlite3") as db:
-        return db.execute(sql).fetchall()
+    return sqlite_rows(tmp_path / "history.sqlite3", sql)
 
 
 def test_a_reading_over_the_socket_shows_in_status_until_it_is_stale() -> None:

@@ -102,19 +102,6 @@ async def test_get_settings_adds_the_choices_the_page_offers(fake: FakeService) 
 
 
 @run_async
-async def test_custom_joins_the_pattern_choices_once_its_breaths_are_set(
-    fake: FakeService,
-) -> None:
-    fake.settings["session.inhale"] = {"value": 4.0, "source": "config"}
-    fake.settings["session.exhale"] = {"value": 6.0, "source": "config"}
-    async with web_client(fake.path) as client:
-        response = await client.get("/api/settings", headers=AUTH)
-        body = await response.json()
-    assert body["choices"]["session.pattern"][-1] == "custom"
-    assert body["choices"]["session.pattern"].count("custom") == 1
-
-
-@run_async
 async def test_patch_settings_sets_each_key_in_order(fake: FakeService) -> None:
     changes = {"ring.brightness": 0.3, "ring.color": "#FF8C32", "audio.enabled": False}
     async with web_client(fake.path) as client:
