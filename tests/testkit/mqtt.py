@@ -10,13 +10,16 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from testkit.binaries import need_binary
 from testkit.net import LOOPBACK, free_port
 from testkit.waiting import DEADLINE_S, wait_until
+
+if TYPE_CHECKING:
+    from breathring.mqtt.bridge import Bridge
 
 BROKER_START_S = 5.0
 USERNAME = "bridge"
@@ -211,3 +214,18 @@ class Watcher:
         with contextlib.suppress(Exception):
             self.client.disconnect()
             self.client.loop_stop()
+
+
+class BridgeThread:
+    """A bridge run in a thread of the test process; stop() ends it like SIGTERM would."""
+
+    def __init__(self, bridge: Bridge) -> None:
+        self.bridge = bridge
+        self.result: list[int] = []
+        self.thread = threading.Thread(target=lambda: self.result.append(bridge.run()))
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.bridge.stop()
+        self.thread.join(10)
+        assert not self.thread.is_alive(), "the bridge did not stop"
