@@ -53,7 +53,8 @@ module_tests() {
         # start `breathring mqtt` as a process are left out (they run the unmutated package).
         mqtt/bridge | mqtt)
             echo "tests/mqtt/test_bridge.py tests/mqtt/test_last_session.py
-                tests/mqtt/test_breath_rate.py tests/mqtt/test_refused_commands.py" ;;
+                tests/mqtt/test_breath_rate.py tests/mqtt/test_refused_commands.py
+                tests/mqtt/test_bridge_log.py" ;;
         *) echo "$DEFAULT_TESTS" ;;
     esac
 }
