@@ -299,6 +299,13 @@ def test_clean_stop_publishes_offline(online: tuple[BridgeThread, Watcher]) -> N
     w.wait_for(AVAILABILITY, "offline")
 
 
+def test_stop_after_the_end_is_harmless(online: tuple[BridgeThread, Watcher]) -> None:
+    r, _ = online
+    r.stop()
+    r.bridge.stop()  # a second SIGTERM, after run() closed its wake-up socket
+    assert r.result == [0]
+
+
 def test_broker_with_password(
     password_broker: Broker,
     service: FakeService,
