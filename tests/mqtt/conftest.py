@@ -15,7 +15,8 @@ from testkit.fake_service import FakeService
 from testkit.mqtt import BridgeThread, Broker, Watcher
 from testkit.stack import BridgeProcess, Device
 
-from breathring.mqtt.bridge import Bridge
+from breathring.control.client import send_request
+from breathring.mqtt.bridge import Bridge, Request
 from breathring.mqtt.settings import MqttSettings
 
 #: The device id of the bridge `start_bridge` runs: its topics are under breathring/bedside1/.
@@ -33,16 +34,18 @@ def service(short_dir: Path) -> Iterator[FakeService]:
 
 @pytest.fixture
 def start_bridge(service: FakeService) -> Iterator[Callable[..., BridgeThread]]:
-    """`start_bridge(broker, **settings)`: a Bridge on `service` in a thread; stopped after."""
+    """`start_bridge(broker, request=..., **settings)`: a Bridge on `service` in a thread
+    (`request`: how it sends a request to the service); stopped after."""
     running: list[BridgeThread] = []
 
-    def start(broker: Broker, **overrides: object) -> BridgeThread:
+    def start(broker: Broker, request: Request = send_request, **overrides: object) -> BridgeThread:
         settings = MqttSettings(host=LOOPBACK, port=broker.port, device_id=DEVICE, **overrides)
         bridge = Bridge(
             settings,
             service.path,
             sw_version="9.8.7",
             pattern_names=PRESETS,
+            request=request,
             service_backoff=(0.05, 0.2),
             broker_backoff=(1, 1),
         )

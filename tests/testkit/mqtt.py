@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import threading
@@ -81,6 +82,16 @@ class Broker:
         with socket.socket() as s:
             return s.connect_ex((LOOPBACK, self.port)) == 0
 
+    def pause(self) -> None:
+        """Freeze the broker (SIGSTOP): connections stay open, nothing is answered."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a paused broker go on (SIGCONT)."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
@@ -151,6 +162,7 @@ class Seen:
     topic: str
     payload: str
     retain: bool
+    qos: int
 
 
 class Watcher:
@@ -181,7 +193,9 @@ class Watcher:
 
     def _on_message(self, _c: object, _u: object, m: mqtt.MQTTMessage) -> None:
         with self._lock:
-            self.messages.append(Seen(m.topic, m.payload.decode("utf-8", "replace"), m.retain))
+            self.messages.append(
+                Seen(m.topic, m.payload.decode("utf-8", "replace"), m.retain, m.qos)
+            )
 
     def seen(self, topic: str) -> list[Seen]:
         with self._lock:
