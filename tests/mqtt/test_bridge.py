@@ -306,6 +306,17 @@ def test_stop_after_the_end_is_harmless(online: tuple[BridgeThread, Watcher]) ->
     assert r.result == [0]
 
 
+def test_the_broker_is_given_the_keepalive_of_the_settings(
+    broker: Broker, service: FakeService, start_bridge
+) -> None:
+    start_bridge(broker, keepalive=17)
+    # mosquitto's notice: protocol 3.1.1 (p2), clean session (c1), keepalive 17 s (k17).
+    wait_until(
+        lambda: f"as breathring-{DEVICE} (p2, c1, k17)" in broker.log.read_text(),
+        what="the bridge's connection in the broker's log",
+    )
+
+
 def test_broker_with_password(
     password_broker: Broker,
     service: FakeService,

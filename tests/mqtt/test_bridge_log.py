@@ -113,3 +113,19 @@ def test_a_service_that_refuses_the_watch_is_logged(
         "cannot reach the service: the service refused to be watched (too-many-watchers):"
         " one is enough; retrying"
     ]
+
+
+def test_the_service_lost_again_after_it_came_back_is_logged_again(
+    online: tuple[BridgeThread, Watcher],
+    service: FakeService,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _, w = online
+    caplog.set_level(logging.WARNING, logger="breathring.mqtt")
+    for _ in range(2):
+        service.stop()
+        w.wait_for(AVAILABILITY, "offline")
+        service.start()
+        w.wait_for(AVAILABILITY, "online")
+    closed = "the service closed the watch connection"
+    assert [m for m in said(caplog, logging.WARNING) if m == closed] == [closed, closed]

@@ -13,12 +13,17 @@ everything an earlier one published has been seen too.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
 
 import pytest
 from testkit import wait_until
 from testkit.fake_service import FakeService
 from testkit.mqtt import BridgeThread, Broker, Watcher
+
+from breathring.control.client import send_request
+from breathring.control.protocol import ControlError
 
 BASE = "breathring/bedside1"
 AVAILABILITY = f"{BASE}/availability"
@@ -139,3 +144,37 @@ def test_a_command_while_the_service_is_away_is_dropped_with_a_warning(
     expected = f'the service is not reachable; ignored "PRESS" on {BASE}/start/set'
     wait_until(lambda: expected in caplog.messages, what="the warning")
     assert service.requests_of("start") == []
+
+
+class FailingStop:
+    """The socket client, except that `stop` cannot reach the service."""
+
+    def __call__(self, path: Path, message: Mapping[str, Any]) -> dict[str, Any]:
+        if message.get("cmd") == "stop":
+            raise ControlError("the line went dead")
+        return send_request(path, message)
+
+
+def test_each_refusal_is_logged_with_its_code_and_reason(
+    broker: Broker,
+    service: FakeService,
+    start_bridge: Callable[..., BridgeThread],
+    watcher_factory: Callable[..., Watcher],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="breathring.mqtt")
+    w = watcher_factory(broker.port)
+    start_bridge(broker, request=FailingStop())
+    w.wait_for(AVAILABILITY, "online")
+    handled(w, "OFF")
+    service.forced["start"] = {"ok": False}  # neither a code nor a reason
+    service.forced["set"] = {"ok": False, "code": "no-such-code", "error": "odd"}
+    w.publish(f"{BASE}/start/set", "PRESS")
+    w.publish(f"{BASE}/stop/set", "PRESS")
+    w.publish(f"{BASE}/pattern/set", "box")
+    handled(w, "ON")
+    assert caplog.messages == [
+        "the service refused start (no known code): no reason given",
+        "stop: the line went dead",
+        "the service refused set (no known code): odd",
+    ]
