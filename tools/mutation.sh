@@ -55,7 +55,7 @@ module_tests() {
             echo "tests/mqtt/test_bridge.py tests/mqtt/test_last_session.py
                 tests/mqtt/test_breath_rate.py tests/mqtt/test_refused_commands.py
                 tests/mqtt/test_bridge_log.py tests/mqtt/test_clean_stop.py
-                tests/mqtt/test_odd_service_replies.py" ;;
+                tests/mqtt/test_odd_service_replies.py tests/mqtt/test_service_backoff.py" ;;
         *) echo "$DEFAULT_TESTS" ;;
     esac
 }
