@@ -34,17 +34,22 @@ def service(short_dir: Path) -> Iterator[FakeService]:
 
 @pytest.fixture
 def start_bridge(service: FakeService) -> Iterator[Callable[..., BridgeThread]]:
-    """`start_bridge(broker, request=..., **settings)`: a Bridge on `service` in a thread
-    (`request`: how it sends a request to the service); stopped after."""
+    """`start_bridge(broker, request=..., pattern_names=..., **settings)`: a Bridge on `service`
+    in a thread (`request`: how it sends a request to the service); stopped after."""
     running: list[BridgeThread] = []
 
-    def start(broker: Broker, request: Request = send_request, **overrides: object) -> BridgeThread:
+    def start(
+        broker: Broker,
+        request: Request = send_request,
+        pattern_names: tuple[str, ...] = PRESETS,
+        **overrides: object,
+    ) -> BridgeThread:
         settings = MqttSettings(host=LOOPBACK, port=broker.port, device_id=DEVICE, **overrides)
         bridge = Bridge(
             settings,
             service.path,
             sw_version="9.8.7",
-            pattern_names=PRESETS,
+            pattern_names=pattern_names,
             request=request,
             service_backoff=(0.05, 0.2),
             broker_backoff=(1, 1),

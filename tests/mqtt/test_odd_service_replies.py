@@ -9,6 +9,7 @@ phase of a later status line is seen, everything before it has been handled.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -264,3 +265,23 @@ def test_unknown_gestures_and_events_are_ignored(
     assert w.seen(f"{BASE}/button/event") == []
     debug = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
     assert "ignored watch event {'kind': 'weather', 'sky': 'clear'}" in debug
+
+
+def test_custom_among_the_pattern_names_is_offered_only_with_its_breaths(
+    broker: Broker,
+    service: FakeService,
+    start_bridge: Callable[..., BridgeThread],
+    watcher_factory: Callable[..., Watcher],
+) -> None:
+    w = watcher_factory(broker.port)
+    start_bridge(broker, pattern_names=("three-breath", "custom", "box"))
+    w.wait_for(AVAILABILITY, "online")
+    settle(w, service)
+    assert w.configs()[SELECT_CONFIG]["options"] == ["three-breath", "box"]
+
+
+def test_commands_are_sent_from_a_daemon_thread_of_their_own(
+    online: tuple[BridgeThread, Watcher],
+) -> None:
+    workers = [t for t in threading.enumerate() if t.name == "breathring-mqtt-commands"]
+    assert workers and all(t.daemon for t in workers)
