@@ -15,6 +15,7 @@ from testkit.fake_service import FakeService
 from testkit.mqtt import BridgeThread, Broker, Watcher
 from testkit.stack import BridgeProcess, Device
 
+from breathring.clock import Clock
 from breathring.control.client import send_request
 from breathring.mqtt.bridge import Bridge, Request
 from breathring.mqtt.settings import MqttSettings
@@ -34,14 +35,16 @@ def service(short_dir: Path) -> Iterator[FakeService]:
 
 @pytest.fixture
 def start_bridge(service: FakeService) -> Iterator[Callable[..., BridgeThread]]:
-    """`start_bridge(broker, request=..., pattern_names=..., **settings)`: a Bridge on `service`
-    in a thread (`request`: how it sends a request to the service); stopped after."""
+    """`start_bridge(broker, request=..., pattern_names=..., clock=..., **settings)`: a Bridge
+    on `service` in a thread (`request`: how it sends a request to the service; `clock`: what
+    times its warnings); stopped after."""
     running: list[BridgeThread] = []
 
     def start(
         broker: Broker,
         request: Request = send_request,
         pattern_names: tuple[str, ...] = PRESETS,
+        clock: Clock | None = None,
         **overrides: object,
     ) -> BridgeThread:
         settings = MqttSettings(host=LOOPBACK, port=broker.port, device_id=DEVICE, **overrides)
@@ -51,6 +54,7 @@ def start_bridge(service: FakeService) -> Iterator[Callable[..., BridgeThread]]:
             sw_version="9.8.7",
             pattern_names=pattern_names,
             request=request,
+            clock=clock,
             service_backoff=(0.05, 0.2),
             broker_backoff=(1, 1),
         )

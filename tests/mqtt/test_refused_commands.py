@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from testkit import wait_until
 from testkit.fake_service import FakeService
 from testkit.mqtt import BridgeThread, Broker, Watcher
 
+from breathring.clock import FakeClock
 from breathring.control.client import send_request
 from breathring.control.protocol import ControlError
 
@@ -178,3 +180,58 @@ def test_each_refusal_is_logged_with_its_code_and_reason(
         "stop: the line went dead",
         "the service refused set (no known code): odd",
     ]
+
+
+def test_the_same_trouble_is_said_again_after_a_minute_with_the_count(
+    broker: Broker,
+    start_bridge: Callable[..., BridgeThread],
+    watcher_factory: Callable[..., Watcher],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = FakeClock(datetime(2026, 1, 2, 22, 0, tzinfo=UTC))
+    w = watcher_factory(broker.port)
+    start_bridge(broker, clock=clock)
+    w.wait_for(AVAILABILITY, "online")
+    caplog.set_level(logging.WARNING, logger="breathring.mqtt")
+    said = f'ignored payload "bright" on {BASE}/brightness/set: allowed: a number 0.01-1'
+    w.publish(f"{BASE}/brightness/set", "bright")
+    w.publish(f"{BASE}/brightness/set", "bright")
+    handled(w, "OFF")
+    clock.advance(59.9)
+    w.publish(f"{BASE}/brightness/set", "bright")
+    handled(w, "ON")
+    assert caplog.messages == [said]
+    clock.advance(0.1)
+    w.publish(f"{BASE}/brightness/set", "bright")
+    handled(w, "OFF")
+    assert caplog.messages == [said, said + " (2 more since the last report)"]
+
+
+class BrokenStop:
+    """The socket client, except that `stop` fails in a way nobody expected."""
+
+    def __call__(self, path: Path, message: Mapping[str, Any]) -> dict[str, Any]:
+        if message.get("cmd") == "stop":
+            raise RuntimeError("the socket is on fire")
+        return send_request(path, message)
+
+
+def test_a_command_that_fails_unexpectedly_is_logged_and_the_next_is_sent(
+    broker: Broker,
+    service: FakeService,
+    start_bridge: Callable[..., BridgeThread],
+    watcher_factory: Callable[..., Watcher],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="breathring.mqtt")
+    w = watcher_factory(broker.port)
+    start_bridge(broker, request=BrokenStop())
+    w.wait_for(AVAILABILITY, "online")
+    w.publish(f"{BASE}/stop/set", "PRESS")
+    handled(w, "OFF")
+    [record] = caplog.records
+    assert (record.levelno, record.getMessage()) == (
+        logging.ERROR,
+        "command Command(object_id='stop', payload='PRESS') failed",
+    )
+    assert record.exc_info is not None and str(record.exc_info[1]) == "the socket is on fire"
