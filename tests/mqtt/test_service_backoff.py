@@ -29,3 +29,5 @@ def test_the_wait_between_attempts_stops_growing_at_the_maximum(
     wait_until(lambda: len(service.requests_of("watch")) >= ATTEMPTS, what=f"{ATTEMPTS} attempts")
     del service.forced["watch"]
     w.wait_for(AVAILABILITY, "online")
+    # Each attempt watches as the MQTT companion (its own share of watchers).
+    assert service.requests_of("watch")[0] == {"cmd": "watch", "client": "mqtt"}
