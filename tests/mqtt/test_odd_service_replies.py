@@ -258,11 +258,15 @@ def test_unknown_gestures_and_events_are_ignored(
 ) -> None:
     _, w = online
     caplog.set_level(logging.DEBUG, logger="breathring.mqtt")
+    w.wait_for(PHASE, "idle")
+    w.clear()
+    service.push({"kind": "weather", "status": {"phase": "hold-in"}})  # a status of no status line
     service.gesture("triple")
     service.push({"kind": "gesture", "source": "button"})
     service.push({"kind": "weather", "sky": "clear"})
     settle(w, service)
     assert w.seen(f"{BASE}/button/event") == []
+    assert states(w, "phase") == ["exhale"]
     debug = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
     assert "ignored watch event {'kind': 'weather', 'sky': 'clear'}" in debug
 
