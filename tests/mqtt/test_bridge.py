@@ -194,6 +194,20 @@ def test_button_gestures_become_events_socket_ones_do_not(
     assert not any(m.retain for m in w.seen(topic))
 
 
+def test_a_button_event_is_not_kept_for_a_client_that_comes_later(
+    online: tuple[BridgeThread, Watcher], service: FakeService, broker: Broker, watcher_factory
+) -> None:
+    _, w = online
+    topic = f"{BASE}/button/event"
+    service.gesture("press")
+    wait_until(lambda: w.seen(topic), what="the button event")
+    late = watcher_factory(broker.port)
+    # The broker sends a new subscriber what it keeps before anything published after it.
+    w.publish("test/marker", "after")
+    late.wait_for("test/marker", "after")
+    assert late.seen(topic) == []
+
+
 @pytest.mark.parametrize(
     ("object_id", "payload"),
     [
