@@ -1,4 +1,5 @@
-"""Fixtures for the MQTT bridge: the fake service, and the real service with the real bridge.
+"""Fixtures for the MQTT bridge: the fake service, the bridge in a thread on it, and the real
+service with the real bridge.
 
 Brokers and watchers come from testkit (testkit/plugin.py).
 """
@@ -9,9 +10,20 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from testkit import LOOPBACK, wait_until
 from testkit.fake_service import FakeService
-from testkit.mqtt import Broker
+from testkit.mqtt import BridgeThread, Broker, Watcher
 from testkit.stack import BridgeProcess, Device
+
+from breathring.clock import Clock
+from breathring.control.client import send_request
+from breathring.mqtt.bridge import Bridge, Request
+from breathring.mqtt.settings import MqttSettings
+
+#: The device id of the bridge `start_bridge` runs: its topics are under breathring/bedside1/.
+DEVICE = "bedside1"
+#: The presets its Pattern select offers.
+PRESETS = ("three-breath", "box", "4-7-8", "coherent", "sigh", "wind-down")
 
 
 @pytest.fixture
@@ -19,6 +31,56 @@ def service(short_dir: Path) -> Iterator[FakeService]:
     s = FakeService(short_dir / "control.sock").start()
     yield s
     s.stop()
+
+
+@pytest.fixture
+def start_bridge(service: FakeService) -> Iterator[Callable[..., BridgeThread]]:
+    """`start_bridge(broker, request=..., pattern_names=..., clock=..., **settings)`: a Bridge
+    on `service` in a thread (`request`: how it sends a request to the service; `clock`: what
+    times its warnings); stopped after."""
+    running: list[BridgeThread] = []
+
+    def start(
+        broker: Broker,
+        request: Request = send_request,
+        pattern_names: tuple[str, ...] = PRESETS,
+        clock: Clock | None = None,
+        **overrides: object,
+    ) -> BridgeThread:
+        settings = MqttSettings(host=LOOPBACK, port=broker.port, device_id=DEVICE, **overrides)
+        bridge = Bridge(
+            settings,
+            service.path,
+            sw_version="9.8.7",
+            pattern_names=pattern_names,
+            request=request,
+            clock=clock,
+            service_backoff=(0.05, 0.2),
+            broker_backoff=(1, 1),
+        )
+        r = BridgeThread(bridge)
+        running.append(r)
+        return r
+
+    yield start
+    for r in running:
+        if r.thread.is_alive():
+            r.stop()
+
+
+@pytest.fixture
+def online(
+    broker: Broker,
+    service: FakeService,
+    start_bridge: Callable[..., BridgeThread],
+    watcher_factory: Callable[..., Watcher],
+) -> tuple[BridgeThread, Watcher]:
+    """A bridge connected to both sides, and a watcher that has seen it come online."""
+    w = watcher_factory(broker.port)
+    r = start_bridge(broker)
+    w.wait_for(f"breathring/{DEVICE}/availability", "online")
+    wait_until(lambda: service.watcher_count == 1, what="the bridge to watch the service")
+    return r, w
 
 
 @pytest.fixture

@@ -8,17 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from testkit import LOOPBACK, wait_until
 from testkit.fake_service import FakeService
-from testkit.mqtt import PASSWORD, USERNAME, Broker, Watcher
-
-from breathring.mqtt.bridge import Bridge
-from breathring.mqtt.settings import MqttSettings
+from testkit.mqtt import PASSWORD, USERNAME, BridgeThread, Broker, Watcher
 
 DEVICE = "bedside1"
 BASE = f"breathring/{DEVICE}"
@@ -42,59 +37,8 @@ EXPECTED_CONFIGS = {
 }
 
 
-class Running:
-    """A bridge in a thread; stop() ends it like SIGTERM would."""
-
-    def __init__(self, bridge: Bridge) -> None:
-        self.bridge = bridge
-        self.result: list[int] = []
-        self.thread = threading.Thread(target=lambda: self.result.append(bridge.run()))
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.bridge.stop()
-        self.thread.join(10)
-        assert not self.thread.is_alive(), "the bridge did not stop"
-
-
-@pytest.fixture
-def start_bridge(service: FakeService) -> Iterator[Callable[..., Running]]:
-    running: list[Running] = []
-
-    def start(broker: Broker, **overrides: object) -> Running:
-        settings = MqttSettings(host=LOOPBACK, port=broker.port, device_id=DEVICE, **overrides)
-        bridge = Bridge(
-            settings,
-            service.path,
-            sw_version="9.8.7",
-            pattern_names=PRESETS,
-            service_backoff=(0.05, 0.2),
-            broker_backoff=(1, 1),
-        )
-        r = Running(bridge)
-        running.append(r)
-        return r
-
-    yield start
-    for r in running:
-        if r.thread.is_alive():
-            r.stop()
-
-
-@pytest.fixture
-def online(
-    broker: Broker, service: FakeService, start_bridge: Callable[..., Running], watcher_factory
-) -> tuple[Running, Watcher]:
-    """A bridge connected to both sides, and a watcher that has seen it come online."""
-    w = watcher_factory(broker.port)
-    r = start_bridge(broker)
-    w.wait_for(AVAILABILITY, "online")
-    wait_until(lambda: service.watcher_count == 1, what="the bridge to watch the service")
-    return r, w
-
-
 def test_discovery_configs_are_retained_and_complete(
-    online: tuple[Running, Watcher], broker: Broker, watcher_factory
+    online: tuple[BridgeThread, Watcher], broker: Broker, watcher_factory
 ) -> None:
     # A client that connects afterwards gets every config as a retained message.
     late = watcher_factory(broker.port)
@@ -138,7 +82,7 @@ def test_discovery_configs_are_retained_and_complete(
     assert by_object["phase"]["state_topic"] == f"{BASE}/phase/state"
 
 
-def test_initial_state_is_published(online: tuple[Running, Watcher]) -> None:
+def test_initial_state_is_published(online: tuple[BridgeThread, Watcher]) -> None:
     _, w = online
     w.wait_for(f"{BASE}/phase/state", "idle")
     w.wait_for(f"{BASE}/pattern/state", "three-breath")
@@ -149,7 +93,7 @@ def test_initial_state_is_published(online: tuple[Running, Watcher]) -> None:
 
 
 def test_start_button_starts_a_remote_session(
-    online: tuple[Running, Watcher], service: FakeService
+    online: tuple[BridgeThread, Watcher], service: FakeService
 ) -> None:
     _, w = online
     w.publish(f"{BASE}/start/set", "PRESS")
@@ -158,7 +102,7 @@ def test_start_button_starts_a_remote_session(
     w.wait_for(f"{BASE}/phase/state", "lead-in")
 
 
-def test_stop_button(online: tuple[Running, Watcher], service: FakeService) -> None:
+def test_stop_button(online: tuple[BridgeThread, Watcher], service: FakeService) -> None:
     _, w = online
     service.set_status(state="session", phase="inhale")
     w.wait_for(f"{BASE}/phase/state", "inhale")
@@ -168,7 +112,7 @@ def test_stop_button(online: tuple[Running, Watcher], service: FakeService) -> N
 
 
 def test_pattern_select_sets_the_next_pattern_and_starts_nothing(
-    online: tuple[Running, Watcher], service: FakeService
+    online: tuple[BridgeThread, Watcher], service: FakeService
 ) -> None:
     _, w = online
     w.publish(f"{BASE}/pattern/set", "wind-down")
@@ -179,7 +123,7 @@ def test_pattern_select_sets_the_next_pattern_and_starts_nothing(
     assert service.requests_of("start") == []
 
 
-def test_reminders_switch(online: tuple[Running, Watcher], service: FakeService) -> None:
+def test_reminders_switch(online: tuple[BridgeThread, Watcher], service: FakeService) -> None:
     _, w = online
     w.wait_for(f"{BASE}/reminders/state", "ON")
     w.publish(f"{BASE}/reminders/set", "OFF")
@@ -192,7 +136,7 @@ def test_reminders_switch(online: tuple[Running, Watcher], service: FakeService)
     ]
 
 
-def test_brightness_number(online: tuple[Running, Watcher], service: FakeService) -> None:
+def test_brightness_number(online: tuple[BridgeThread, Watcher], service: FakeService) -> None:
     _, w = online
     w.publish(f"{BASE}/brightness/set", "0.55")
     w.wait_for(f"{BASE}/brightness/state", "0.55")
@@ -200,7 +144,7 @@ def test_brightness_number(online: tuple[Running, Watcher], service: FakeService
 
 
 def test_state_follows_the_watch_stream(
-    online: tuple[Running, Watcher], service: FakeService
+    online: tuple[BridgeThread, Watcher], service: FakeService
 ) -> None:
     _, w = online
     for phase in ("lead-in", "inhale", "hold-in", "exhale", "closing", "idle"):
@@ -212,7 +156,7 @@ def test_state_follows_the_watch_stream(
 
 
 def test_history_events_refresh_the_stats(
-    online: tuple[Running, Watcher], service: FakeService
+    online: tuple[BridgeThread, Watcher], service: FakeService
 ) -> None:
     _, w = online
     w.wait_for(f"{BASE}/sessions_today/state", "2")
@@ -224,7 +168,7 @@ def test_history_events_refresh_the_stats(
 
 
 def test_settings_events_refresh_the_brightness(
-    online: tuple[Running, Watcher], service: FakeService
+    online: tuple[BridgeThread, Watcher], service: FakeService
 ) -> None:
     _, w = online
     w.wait_for(f"{BASE}/brightness/state", "0.3")
@@ -234,7 +178,7 @@ def test_settings_events_refresh_the_brightness(
 
 
 def test_button_gestures_become_events_socket_ones_do_not(
-    online: tuple[Running, Watcher], service: FakeService
+    online: tuple[BridgeThread, Watcher], service: FakeService
 ) -> None:
     _, w = online
     topic = f"{BASE}/button/event"
@@ -248,6 +192,20 @@ def test_button_gestures_become_events_socket_ones_do_not(
         {"event_type": "hold"},
     ]
     assert not any(m.retain for m in w.seen(topic))
+
+
+def test_a_button_event_is_not_kept_for_a_client_that_comes_later(
+    online: tuple[BridgeThread, Watcher], service: FakeService, broker: Broker, watcher_factory
+) -> None:
+    _, w = online
+    topic = f"{BASE}/button/event"
+    service.gesture("press")
+    wait_until(lambda: w.seen(topic), what="the button event")
+    late = watcher_factory(broker.port)
+    # The broker sends a new subscriber what it keeps before anything published after it.
+    w.publish("test/marker", "after")
+    late.wait_for("test/marker", "after")
+    assert late.seen(topic) == []
 
 
 @pytest.mark.parametrize(
@@ -268,7 +226,7 @@ def test_button_gestures_become_events_socket_ones_do_not(
     ],
 )
 def test_bad_payloads_are_logged_once_and_ignored(
-    online: tuple[Running, Watcher],
+    online: tuple[BridgeThread, Watcher],
     service: FakeService,
     caplog: pytest.LogCaptureFixture,
     object_id: str,
@@ -294,7 +252,7 @@ def test_bad_payloads_are_logged_once_and_ignored(
 
 
 def test_broker_restart_republishes_discovery_and_state(
-    online: tuple[Running, Watcher], broker: Broker, watcher_factory
+    online: tuple[BridgeThread, Watcher], broker: Broker, watcher_factory
 ) -> None:
     _, w = online
     w.wait_for(f"{BASE}/phase/state", "idle")
@@ -312,7 +270,7 @@ def test_broker_restart_republishes_discovery_and_state(
 
 
 def test_service_restart_goes_offline_then_online(
-    online: tuple[Running, Watcher], service: FakeService
+    online: tuple[BridgeThread, Watcher], service: FakeService
 ) -> None:
     _, w = online
     service.stop()
@@ -340,7 +298,7 @@ def test_service_absent_at_start_is_offline(
     w.wait_for(AVAILABILITY, "online")
 
 
-def test_home_assistant_birth_brings_the_configs_back(online: tuple[Running, Watcher]) -> None:
+def test_home_assistant_birth_brings_the_configs_back(online: tuple[BridgeThread, Watcher]) -> None:
     _, w = online
     wait_until(lambda: set(w.configs()) == EXPECTED_CONFIGS, what="discovery")
     w.clear()
@@ -348,11 +306,29 @@ def test_home_assistant_birth_brings_the_configs_back(online: tuple[Running, Wat
     wait_until(lambda: set(w.configs()) == EXPECTED_CONFIGS, what="discovery after HA birth")
 
 
-def test_clean_stop_publishes_offline(online: tuple[Running, Watcher]) -> None:
+def test_clean_stop_publishes_offline(online: tuple[BridgeThread, Watcher]) -> None:
     r, w = online
     r.stop()
     assert r.result == [0]
     w.wait_for(AVAILABILITY, "offline")
+
+
+def test_stop_after_the_end_is_harmless(online: tuple[BridgeThread, Watcher]) -> None:
+    r, _ = online
+    r.stop()
+    r.bridge.stop()  # a second SIGTERM, after run() closed its wake-up socket
+    assert r.result == [0]
+
+
+def test_the_broker_is_given_the_keepalive_of_the_settings(
+    broker: Broker, service: FakeService, start_bridge
+) -> None:
+    start_bridge(broker, keepalive=17)
+    # mosquitto's notice: protocol 3.1.1 (p2), clean session (c1), keepalive 17 s (k17).
+    wait_until(
+        lambda: f"as breathring-{DEVICE} (p2, c1, k17)" in broker.log.read_text(),
+        what="the bridge's connection in the broker's log",
+    )
 
 
 def test_broker_with_password(

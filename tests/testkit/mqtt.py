@@ -5,18 +5,22 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from testkit.binaries import need_binary
 from testkit.net import LOOPBACK, free_port
 from testkit.waiting import DEADLINE_S, wait_until
+
+if TYPE_CHECKING:
+    from breathring.mqtt.bridge import Bridge
 
 BROKER_START_S = 5.0
 USERNAME = "bridge"
@@ -77,6 +81,16 @@ class Broker:
             raise AssertionError(f"mosquitto exited: {self.log.read_text(errors='replace')}")
         with socket.socket() as s:
             return s.connect_ex((LOOPBACK, self.port)) == 0
+
+    def pause(self) -> None:
+        """Freeze the broker (SIGSTOP): connections stay open, nothing is answered."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a paused broker go on (SIGCONT)."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -148,6 +162,7 @@ class Seen:
     topic: str
     payload: str
     retain: bool
+    qos: int
 
 
 class Watcher:
@@ -178,7 +193,9 @@ class Watcher:
 
     def _on_message(self, _c: object, _u: object, m: mqtt.MQTTMessage) -> None:
         with self._lock:
-            self.messages.append(Seen(m.topic, m.payload.decode("utf-8", "replace"), m.retain))
+            self.messages.append(
+                Seen(m.topic, m.payload.decode("utf-8", "replace"), m.retain, m.qos)
+            )
 
     def seen(self, topic: str) -> list[Seen]:
         with self._lock:
@@ -211,3 +228,18 @@ class Watcher:
         with contextlib.suppress(Exception):
             self.client.disconnect()
             self.client.loop_stop()
+
+
+class BridgeThread:
+    """A bridge run in a thread of the test process; stop() ends it like SIGTERM would."""
+
+    def __init__(self, bridge: Bridge) -> None:
+        self.bridge = bridge
+        self.result: list[int] = []
+        self.thread = threading.Thread(target=lambda: self.result.append(bridge.run()))
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.bridge.stop()
+        self.thread.join(10)
+        assert not self.thread.is_alive(), "the bridge did not stop"
