@@ -15,15 +15,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from testkit.logs import messages
 
 from breathring import history as history_module
 from breathring.history import History, HistoryError
 
 T0 = datetime(2026, 6, 15, 8, 0, tzinfo=UTC)
-
-
-def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
 
 
 def drop(path: Path, *tables: str) -> None:
@@ -50,7 +47,7 @@ def test_recording_a_session_without_its_table_is_logged_and_ignored(
         with caplog.at_level(logging.WARNING, logger="breathring.history"):
             call(h)
             assert h.pulse_shown(T0) == 1  # the other table still works
-    assert warnings(caplog) == [
+    assert messages(caplog, logging.WARNING) == [
         "history write failed (no such table: sessions); continuing without it"
     ], name
 
@@ -68,7 +65,7 @@ def test_recording_a_pulse_without_its_table_is_logged_and_ignored(
             else:
                 assert h.pulse_shown(T0) == 0
             assert h.session_started("button", "box", 3, T0) == 1
-    assert warnings(caplog) == [
+    assert messages(caplog, logging.WARNING) == [
         "history write failed (no such table: pulses); continuing without it"
     ]
 
@@ -88,7 +85,7 @@ def test_a_failed_prune_is_logged_rolled_back_and_counts_nothing(
         # Rolled back: the connection is out of the transaction, and writes go on.
         assert not h._conn.in_transaction  # type: ignore[union-attr]
         assert h.session_started("button", "box", 3, T0) == (0 if table == "sessions" else 1)
-    assert warnings(caplog)[0] == (
+    assert messages(caplog, logging.WARNING)[0] == (
         f"history prune failed (no such table: {table}); continuing without it"
     )
 
@@ -121,7 +118,7 @@ def test_a_history_without_tables_logs_recovery_and_prune_once_each(
     ):
         assert not h.in_memory
         assert h.stats(date(2026, 6, 15), 1, UTC)["today"]["sessions"] == 0
-    assert warnings(caplog) == [
+    assert messages(caplog, logging.WARNING) == [
         "history recovery failed (no such table: sessions); continuing without it",
         "history prune failed (no such table: sessions); continuing without it",
         "history read failed (no such table: sessions); continuing without it",
@@ -137,7 +134,7 @@ def test_a_history_that_cannot_open_a_file_says_so_and_keeps_it_in_memory(
     with caplog.at_level(logging.WARNING, logger="breathring.history"), History.open(path) as h:
         assert h.in_memory
         assert h.session_started("button", "box", 3, T0) == 1
-    assert warnings(caplog) == [
+    assert messages(caplog, logging.WARNING) == [
         f"history {path} cannot be used ([Errno 17] File exists: '{blocker}'); "
         "keeping the history in memory until restart"
     ]
@@ -181,8 +178,10 @@ def test_damage_closes_the_old_connection_even_if_that_fails(
             assert h.pulse_shown(T0) == 0
         assert damaged.closed and not h.in_memory
         assert h.pulse_shown(T0) == 1  # a fresh file
-    assert len(warnings(caplog)) == 1
-    assert warnings(caplog)[0].startswith(f"history {db} is damaged (database disk image")
+    assert len(messages(caplog, logging.WARNING)) == 1
+    assert messages(caplog, logging.WARNING)[0].startswith(
+        f"history {db} is damaged (database disk image"
+    )
 
 
 def test_damage_that_cannot_be_moved_aside_keeps_the_history_in_memory(
@@ -200,7 +199,7 @@ def test_damage_that_cannot_be_moved_aside_keeps_the_history_in_memory(
         assert h.in_memory
         assert h.session_started("button", "box", 3, T0) == 1  # in memory now
         assert h.stats(date(2026, 6, 15), 1, UTC)["today"]["sessions"] == 1
-    assert warnings(caplog) == [
+    assert messages(caplog, logging.WARNING) == [
         f"history {db}: read-only file system; keeping it in memory until restart"
     ]
 
@@ -272,7 +271,9 @@ def test_a_write_to_a_table_that_lost_a_column_names_the_column(
         lose_column(db, column)
         with caplog.at_level(logging.WARNING, logger="breathring.history"):
             call(h)
-    assert warnings(caplog) == [f"history write failed ({error}); continuing without it"]
+    assert messages(caplog, logging.WARNING) == [
+        f"history write failed ({error}); continuing without it"
+    ]
 
 
 def test_a_prune_without_a_trusted_time_reads_no_row_times(
@@ -284,8 +285,8 @@ def test_a_prune_without_a_trusted_time_reads_no_row_times(
         lose_column(db, "started_at")
         with caplog.at_level(logging.WARNING, logger="breathring.history"):
             assert h.prune(None) == 0
-            assert warnings(caplog) == []
+            assert messages(caplog, logging.WARNING) == []
             assert h.prune(T0) == 0  # a trusted time: the age statements read started_at
-    assert warnings(caplog) == [
+    assert messages(caplog, logging.WARNING) == [
         "history prune failed (no such column: started_at); continuing without it"
     ]

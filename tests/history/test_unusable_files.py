@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from testkit.logs import messages
 from testkit.sqlite_rows import rows
 
 from breathring import history_file
@@ -30,10 +31,6 @@ STAMP = "20260615T073005Z"
 #: A file time: 2023-11-14 22:13:20 UTC.
 MTIME = 1_700_000_000
 MTIME_STAMP = "20231114T221320Z"
-
-
-def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
 
 
 def garbage(path: Path, text: bytes = b"a shopping list\n") -> bytes:
@@ -68,7 +65,7 @@ def test_a_file_that_is_no_database_is_moved_aside_saying_so(
     with caplog.at_level(logging.WARNING, logger="breathring.history"), History.open(db, now=NOW):
         pass
     assert (tmp_path / f"history.sqlite3.corrupt-{STAMP}").read_bytes() == data
-    assert warnings(caplog) == [
+    assert messages(caplog, logging.WARNING) == [
         f"history {db} is unusable (file is not a database); moved it to "
         f"history.sqlite3.corrupt-{STAMP} and started a fresh one"
     ]
@@ -83,7 +80,7 @@ def test_a_directory_in_its_place_is_moved_aside_saying_so(
         pass
     assert (tmp_path / f"history.sqlite3.corrupt-{STAMP}" / "inside").is_dir()
     assert db.is_file()
-    assert warnings(caplog) == [
+    assert messages(caplog, logging.WARNING) == [
         f"history {db} is unusable (not a regular file); moved it to "
         f"history.sqlite3.corrupt-{STAMP} and started a fresh one"
     ]
@@ -98,7 +95,7 @@ def test_a_file_from_a_newer_schema_is_moved_aside_naming_both_versions(
     with caplog.at_level(logging.WARNING, logger="breathring.history"), History.open(db, now=NOW):
         pass
     assert rows(tmp_path / f"history.sqlite3.corrupt-{STAMP}", "PRAGMA user_version") == [(7,)]
-    assert warnings(caplog) == [
+    assert messages(caplog, logging.WARNING) == [
         f"history {db} is unusable (schema version 7 is newer than 4); moved it to "
         f"history.sqlite3.corrupt-{STAMP} and started a fresh one"
     ]
@@ -121,7 +118,7 @@ def test_when_the_fresh_file_is_unusable_too_the_history_is_kept_in_memory(
         History.open(db, now=NOW) as h,
     ):
         assert h.in_memory
-    assert warnings(caplog) == [
+    assert messages(caplog, logging.WARNING) == [
         f"history {db} is unusable (database disk image is malformed); moved it to "
         f"history.sqlite3.corrupt-{STAMP} and started a fresh one",
         f"history {db} cannot be used (a fresh history file is unusable too: database disk "
@@ -232,7 +229,7 @@ def test_a_schema_step_that_fails_is_rolled_back_and_the_file_kept(
         conn.execute("PRAGMA user_version = 2")
     with caplog.at_level(logging.WARNING, logger="breathring.history"), History.open(db) as h:
         assert h.in_memory
-    assert warnings(caplog) == [
+    assert messages(caplog, logging.WARNING) == [
         f"history {db} cannot be used (duplicate column name: clock_trusted); "
         "keeping the history in memory until restart"
     ]
@@ -268,7 +265,7 @@ def test_a_history_opened_on_one_thread_is_used_on_another(
         assert h.stats(date(2026, 6, 15), 1, UTC)["today"]["completed"] == 1
     h.close()
     assert rows_written == [1]
-    assert warnings(caplog) == []
+    assert messages(caplog, logging.WARNING) == []
 
 
 def test_a_stale_copy_that_is_a_dangling_link_does_not_stop_the_move(tmp_path: Path) -> None:

@@ -12,15 +12,12 @@ from collections.abc import Callable
 import pytest
 from testkit import LOOPBACK, wait_until
 from testkit.fake_service import FakeService
+from testkit.logs import messages
 from testkit.mqtt import BridgeThread, Broker, Watcher
 
 BASE = "breathring/bedside1"
 AVAILABILITY = f"{BASE}/availability"
 SENSOR_TOPIC = "sensors/bedroom/breath"
-
-
-def said(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.levelno == level]
 
 
 def test_start_and_stop_are_logged(
@@ -35,7 +32,7 @@ def test_start_and_stop_are_logged(
     r = start_bridge(broker, breath_sensor="mqtt", breath_topic=SENSOR_TOPIC)
     w.wait_for(AVAILABILITY, "online")
     r.stop()
-    assert [m for m in said(caplog, logging.INFO) if "broker" not in m] == [
+    assert [m for m in messages(caplog, logging.INFO) if "broker" not in m] == [
         f"bridging {service.path} to mqtt://{LOOPBACK}:{broker.port} as device bedside1"
         f" (topics under {BASE}/)",
         f"passing breathing rates on {SENSOR_TOPIC} to the service",
@@ -52,7 +49,7 @@ def test_with_tls_it_says_mqtts(
 ) -> None:
     caplog.set_level(logging.INFO, logger="breathring.mqtt")
     start_bridge(broker, tls=True).stop()  # a plain broker: it never gets in, and need not
-    assert said(caplog, logging.INFO)[0] == (
+    assert messages(caplog, logging.INFO)[0] == (
         f"bridging {service.path} to mqtts://{LOOPBACK}:{broker.port} as device bedside1"
         f" (topics under {BASE}/)"
     )
@@ -67,7 +64,7 @@ def test_the_service_going_away_is_logged(
     caplog.set_level(logging.WARNING, logger="breathring.mqtt")
     service.stop()
     w.wait_for(AVAILABILITY, "offline")
-    assert said(caplog, logging.WARNING)[:2] == [
+    assert messages(caplog, logging.WARNING)[:2] == [
         "the service closed the watch connection",
         f"lost the service at {service.path}; availability offline until it returns",
     ]
@@ -85,10 +82,10 @@ def test_a_service_that_cannot_be_reached_is_logged_once(
     w = watcher_factory(broker.port)
     start_bridge(broker)
     w.wait_for(AVAILABILITY, "offline")
-    wait_until(lambda: said(caplog, logging.WARNING), what="a warning")
+    wait_until(lambda: messages(caplog, logging.WARNING), what="a warning")
     service.start()
     w.wait_for(AVAILABILITY, "online")
-    assert said(caplog, logging.WARNING) == [
+    assert messages(caplog, logging.WARNING) == [
         f"cannot reach the service: breathring is not running (no socket at {service.path});"
         " start it with: sudo systemctl start breathring; retrying"
     ]
@@ -105,11 +102,11 @@ def test_a_service_that_refuses_the_watch_is_logged(
     service.forced["watch"] = {"ok": False, "code": "too-many-watchers", "error": "one is enough"}
     w = watcher_factory(broker.port)
     start_bridge(broker)
-    wait_until(lambda: said(caplog, logging.WARNING), what="a warning")
+    wait_until(lambda: messages(caplog, logging.WARNING), what="a warning")
     assert w.last(AVAILABILITY) != "online"
     del service.forced["watch"]
     w.wait_for(AVAILABILITY, "online")
-    assert said(caplog, logging.WARNING) == [
+    assert messages(caplog, logging.WARNING) == [
         "cannot reach the service: the service refused to be watched (too-many-watchers):"
         " one is enough; retrying"
     ]
@@ -128,4 +125,4 @@ def test_the_service_lost_again_after_it_came_back_is_logged_again(
         service.start()
         w.wait_for(AVAILABILITY, "online")
     closed = "the service closed the watch connection"
-    assert [m for m in said(caplog, logging.WARNING) if m == closed] == [closed, closed]
+    assert [m for m in messages(caplog, logging.WARNING) if m == closed] == [closed, closed]
