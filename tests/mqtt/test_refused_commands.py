@@ -148,12 +148,16 @@ def test_a_command_while_the_service_is_away_is_dropped_with_a_warning(
     assert service.requests_of("start") == []
 
 
-class FailingStopAndSet:
-    """The socket client, except that `stop` and `set` cannot reach the service."""
+class FailingCommands:
+    """The socket client, except that the commands `cmds` raise `error` instead of an answer."""
+
+    def __init__(self, cmds: tuple[str, ...], error: Exception) -> None:
+        self.cmds = cmds
+        self.error = error
 
     def __call__(self, path: Path, message: Mapping[str, Any]) -> dict[str, Any]:
-        if message.get("cmd") in ("stop", "set"):
-            raise ControlError("the line went dead")
+        if message.get("cmd") in self.cmds:
+            raise self.error
         return send_request(path, message)
 
 
@@ -166,7 +170,9 @@ def test_each_refusal_is_logged_with_its_code_and_reason(
 ) -> None:
     caplog.set_level(logging.WARNING, logger="breathring.mqtt")
     w = watcher_factory(broker.port)
-    start_bridge(broker, request=FailingStopAndSet())
+    start_bridge(
+        broker, request=FailingCommands(("stop", "set"), ControlError("the line went dead"))
+    )
     w.wait_for(AVAILABILITY, "online")
     handled(w, "OFF")
     service.forced["start"] = {"ok": False}  # neither a code nor a reason
@@ -206,15 +212,6 @@ def test_the_same_trouble_is_said_again_after_a_minute_with_the_count(
     assert caplog.messages == [said, said + " (2 more since the last report)"]
 
 
-class BrokenStop:
-    """The socket client, except that `stop` fails in a way nobody expected."""
-
-    def __call__(self, path: Path, message: Mapping[str, Any]) -> dict[str, Any]:
-        if message.get("cmd") == "stop":
-            raise RuntimeError("the socket is on fire")
-        return send_request(path, message)
-
-
 def test_a_command_that_fails_unexpectedly_is_logged_and_the_next_is_sent(
     broker: Broker,
     service: FakeService,
@@ -224,7 +221,7 @@ def test_a_command_that_fails_unexpectedly_is_logged_and_the_next_is_sent(
 ) -> None:
     caplog.set_level(logging.WARNING, logger="breathring.mqtt")
     w = watcher_factory(broker.port)
-    start_bridge(broker, request=BrokenStop())
+    start_bridge(broker, request=FailingCommands(("stop",), RuntimeError("the socket is on fire")))
     w.wait_for(AVAILABILITY, "online")
     w.publish(f"{BASE}/stop/set", "PRESS")
     handled(w, "OFF")
