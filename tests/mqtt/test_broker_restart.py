@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import signal
 from collections.abc import Callable
+from typing import Any
 
 from testkit import DEADLINE_S, wait_until
 from testkit.mqtt import Broker, Watcher
@@ -29,6 +30,11 @@ EXPECTED = {
 LAST_SESSION = f"{BASE}/last_session/state"
 #: "2026-12-04T16:05:09+00:00": ISO 8601 to the second, with the UTC offset.
 ISO_SECONDS_WITH_OFFSET_CHARS = 25
+
+
+def ended_session(stats: dict[str, Any]) -> str | None:
+    """The stats' last session once today's one session is recorded as completed."""
+    return stats["last_session"] if stats["today"]["completed"] == 1 else None
 
 
 def states(watcher: Watcher) -> dict[str, str | None]:
@@ -55,8 +61,14 @@ def test_every_state_is_published_again_after_the_broker_forgot_it(
     assert device.cli("start").returncode == 0
     wait_until(lambda: device.status()["state"] == "session", what="the session")
     assert_states(w, 30)
-    last = wait_until(lambda: w.last(LAST_SESSION), what="the last session")
+    # While a session runs its start is the last session; once it is recorded, its end.
+    # So wait for the service's own answer to be the ended session's, then for the topic.
+    wait_until(lambda: device.status()["state"] == "idle", 30, "the session to end")
+    last = wait_until(
+        lambda: ended_session(device.cli_json("stats")), what="the session's end in the history"
+    )
     assert len(last) == ISO_SECONDS_WITH_OFFSET_CHARS and last[10] == "T", last
+    w.wait_for(LAST_SESSION, last)
     w.close()
 
     broker.stop()  # no persistence: every retained message is gone
