@@ -78,6 +78,8 @@ def run(quick: bool = False, log: Any = None) -> dict[str, Any]:
     result.update(process.measure(p["idle_s"], p["session_s"], p["starts"]))
     step("the frame pipeline in place (a frame, then a sleep)")
     result.update(frame.in_place(p["session_s"] / 2))
+    step("the loop's floor (waking at the frame rate, no work)")
+    result.update(frame.wake_floor(p["session_s"] / 2))
     result["load_avg_end"] = [round(v, 2) for v in os.getloadavg()]
     result["goals_met"] = report.goals_met(result)
     result["bench_seconds"] = round(time.perf_counter() - started, 1)

@@ -12,8 +12,10 @@ valgrind, which do not depend on the machine's load.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import queue
 import re
 import shutil
 import statistics
@@ -194,6 +196,31 @@ def in_place(seconds: float = 5.0, cfg: Config | None = None) -> dict[str, float
         "pipeline_us_virtual": round(virtual_us, 2),
         "pipeline_cpu_pct": round(in_place_us * fps / 1e4, 4),
         "pipeline_cpu_pct_virtual": round(virtual_us * fps / 1e4, 4),
+    }
+
+
+def wake_floor(seconds: float = 5.0, fps: int | None = None) -> dict[str, float]:
+    """What waking at the frame rate costs with no work at all: the loop's floor.
+
+    The service's own wait (a timed get on a queue.SimpleQueue, queue.Empty caught) to the
+    same frame grid, nothing else, as this thread's CPU time over the whole loop. Whatever
+    runs between the wakes (the frame pipeline, the loop around it) is on top of this; the
+    kernel's timer and the interpreter's first bytecodes after each sleep are in it.
+    """
+    fps = fps or Config().ring.fps
+    interval = 1.0 / fps
+    inbox: queue.SimpleQueue[object] = queue.SimpleQueue()
+    wakes = max(1, round(seconds * fps))
+    next_at = time.monotonic()
+    start = time.thread_time_ns()
+    for _ in range(wakes):
+        next_at += interval
+        with contextlib.suppress(queue.Empty):
+            inbox.get(timeout=max(next_at - time.monotonic(), 0.0))
+    floor_us = (time.thread_time_ns() - start) / wakes / 1000.0
+    return {
+        "wake_floor_us": round(floor_us, 2),
+        "wake_floor_cpu_pct": round(floor_us * fps / 1e4, 4),
     }
 
 

@@ -220,6 +220,8 @@ def markdown(r: dict[str, Any], command: str) -> str:
         ("pipeline_us_in_place", "frame pipeline in place, µs a frame (thread CPU time)"),
         ("pipeline_cpu_pct_virtual", "frame pipeline in virtual time, % of a core"),
         ("pipeline_us_virtual", "frame pipeline in virtual time, µs a frame"),
+        ("wake_floor_cpu_pct", "waking at the frame rate, no work (the loop's floor), % of a core"),
+        ("wake_floor_us", "the same, µs a wake (thread CPU time)"),
         ("latency_ms_p50", "button latency p50, ms (MockFactory pin -> first lit frame)"),
         ("latency_ms_p99", "button latency p99, ms"),
         ("latency_ms_max", "button latency max, ms"),

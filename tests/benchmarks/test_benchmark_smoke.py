@@ -34,6 +34,8 @@ REQUIRED = (
     "session_cpu_pct",
     "pipeline_cpu_pct",
     "pipeline_cpu_pct_virtual",
+    "wake_floor_cpu_pct",
+    "session_cpu_pct_runs",
     "latency_ms_p50",
     "latency_ms_p99",
     "drift_ms_per_hour",
@@ -65,6 +67,13 @@ def test_cues_stay_within_a_frame_of_their_schedule():
     assert all(0.0 <= ms <= 10.0 + 1000 * drift.OVERSLEEP_S for _, ms in points)
 
 
+def test_the_loops_floor_is_the_cpu_of_waking_at_the_frame_rate():
+    floor = frame.wake_floor(seconds=0.2, fps=50)
+    assert floor["wake_floor_us"] > 0.0
+    # 50 wakes a second of `us` each: us * 50 / 1e6 of a core, in percent.
+    assert floor["wake_floor_cpu_pct"] == pytest.approx(floor["wake_floor_us"] * 50 / 1e4, rel=1e-3)
+
+
 def test_slope_of_a_line():
     assert drift.slope_per_hour([(0.0, 1.0), (3600.0, 3.0)]) == pytest.approx(2.0)
 
@@ -91,6 +100,9 @@ def test_bench_quick_prints_json_and_writes_the_report(tmp_path, capsys):
     assert result["latency_ms_p99"] < 100.0
     assert 0.0 < result["startup_s"] < 10.0
     assert 5.0 < result["rss_mb"] < 200.0
+    runs = result["session_cpu_pct_runs"]
+    # Three 1-s windows of one default session: the middle one is the figure.
+    assert len(runs) == 3 and result["session_cpu_pct"] == pytest.approx(sorted(runs)[1])
     text = (tmp_path / "benchmarks.md").read_text()
     assert "adafruit-circuitpython-led-animation" in text and "| 24 |" in text
     assert (tmp_path / "benchmarks.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
