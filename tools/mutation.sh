@@ -13,7 +13,9 @@
 # (tools/mutation_summary.py): killed, survived and the score per module and overall, also
 # counted without the equivalent mutants listed in docs/testing.md.
 # Environment: MUTATION_JOBS (mutants run in parallel, default 2), MUTATION_TESTS (the test
-# files, space-separated), MUTATION_DIR (the scratch folder, default .mutation).
+# files, space-separated), MUTATION_DIR (the scratch folder, default .mutation),
+# MUTATION_NAMES (mutant names or fnmatch patterns, space-separated: run only those, e.g. the
+# functions an earlier, unfinished run never reached; the rest stay "not checked").
 set -euo pipefail
 
 # The unit tests of the pure core, one file per module (fast, no processes, no real time):
@@ -111,6 +113,7 @@ main() {
     for t in "${core_tests[@]}"; do [ -e "$here/$t" ] && quoted+=("\"$t\""); done
 
     local names=()
+    [ -n "${MUTATION_NAMES:-}" ] && read -r -a names <<< "$MUTATION_NAMES"
     if $survivors_only; then
         [ -f "$run_dir/results.txt" ] || { echo "no earlier run in $run_dir" >&2; exit 2; }
         mapfile -t names < <(sed -n 's/^ *\([^ ]*\): \(survived\|no tests\|not checked\)$/\1/p' \

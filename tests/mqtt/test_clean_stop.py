@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as paho
 import pytest
 from testkit import wait_until
 from testkit.fake_service import FakeService
@@ -45,12 +46,53 @@ def paused_broker(broker: Broker) -> Iterator[Broker]:
 
 
 def test_a_broker_that_stopped_answering_does_not_hold_the_stop(
-    online: tuple[BridgeThread, Watcher], paused_broker: Broker
+    online: tuple[BridgeThread, Watcher], paused_broker: Broker, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="breathring.mqtt")
     r, _ = online
     paused_broker.pause()  # still connected, never acknowledges "offline"
     r.stop()  # fails if the bridge has not ended within 10 s
     assert r.result == [0]
+    assert caplog.messages[-1] == "stopped; the broker did not acknowledge offline"
+
+
+class OfflineFails:
+    """The bridge's client's publish, except that "offline" comes back as paho reports a
+    message it could not send: the connection lost between the bridge's check and its wait
+    (MQTT_ERR_NO_CONN: RuntimeError), or the outgoing queue full (ValueError)."""
+
+    def __init__(self, client: paho.Client, rc: int) -> None:
+        self.publish = client.publish
+        self.rc = rc
+
+    def __call__(self, topic: str, payload: str, *args: Any, **kwargs: Any) -> Any:
+        if (topic, payload) != (AVAILABILITY, "offline"):
+            return self.publish(topic, payload, *args, **kwargs)
+        info = paho.MQTTMessageInfo(mid=1)
+        info.rc = self.rc
+        return info
+
+
+@pytest.mark.parametrize(
+    "rc", [paho.MQTT_ERR_NO_CONN, paho.MQTT_ERR_QUEUE_SIZE], ids=["connection-lost", "queue-full"]
+)
+def test_offline_that_could_not_be_sent_does_not_break_the_stop(
+    online: tuple[BridgeThread, Watcher], rc: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="breathring.mqtt")
+    r, _ = online
+    failing = OfflineFails(r.bridge.client, rc)
+    r.bridge.client.publish = failing  # type: ignore[method-assign]
+    r.stop()
+    assert r.result == [0]
+    said = {
+        paho.MQTT_ERR_NO_CONN: "Message publish failed: The client is not currently connected.",
+        paho.MQTT_ERR_QUEUE_SIZE: "Message is not queued due to ERR_QUEUE_SIZE",
+    }[rc]
+    assert caplog.messages[-2:] == [
+        f"could not send offline to the broker: {said}",
+        "stopped; the broker did not acknowledge offline",
+    ]
 
 
 class StuckStart:

@@ -139,15 +139,22 @@ class Bridge(BrokerSide):
         info = self.client.publish(
             self.topics.availability, d.PAYLOAD_OFFLINE, qos=QOS, retain=True
         )
+        acknowledged = False
         if self.client.is_connected():
-            with contextlib.suppress(RuntimeError, ValueError):
+            try:
                 info.wait_for_publish(OFFLINE_PUBLISH_TIMEOUT_S)
+                acknowledged = info.is_published()
+            except (RuntimeError, ValueError) as exc:  # lost the broker, or its queue full
+                log.warning("could not send offline to the broker: %s", exc)
         self.client.disconnect()
         self.client.loop_stop()
         self._worker.join(OFFLINE_PUBLISH_TIMEOUT_S)
         self._wake_r.close()
         self._wake_w.close()
-        log.info("stopped; availability set to offline")
+        if acknowledged:
+            log.info("stopped; availability set to offline")
+        else:
+            log.info("stopped; the broker did not acknowledge offline")
 
     # -- the service side --------------------------------------------------
 
@@ -158,7 +165,7 @@ class Bridge(BrokerSide):
             try:
                 with WatchStream(self.socket_path, self._wake_r, client="mqtt") as stream:
                     for event in stream.events():
-                        if isinstance(event, dict) and event.get("ok") is False:
+                        if event.get("ok") is False:
                             raise ControlError(
                                 f"the service refused to be watched ({error_code(event)}): "
                                 f"{event.get('error')}"
@@ -194,12 +201,7 @@ class Bridge(BrokerSide):
             )
             self._publish_availability()
 
-    def _handle_event(self, event: dict[str, Any] | str) -> None:
-        if not isinstance(event, dict):
-            self._warn.warning(
-                "watch-line", "ignored a watch line that is not JSON: %s", show_payload(event)
-            )
-            return
+    def _handle_event(self, event: dict[str, Any]) -> None:
         kind = event.get("kind")
         if kind == "status" and isinstance(event.get("status"), dict):
             self._on_status(event["status"])
