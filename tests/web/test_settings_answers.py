@@ -50,6 +50,33 @@ async def test_settings_in_an_unexpected_form_are_502(fake: FakeService, setting
     assert fake.commands() == [{"cmd": "settings"}, {"cmd": "settings"}]
 
 
+@pytest.mark.parametrize("restart_keys", [None, "ring.pixels", ["ring.pixels", 5], {"a": 1}])
+@run_async
+async def test_restart_keys_in_an_unexpected_form_are_502(
+    fake: FakeService, restart_keys: Any
+) -> None:
+    fake.forced["settings"] = {**LISTING, "restart_keys": restart_keys}
+    wrong_form = {"ok": False, "error": "breathring sent settings in an unexpected form"}
+    async with web_client(fake.path) as client:
+        shown = await client.get("/api/settings", headers=AUTH)
+        assert await answer(shown, 502) == wrong_form
+        changed = await client.patch("/api/settings", headers=AUTH, json={"ring.pixels": 30})
+        assert await answer(changed, 502) == wrong_form
+    assert fake.commands() == [{"cmd": "settings"}, {"cmd": "settings"}]
+
+
+@run_async
+async def test_a_listing_without_restart_keys_has_none(fake: FakeService) -> None:
+    """The web then refuses no key as needing a restart: the service has the last word."""
+    fake.forced["settings"] = {k: v for k, v in LISTING.items() if k != "restart_keys"}
+    async with web_client(fake.path) as client:
+        await client.patch("/api/settings", headers=AUTH, json={"ring.pixels": 30})
+    assert fake.commands() == [
+        {"cmd": "settings"},
+        {"cmd": "set", "key": "ring.pixels", "value": 30},
+    ]
+
+
 @run_async
 async def test_a_refused_listing_is_409_with_the_services_words(fake: FakeService) -> None:
     fake.forced["settings"] = {"ok": False, "code": "failed", "error": "settings unreadable"}

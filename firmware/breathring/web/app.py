@@ -130,7 +130,10 @@ async def _settings(request: web.Request) -> dict[str, Any]:
     reply = await ask(request, {"cmd": "settings"})
     if not reply["ok"]:
         raise refused(reply)
-    if not isinstance(reply.get("settings"), dict):
+    restart_keys = reply.get("restart_keys", [])
+    if not isinstance(reply.get("settings"), dict) or not (
+        isinstance(restart_keys, list) and all(isinstance(k, str) for k in restart_keys)
+    ):
         raise ApiError(502, "breathring sent settings in an unexpected form")
     return reply
 
@@ -175,7 +178,7 @@ async def patch_settings(request: web.Request) -> web.Response:
             )
     current = await _settings(request)
     known = current["settings"]
-    restart = set(current.get("restart_keys") or ())
+    restart = set(current.get("restart_keys", []))
     for key in data:
         if key not in known:
             allowed = ", ".join(k for k in known if k not in restart)
