@@ -36,26 +36,24 @@ async def answer(response: Any, status: int) -> Any:
 # -- the listing -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("settings", [None, [], "ring.brightness=0.6", 5])
-@run_async
-async def test_settings_in_an_unexpected_form_are_502(fake: FakeService, settings: Any) -> None:
-    reply = {"ok": True} if settings is None else {"ok": True, "settings": settings}
-    fake.forced["settings"] = reply
-    wrong_form = {"ok": False, "error": "breathring sent settings in an unexpected form"}
-    async with web_client(fake.path) as client:
-        shown = await client.get("/api/settings", headers=AUTH)
-        assert await answer(shown, 502) == wrong_form
-        changed = await client.patch("/api/settings", headers=AUTH, json={"ring.brightness": 0.3})
-        assert await answer(changed, 502) == wrong_form
-    assert fake.commands() == [{"cmd": "settings"}, {"cmd": "settings"}]
+#: Listings the page cannot use: no settings, settings not a table, restart keys not a list
+#: of names.
+WRONG_FORMS = [
+    {"ok": True},
+    *({"ok": True, "settings": settings} for settings in ([], "ring.brightness=0.6", 5)),
+    *(
+        {**LISTING, "restart_keys": keys}
+        for keys in (None, "ring.pixels", ["ring.pixels", 5], {"a": 1})
+    ),
+]
 
 
-@pytest.mark.parametrize("restart_keys", [None, "ring.pixels", ["ring.pixels", 5], {"a": 1}])
+@pytest.mark.parametrize("listing", WRONG_FORMS)
 @run_async
-async def test_restart_keys_in_an_unexpected_form_are_502(
-    fake: FakeService, restart_keys: Any
+async def test_settings_in_an_unexpected_form_are_502(
+    fake: FakeService, listing: dict[str, Any]
 ) -> None:
-    fake.forced["settings"] = {**LISTING, "restart_keys": restart_keys}
+    fake.forced["settings"] = listing
     wrong_form = {"ok": False, "error": "breathring sent settings in an unexpected form"}
     async with web_client(fake.path) as client:
         shown = await client.get("/api/settings", headers=AUTH)
