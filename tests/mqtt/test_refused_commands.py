@@ -187,6 +187,29 @@ def test_each_refusal_is_logged_with_its_code_and_reason(
     ]
 
 
+def test_refusals_of_two_commands_in_one_minute_are_each_logged(
+    broker: Broker,
+    service: FakeService,
+    start_bridge: Callable[..., BridgeThread],
+    watcher_factory: Callable[..., Watcher],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="breathring.mqtt")
+    w = watcher_factory(broker.port)
+    start_bridge(broker)
+    w.wait_for(AVAILABILITY, "online")
+    handled(w, "OFF")
+    service.forced["start"] = {"ok": False, "code": "not-configured", "error": "no custom breaths"}
+    service.forced["set"] = {"ok": False, "code": "storage", "error": "disk full"}
+    w.publish(f"{BASE}/start/set", "PRESS")
+    w.publish(f"{BASE}/pattern/set", "box")
+    handled(w, "ON")
+    assert caplog.messages == [
+        "the service refused start (not-configured): no custom breaths",
+        "the service refused set (storage): disk full",
+    ]
+
+
 def test_the_same_trouble_is_said_again_after_a_minute_with_the_count(
     broker: Broker,
     start_bridge: Callable[..., BridgeThread],
