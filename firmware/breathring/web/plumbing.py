@@ -107,7 +107,7 @@ def page_response(
         status=status,
         content_type="text/html",
         charset="utf-8",
-        headers={"Cache-Control": "no-store", **headers},
+        headers=headers,  # Cache-Control: no-store from add_security_headers, as for all
     )
 
 
