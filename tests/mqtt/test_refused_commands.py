@@ -188,16 +188,12 @@ def test_each_refusal_is_logged_with_its_code_and_reason(
 
 
 def test_refusals_of_two_commands_in_one_minute_are_each_logged(
-    broker: Broker,
+    online: tuple[BridgeThread, Watcher],
     service: FakeService,
-    start_bridge: Callable[..., BridgeThread],
-    watcher_factory: Callable[..., Watcher],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    _, w = online
     caplog.set_level(logging.WARNING, logger="breathring.mqtt")
-    w = watcher_factory(broker.port)
-    start_bridge(broker)
-    w.wait_for(AVAILABILITY, "online")
     handled(w, "OFF")
     service.forced["start"] = {"ok": False, "code": "not-configured", "error": "no custom breaths"}
     service.forced["set"] = {"ok": False, "code": "storage", "error": "disk full"}
