@@ -7,6 +7,7 @@ Brokers and watchers come from testkit (testkit/plugin.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from testkit.fake_service import FakeService
 from testkit.mqtt import BridgeThread, Broker, Watcher
 from testkit.stack import BridgeProcess, Device
 
-from breathring.clock import Clock
+from breathring.clock import Clock, FakeClock
 from breathring.control.client import send_request
 from breathring.mqtt.bridge import Bridge, Request
 from breathring.mqtt.settings import MqttSettings
@@ -76,8 +77,36 @@ def online(
     watcher_factory: Callable[..., Watcher],
 ) -> tuple[BridgeThread, Watcher]:
     """A bridge connected to both sides, and a watcher that has seen it come online."""
+    return _bring_online(broker, service, start_bridge, watcher_factory, clock=None)
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    """The clock `online_on_fake_clock`'s bridge times its warnings by (advanced by hand)."""
+    return FakeClock(datetime(2026, 1, 2, 22, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def online_on_fake_clock(
+    broker: Broker,
+    service: FakeService,
+    start_bridge: Callable[..., BridgeThread],
+    watcher_factory: Callable[..., Watcher],
+    fake_clock: FakeClock,
+) -> tuple[BridgeThread, Watcher]:
+    """As `online`, the bridge's warnings timed by `fake_clock` (a minute passes on advance)."""
+    return _bring_online(broker, service, start_bridge, watcher_factory, clock=fake_clock)
+
+
+def _bring_online(
+    broker: Broker,
+    service: FakeService,
+    start_bridge: Callable[..., BridgeThread],
+    watcher_factory: Callable[..., Watcher],
+    clock: Clock | None,
+) -> tuple[BridgeThread, Watcher]:
     w = watcher_factory(broker.port)
-    r = start_bridge(broker)
+    r = start_bridge(broker, clock=clock)
     w.wait_for(f"breathring/{DEVICE}/availability", "online")
     wait_until(lambda: service.watcher_count == 1, what="the bridge to watch the service")
     return r, w

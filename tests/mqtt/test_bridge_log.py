@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import pytest
 from testkit import LOOPBACK, wait_until
@@ -132,17 +131,12 @@ def test_the_service_lost_again_after_it_came_back_is_logged_again(
 
 
 def test_the_services_troubles_share_one_line_a_minute(
-    broker: Broker,
+    online_on_fake_clock: tuple[BridgeThread, Watcher],
+    fake_clock: FakeClock,
     service: FakeService,
-    start_bridge: Callable[..., BridgeThread],
-    watcher_factory: Callable[..., Watcher],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The watch closed, then the service refusing the watch: one trouble, one line a minute."""
-    clock = FakeClock(datetime(2026, 1, 2, 22, 0, tzinfo=UTC))
-    w = watcher_factory(broker.port)
-    start_bridge(broker, clock=clock)
-    w.wait_for(AVAILABILITY, "online")
     caplog.set_level(logging.WARNING, logger="breathring.mqtt")
     service.forced["watch"] = {"ok": False, "code": "too-many-watchers", "error": "one is enough"}
     watches = len(service.requests_of("watch"))
@@ -153,7 +147,7 @@ def test_the_services_troubles_share_one_line_a_minute(
         "the service closed the watch connection",
         f"lost the service at {service.path}; availability offline until it returns",
     ]
-    clock.advance(60)
+    fake_clock.advance(60)
     refused = "cannot reach the service: the service refused to be watched (too-many-watchers)"
     wait_until(
         lambda: any(m.startswith(refused) for m in messages(caplog, logging.WARNING)),

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -207,25 +206,21 @@ def test_refusals_of_two_commands_in_one_minute_are_each_logged(
 
 
 def test_the_same_trouble_is_said_again_after_a_minute_with_the_count(
-    broker: Broker,
-    start_bridge: Callable[..., BridgeThread],
-    watcher_factory: Callable[..., Watcher],
+    online_on_fake_clock: tuple[BridgeThread, Watcher],
+    fake_clock: FakeClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    clock = FakeClock(datetime(2026, 1, 2, 22, 0, tzinfo=UTC))
-    w = watcher_factory(broker.port)
-    start_bridge(broker, clock=clock)
-    w.wait_for(AVAILABILITY, "online")
+    _, w = online_on_fake_clock
     caplog.set_level(logging.WARNING, logger="breathring.mqtt")
     said = f'ignored payload "bright" on {BASE}/brightness/set: allowed: a number 0.01-1'
     w.publish(f"{BASE}/brightness/set", "bright")
     w.publish(f"{BASE}/brightness/set", "bright")
     handled(w, "OFF")
-    clock.advance(59.9)
+    fake_clock.advance(59.9)
     w.publish(f"{BASE}/brightness/set", "bright")
     handled(w, "ON")
     assert caplog.messages == [said]
-    clock.advance(0.1)
+    fake_clock.advance(0.1)
     w.publish(f"{BASE}/brightness/set", "bright")
     handled(w, "OFF")
     assert caplog.messages == [said, said + " (2 more since the last report)"]
