@@ -172,7 +172,8 @@ def in_place(seconds: float = 5.0, cfg: Config | None = None) -> dict[str, float
     The same frame as `ours` (the config's ring), at the config's frame rate, each one
     measured as this thread's CPU time (CLOCK_THREAD_CPUTIME_ID, not 10-ms ticks): after
     each sleep its caches are cold, as in the service. Also the virtual-time cost (frames
-    back to back, warm caches) of the same frame in the same run, and both as % of a core.
+    back to back, warm caches) of the same frame in the same run, and both as % of a core;
+    and the same paced frames with the thread spinning between them instead of sleeping.
     """
     cfg = cfg or Config()
     fps = cfg.ring.fps
@@ -180,23 +181,42 @@ def in_place(seconds: float = 5.0, cfg: Config | None = None) -> dict[str, float
     interval = 1.0 / fps
     for _ in range(WARMUP_FRAMES):
         frame()
-    spent = 0
     frames = max(1, round(seconds * fps))
-    next_at = time.monotonic()
-    for _ in range(frames):
-        next_at += interval
-        time.sleep(max(next_at - time.monotonic(), 0.0))
-        start = time.thread_time_ns()
-        frame()
-        spent += time.thread_time_ns() - start
-    in_place_us = spent / frames / 1000.0
+    in_place_us = _paced_frame_us(frame, frames, interval, busy=False)
+    busy_us = _paced_frame_us(frame, frames, interval, busy=True)
     virtual_us = time_frames(frame, 1000, 3)
     return {
         "pipeline_us_in_place": round(in_place_us, 2),
+        "pipeline_us_in_place_busy": round(busy_us, 2),
         "pipeline_us_virtual": round(virtual_us, 2),
         "pipeline_cpu_pct": round(in_place_us * fps / 1e4, 4),
         "pipeline_cpu_pct_virtual": round(virtual_us * fps / 1e4, 4),
     }
+
+
+def _paced_frame_us(
+    frame: Callable[[], None], frames: int, interval: float, *, busy: bool
+) -> float:
+    """This thread's CPU µs per frame, one frame every `interval` s of wall time.
+
+    Between frames the thread sleeps (as the service does) or, with `busy`, spins on the
+    clock without ever blocking: if a frame costs as much either way, what makes a frame
+    dearer in place than back to back is the time between frames (other work on the
+    machine's cores and caches), not the sleep and the wake-up.
+    """
+    spent = 0
+    next_at = time.monotonic()
+    for _ in range(frames):
+        next_at += interval
+        if busy:
+            while time.monotonic() < next_at:
+                pass
+        else:
+            time.sleep(max(next_at - time.monotonic(), 0.0))
+        start = time.thread_time_ns()
+        frame()
+        spent += time.thread_time_ns() - start
+    return spent / frames / 1000.0
 
 
 def wake_floor(seconds: float = 5.0, fps: int | None = None) -> dict[str, float]:

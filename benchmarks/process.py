@@ -74,12 +74,12 @@ def wakeups(pid: int) -> int:
 class ServiceProcess:
     """One service process in a temp dir, with its notify socket."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, config: str = CONFIG) -> None:
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(str(tmp / "notify.sock"))
         (tmp / "run").mkdir()
         (tmp / "state").mkdir()
-        (tmp / "config.toml").write_text(CONFIG)
+        (tmp / "config.toml").write_text(config)
         self.socket = tmp / "run" / "control.sock"
         env = dict(
             os.environ,

@@ -218,6 +218,10 @@ def markdown(r: dict[str, Any], command: str) -> str:
         ("session_cpu_pct", "session CPU, % of a core"),
         ("pipeline_cpu_pct", "frame pipeline in place (a frame, a sleep), % of a core"),
         ("pipeline_us_in_place", "frame pipeline in place, µs a frame (thread CPU time)"),
+        (
+            "pipeline_us_in_place_busy",
+            "the same frames, the thread spinning between them (never asleep), µs a frame",
+        ),
         ("pipeline_cpu_pct_virtual", "frame pipeline in virtual time, % of a core"),
         ("pipeline_us_virtual", "frame pipeline in virtual time, µs a frame"),
         ("wake_floor_cpu_pct", "waking at the frame rate, no work (the loop's floor), % of a core"),

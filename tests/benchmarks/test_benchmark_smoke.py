@@ -34,6 +34,7 @@ REQUIRED = (
     "session_cpu_pct",
     "pipeline_cpu_pct",
     "pipeline_cpu_pct_virtual",
+    "pipeline_us_in_place_busy",
     "wake_floor_cpu_pct",
     "session_cpu_pct_runs",
     "latency_ms_p50",
@@ -72,6 +73,15 @@ def test_the_loops_floor_is_the_cpu_of_waking_at_the_frame_rate():
     assert floor["wake_floor_us"] > 0.0
     # 50 wakes a second of `us` each: us * 50 / 1e6 of a core, in percent.
     assert floor["wake_floor_cpu_pct"] == pytest.approx(floor["wake_floor_us"] * 50 / 1e4, rel=1e-3)
+
+
+def test_paced_frames_count_the_frame_not_the_wait_between():
+    interval = 0.005
+    # A frame of no work, five 5-ms intervals apart: the spin between them (the thread is
+    # busy all 25 ms) is not the frame's; a few µs of the frame call are.
+    for busy in (False, True):
+        us = frame._paced_frame_us(lambda: None, 5, interval, busy=busy)
+        assert 0.0 <= us < interval * 1e6 / 10, (busy, us)
 
 
 def test_slope_of_a_line():
