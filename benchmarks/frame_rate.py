@@ -35,7 +35,7 @@ RATES = (100, 50, 30, 25)
 BRIGHTNESSES = (1.0, 0.02)
 WINDOWS = 3
 WINDOW_S = 8.0
-#: The service closes its idle sound device after 5 s (CONFIG); pressed once settled.
+#: The press comes this long after READY=1, once the start-up's work is done.
 SETTLE_S = 3.0
 
 
