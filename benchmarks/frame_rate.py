@@ -24,10 +24,9 @@ from typing import Any
 
 from breathring.analysis import hue_error_pct, roughness_pct
 from breathring.config import Config
-from breathring.control.client import send_request
 
 from .common import AMBER
-from .process import CONFIG, SESSION_SKIP_S, ServiceProcess
+from .process import CONFIG, ServiceProcess
 from .smooth import our_inhale
 
 RATES = (100, 50, 30, 25)
@@ -60,10 +59,7 @@ def session_at(fps: int, windows: int = WINDOWS, window_s: float = WINDOW_S) -> 
         service = ServiceProcess(Path(tmp), config)
         try:
             time.sleep(SETTLE_S)
-            reply = send_request(service.socket, {"cmd": "press"})
-            if not reply.get("ok"):
-                raise RuntimeError(f"press failed: {reply}")
-            time.sleep(SESSION_SKIP_S)
+            service.press()
             runs = [service.cpu_and_wakeups(window_s) for _ in range(windows)]
         finally:
             service.close()

@@ -109,6 +109,14 @@ class ServiceProcess:
             if b"READY=1" in data.split(b"\n"):
                 return time.perf_counter() - self.started
 
+    def press(self) -> dict[str, Any]:
+        """Start a session over the control socket; back once its first frames are drawn."""
+        reply = send_request(self.socket, {"cmd": "press"})
+        if not reply.get("ok"):
+            raise RuntimeError(f"press failed: {reply}")
+        time.sleep(SESSION_SKIP_S)
+        return reply
+
     def cpu_pct(self, seconds: float) -> float:
         """Share of one core the process used over the next `seconds`."""
         return self.cpu_and_wakeups(seconds)[0]
@@ -150,10 +158,7 @@ def measure(idle_s: float = 30.0, session_s: float = 10.0, starts: int = 3) -> d
                 result["idle_cpu_pct"] = idle_cpu
                 result["idle_wakeups_per_s"] = idle_wakeups
                 result["idle_rss_mb"] = memory_mb(service.proc.pid)["VmRSS"]
-                reply = send_request(service.socket, {"cmd": "press"})
-                if not reply.get("ok"):
-                    raise RuntimeError(f"press failed: {reply}")
-                time.sleep(SESSION_SKIP_S)
+                reply = service.press()
                 # Consecutive windows of the one session (as many as fit, up to
                 # SESSION_WINDOWS): the median is steadier than one window on a shared host.
                 fit = int((float(reply.get("remaining") or 0.0) - SESSION_SKIP_S) // session_s)
