@@ -36,9 +36,10 @@ def service(short_dir: Path) -> Iterator[FakeService]:
 
 @pytest.fixture
 def start_bridge(service: FakeService) -> Iterator[Callable[..., BridgeThread]]:
-    """`start_bridge(broker, request=..., pattern_names=..., clock=..., **settings)`: a Bridge
-    on `service` in a thread (`request`: how it sends a request to the service; `clock`: what
-    times its warnings); stopped after."""
+    """`start_bridge(broker, request=..., pattern_names=..., clock=..., prepare=...,
+    **settings)`: a Bridge on `service` in a thread (`request`: how it sends a request to the
+    service; `clock`: what times its warnings; `prepare`: called with the bridge before it
+    runs); stopped after."""
     running: list[BridgeThread] = []
 
     def start(
@@ -46,6 +47,7 @@ def start_bridge(service: FakeService) -> Iterator[Callable[..., BridgeThread]]:
         request: Request = send_request,
         pattern_names: tuple[str, ...] = PRESETS,
         clock: Clock | None = None,
+        prepare: Callable[[Bridge], None] | None = None,
         **overrides: object,
     ) -> BridgeThread:
         settings = MqttSettings(host=LOOPBACK, port=broker.port, device_id=DEVICE, **overrides)
@@ -59,6 +61,8 @@ def start_bridge(service: FakeService) -> Iterator[Callable[..., BridgeThread]]:
             service_backoff=(0.05, 0.2),
             broker_backoff=(1, 1),
         )
+        if prepare is not None:
+            prepare(bridge)
         r = BridgeThread(bridge)
         running.append(r)
         return r

@@ -91,6 +91,7 @@ class Bridge(BrokerSide):
         self._lock = threading.Lock()
         self._publish_lock = threading.RLock()
         self._states: dict[str, str] = {}  # object id -> retained state payload
+        self._announced = False
         self._service_up = False
         self._stopping = threading.Event()
         self._wake_r, self._wake_w = socket.socketpair()

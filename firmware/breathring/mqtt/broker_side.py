@@ -50,6 +50,10 @@ class BrokerSide:
     #: Held from reading a state to publishing it: the broker gets them in the order set.
     _publish_lock: threading.RLock
     _states: dict[str, str]
+    #: True from the announcement of a connection to its loss. paho counts itself connected
+    #: a moment before on_connect runs; publishing in that moment as well as in the
+    #: announcement would send a state twice.
+    _announced: bool
     _service_up: bool
     _stopping: threading.Event
     _commands: queue.Queue[Command | None]
@@ -78,7 +82,8 @@ class BrokerSide:
         return client
 
     def _publish(self, topic: str, payload: str, retain: bool, qos: int = QOS) -> None:
-        if self.client.is_connected():
+        """Publish on a connection that was announced; before that, the announcement will."""
+        if self._announced and self.client.is_connected():
             self.client.publish(topic, payload, qos=qos, retain=retain)
 
     def _set_state(self, object_id: str, payload: str, force: bool = False) -> None:
@@ -124,6 +129,7 @@ class BrokerSide:
     def _announce(self) -> None:
         """Discovery configs, availability and every known state (retained)."""
         with self._publish_lock:
+            self._announced = True
             for topic, payload in self._discovery():
                 self._publish(topic, json.dumps(payload, sort_keys=True), retain=True)
             for topic in d.retired_configs(self.topics, self._breath_sensor_known):
@@ -188,6 +194,7 @@ class BrokerSide:
         reason: Any,
         _properties: object,
     ) -> None:
+        self._announced = False
         if self._stopping.is_set():
             return
         s = self.settings
