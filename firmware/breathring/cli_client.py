@@ -61,10 +61,18 @@ def _add_settings_commands(sub) -> None:
         description="Change a config key in the running service at once and keep it in "
         "$STATE_DIRECTORY/settings.toml, which overrides the config file. VALUE is TOML "
         '(0.3, true, "#FF8C32"); a bare word that is not TOML is taken as a string. '
-        "Exit 78 for a bad key or value.",
+        "Several KEY VALUE pairs are set together, all or none: keys that only make sense "
+        "together, e.g. `breathring set session.pattern custom session.inhale 4 "
+        "session.exhale 6`. Exit 78 for a bad key or value (nothing changes).",
     )
     p.add_argument("key", metavar="KEY", help="config key, e.g. ring.brightness")
     p.add_argument("value", metavar="VALUE", help="new value (TOML)")
+    p.add_argument(
+        "more",
+        nargs="*",
+        metavar="KEY VALUE",
+        help="more keys and their values, set with the first at once",
+    )
     p.add_argument("--socket", metavar="PATH", help=socket_help)
     p = sub.add_parser(
         "unset",
@@ -174,11 +182,19 @@ def cmd_settings(args: argparse.Namespace) -> int:
     from .control.protocol import SETTING_CODES, ErrorCode, error_code
 
     if args.command == "set":
-        request: dict[str, object] = {
-            "cmd": "set",
-            "key": args.key,
-            "value": parse_value(args.value),
-        }
+        words = [args.key, args.value, *args.more]
+        if len(words) % 2:
+            raise UsageError(f"set: {words[-1]} has no VALUE; give KEY VALUE pairs")
+        keys = words[::2]
+        twice = next((k for i, k in enumerate(keys) if k in keys[:i]), None)
+        if twice is not None:
+            raise UsageError(f"set: {twice} is given twice; give each KEY once")
+        pairs = dict(zip(keys, map(parse_value, words[1::2]), strict=True))
+        request: dict[str, object] = (
+            {"cmd": "set", "key": args.key, "value": pairs[args.key]}
+            if len(pairs) == 1
+            else {"cmd": "set", "values": pairs}
+        )
     elif args.command == "unset":
         request = {"cmd": "unset", "key": args.key}
     else:
@@ -192,7 +208,10 @@ def cmd_settings(args: argparse.Namespace) -> int:
         code = EXIT_CONFIG if error in SETTING_CODES or bad_key else EXIT_FAILURE
         return _refused(reply, code)
     if args.command in ("set", "unset"):
-        print(f"{reply.get('key')} = {json.dumps(reply.get('value'))}")
+        values = reply.get("values")
+        taken = values if isinstance(values, dict) else {reply.get("key"): reply.get("value")}
+        for key, value in taken.items():
+            print(f"{key} = {json.dumps(value)}")
         return EXIT_OK
     settings = reply.get("settings") or {}
     if args.json:

@@ -15,12 +15,12 @@ import difflib
 import logging
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic_file import replace_file
-from .config import Config, ConfigError, key_infos, with_values
+from .config import CUSTOM_KEYS, Config, ConfigError, key_infos, with_values
 from .config.toml_text import toml_scalar
 from .control.protocol import ErrorCode
 
@@ -216,6 +216,26 @@ def config_file_keys(path: Path | None) -> frozenset[str]:
 # --------------------------------------------------------------------------- the overlay
 
 
+#: Saved keys that are only valid together: a pattern with its custom breaths.
+_PATTERN_GROUP = frozenset({"session.pattern", *(f"session.{k}" for k in CUSTOM_KEYS)})
+
+
+def _fitting_groups(saved: Mapping[str, object]) -> list[dict[str, object]]:
+    """The saved keys in the groups they are laid over the config in: each key alone, but
+    the pattern and its breaths together (they were set together), where the first is."""
+    groups: list[dict[str, object]] = []
+    pattern: dict[str, object] | None = None
+    for key, value in saved.items():
+        if key not in _PATTERN_GROUP:
+            groups.append({key: value})
+        elif pattern is None:
+            pattern = {key: value}
+            groups.append(pattern)
+        else:
+            pattern[key] = value
+    return groups
+
+
 def _strip(message: str, source: str) -> str:
     return message.removeprefix(f"{source}: ")
 
@@ -253,13 +273,13 @@ class Settings:
         kept: dict[str, object] = {}
         skipped: list[str] = []
         cfg = self.base
-        for key, value in saved.items():  # key by key: one that no longer fits is left out
+        for group in _fitting_groups(saved):  # one that no longer fits is left out
             try:
-                cfg = with_values(cfg, {key: value}, source=str(self.store.path))
+                cfg = with_values(cfg, group, source=str(self.store.path))
             except ConfigError as exc:
                 skipped.append(str(exc))
                 continue
-            kept[key] = value
+            kept.update(group)
         if skipped:
             self.log.warning(
                 "settings that no longer fit the config file are not applied: %s",
@@ -275,23 +295,30 @@ class Settings:
         self.config_keys = config_keys
         return self.load()
 
-    def proposed_set(self, key: object, value: object) -> tuple[str, Config]:
-        """The effective config with key = value; SettingError when refused. Changes nothing."""
-        key = check_key(key)
-        if value is None:
-            raise SettingError(
-                f"{key} needs a value; to remove a setting use unset", key, ErrorCode.INVALID
-            )
+    def proposed_set(self, changes: Mapping[str, object]) -> tuple[list[str], Config]:
+        """The effective config with every key = value at once (one key, or several that only
+        make sense together, such as a custom pattern and its breaths); SettingError naming
+        the key at fault when refused. Changes nothing."""
+        keys = []
+        for raw, value in changes.items():
+            key = check_key(raw)
+            if value is None:
+                raise SettingError(
+                    f"{key} needs a value; to remove a setting use unset", key, ErrorCode.INVALID
+                )
+            keys.append(key)
         try:
-            return key, with_values(self.cfg, {key: value}, source="set")
+            return keys, with_values(self.cfg, dict(changes), source="set")
         except ConfigError as exc:
-            raise SettingError(_strip(str(exc), "set"), key, ErrorCode.INVALID) from None
+            at = exc.key if exc.key in keys else keys[0]
+            raise SettingError(_strip(str(exc), "set"), at, ErrorCode.INVALID) from None
 
-    def commit_set(self, key: str, cfg: Config) -> None:
-        """Persist key (as `cfg` has it) and make `cfg` effective; raises OSError on write."""
+    def commit_set(self, keys: Sequence[str], cfg: Config) -> None:
+        """Persist the keys (as `cfg` has them) and make `cfg` effective; OSError on write."""
         overrides = dict(self.overrides)
-        overrides[key] = wire_value(cfg, key)
-        if key == "session.pattern":  # keys that with_values dropped with the pattern
+        for key in keys:
+            overrides[key] = wire_value(cfg, key)
+        if "session.pattern" in keys:  # keys that with_values dropped with the pattern
             for other in list(overrides):
                 if other.startswith("session.") and wire_value(cfg, other) is None:
                     del overrides[other]

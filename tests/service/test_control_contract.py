@@ -133,6 +133,53 @@ def test_a_refused_set_carries_key_code_and_a_message(control: Path) -> None:
     assert (unknown["ok"], unknown["key"], unknown["code"]) == (False, "ring.brightnes", "unknown")
 
 
+#: A custom pattern and the breaths it needs: only valid together.
+CUSTOM = {"session.pattern": "custom", "session.inhale": 4, "session.exhale": 6}
+
+
+@parametrised
+def test_a_custom_pattern_is_set_with_its_breaths_in_one_request(control: Path) -> None:
+    alone = ask(control, cmd="set", key="session.pattern", value="custom")
+    assert (alone["ok"], alone["key"], alone["code"]) == (False, "session.pattern", "invalid")
+    reply = ask(control, cmd="set", values=CUSTOM)
+    assert reply == {"ok": True, "values": CUSTOM}
+    listing = ask(control, cmd="settings")["settings"]
+    assert {k: listing[k] for k in CUSTOM} == {
+        k: {"value": v, "source": "settings"} for k, v in CUSTOM.items()
+    }
+    assert ask(control, cmd="status")["next_pattern"] == "custom"
+
+
+@parametrised
+def test_leaving_the_custom_pattern_drops_its_breaths(control: Path) -> None:
+    ask(control, cmd="set", values=CUSTOM)
+    reply = ask(control, cmd="set", key="session.pattern", value="box")
+    assert reply == {"ok": True, "key": "session.pattern", "value": "box"}
+    listing = ask(control, cmd="settings")["settings"]
+    assert listing["session.inhale"] == {"value": None, "source": "default"}
+    assert listing["session.exhale"] == {"value": None, "source": "default"}
+    stray = ask(control, cmd="set", key="session.inhale", value=4)
+    assert (stray["ok"], stray["key"], stray["code"]) == (False, "session.inhale", "invalid")
+
+
+@parametrised
+def test_several_keys_are_set_all_or_none(control: Path) -> None:
+    before = ask(control, cmd="settings")
+    bad = ask(control, cmd="set", values={"audio.volume": 0.2, "ring.brightness": 7})
+    assert (bad["ok"], bad["key"], bad["code"]) == (False, "ring.brightness", "invalid")
+    unknown = ask(control, cmd="set", values={"audio.volume": 0.2, "ring.brightnes": 0.3})
+    assert (unknown["ok"], unknown["key"], unknown["code"]) == (False, "ring.brightnes", "unknown")
+    assert ask(control, cmd="settings") == before
+
+
+@parametrised
+def test_set_takes_a_key_or_values_not_both(control: Path) -> None:
+    both = ask(control, cmd="set", key="ring.brightness", value=0.3, values={"audio.volume": 0.2})
+    empty = ask(control, cmd="set", values={})
+    listed = ask(control, cmd="set", values=[["ring.brightness", 0.3]])
+    assert [r["code"] for r in (both, empty, listed)] == ["bad-request"] * 3
+
+
 @parametrised
 def test_unset_goes_back_to_the_default(control: Path) -> None:
     ask(control, cmd="set", key="ring.brightness", value=0.3)

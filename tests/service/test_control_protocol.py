@@ -46,6 +46,11 @@ def test_socket_empty_arg_is_an_error():
         (b'  {"cmd": "status"}  \n', Request("status")),
         (b'{"cmd": "reminders", "value": "on"}\n', Request("reminders", value="on")),
         (b'{"value": "off", "cmd": "reminders"}\n', Request("reminders", value="off")),
+        (b'{"cmd": "set", "key": "a.b", "value": 1}', Request("set", key="a.b", value=1)),
+        (
+            b'{"cmd": "set", "values": {"a.b": 1, "c.d": "x"}}',
+            Request("set", values={"a.b": 1, "c.d": "x"}),
+        ),
     ],
 )
 def test_parse_valid(line, expected):
@@ -70,6 +75,14 @@ def test_parse_valid(line, expected):
         (b'{"cmd": "reminders"}', 'bad "value" null for cmd "reminders"; allowed: "on", "off"'),
         (b'{"cmd": "reminders", "value": "maybe"}', 'bad "value" "maybe"'),
         (b'{"cmd": "reminders", "value": true}', 'bad "value" true'),
+        (b'{"cmd": "set", "key": "a.b"}', 'cmd "set" needs a "value" for "a.b"'),
+        (
+            b'{"cmd": "set", "key": "a.b", "value": 1, "values": {"a.b": 1}}',
+            'cmd "set" takes "key" and "value", or "values"; not both',
+        ),
+        (b'{"cmd": "set", "values": {}}', 'bad "values" {} for cmd "set"; allowed: an object'),
+        (b'{"cmd": "set", "values": [1]}', 'bad "values" [1] for cmd "set"'),
+        (b'{"cmd": "set", "values": {"": 1}}', 'bad "values" {"": 1}'),
         (b'{"cmd": "pr\xffess"}', "not UTF-8"),
         (b"[" * 3000 + b"]" * 3000, "nested too deeply"),
     ],

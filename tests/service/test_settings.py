@@ -88,6 +88,42 @@ def test_settings_set_refuse_persist_and_fall_back(cli_service):
     assert (cli_service.state / "settings.toml.corrupt").exists()
 
 
+def test_a_custom_pattern_is_set_with_its_breaths_and_kept_over_a_restart(cli_service):
+    cli_service.config.write_text("[session]\nbreaths = 1\n")
+    cli_service.start()
+    alone = cli_service.cli("set", "session.pattern", "custom")
+    assert alone.returncode == 78
+    assert alone.stderr == (
+        'breathring: session.pattern = "custom" needs session.inhale and session.exhale '
+        "(seconds, 0.5-30)\n"
+    )
+    odd = cli_service.cli("set", "session.pattern", "custom", "session.inhale")
+    assert (odd.returncode, odd.stderr) == (
+        2,
+        "breathring: set: session.inhale has no VALUE; give KEY VALUE pairs\n",
+    )
+    twice = cli_service.cli("set", "session.inhale", "4", "session.inhale", "5")
+    assert (twice.returncode, twice.stderr) == (
+        2,
+        "breathring: set: session.inhale is given twice; give each KEY once\n",
+    )
+    words = ("session.pattern", "custom", "session.inhale", "4", "session.exhale", "6.5")
+    ok = cli_service.cli("set", *words)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout == 'session.pattern = "custom"\nsession.inhale = 4.0\nsession.exhale = 6.5\n'
+
+    cli_service.stop()
+    cli_service.start()  # kept: the saved pattern is laid over the config with its breaths
+    settings = cli_service.json("settings")["settings"]
+    assert [settings[k] for k in ("session.pattern", "session.inhale", "session.exhale")] == [
+        {"value": "custom", "source": "settings"},
+        {"value": 4.0, "source": "settings"},
+        {"value": 6.5, "source": "settings"},
+    ]
+    assert cli_service.json("status")["next_pattern"] == "custom"
+    assert "not applied" not in cli_service.stop()
+
+
 def test_set_without_a_service_exits_69(tmp_path):
     d = CliService(tmp_path)
     result = d.cli("set", "ring.brightness", "0.3")

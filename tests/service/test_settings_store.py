@@ -31,8 +31,8 @@ def make(tmp_path, config_text: str = "") -> Settings:
 
 def test_set_validates_like_the_config_file_and_persists(tmp_path):
     settings = make(tmp_path)
-    key, cfg = settings.proposed_set("ring.brightness", 0.3)
-    settings.commit_set(key, cfg)
+    keys, cfg = settings.proposed_set({"ring.brightness": 0.3})
+    settings.commit_set(keys, cfg)
     assert settings.cfg.ring.brightness == 0.3
     text = (tmp_path / "state" / "settings.toml").read_text()
     assert "[ring]\nbrightness = 0.3\n" in text
@@ -45,7 +45,7 @@ def test_set_validates_like_the_config_file_and_persists(tmp_path):
 def test_bad_value_names_key_value_and_allowed_and_changes_nothing(tmp_path):
     settings = make(tmp_path)
     with pytest.raises(SettingError) as err:
-        settings.proposed_set("ring.brightness", 7)
+        settings.proposed_set({"ring.brightness": 7})
     assert err.value.code == "invalid" and err.value.key == "ring.brightness"
     assert str(err.value) == "ring.brightness = 7 is out of range; allowed 0.01-1"
     assert settings.cfg.ring.brightness == 0.5
@@ -58,24 +58,24 @@ def test_bad_value_names_key_value_and_allowed_and_changes_nothing(tmp_path):
 def test_keys_needing_a_restart_are_refused(tmp_path, key):
     settings = make(tmp_path)
     with pytest.raises(SettingError) as err:
-        settings.proposed_set(key, 30)
+        settings.proposed_set({key: 30})
     assert err.value.code == "restart"
     assert key in str(err.value) and "restart" in str(err.value)
 
 
 def test_unknown_key_suggests_the_right_one(tmp_path):
     with pytest.raises(SettingError) as err:
-        make(tmp_path).proposed_set("ring.brightnes", 0.3)
+        make(tmp_path).proposed_set({"ring.brightnes": 0.3})
     assert err.value.code == "unknown"
     assert str(err.value) == "ring.brightnes is not a known key; did you mean ring.brightness?"
 
 
 def test_colour_is_stored_normalised_and_unset_returns_to_the_config_value(tmp_path):
     settings = make(tmp_path, '[ring]\ncolor = "#112233"\n')
-    key, cfg = settings.proposed_set("ring.color", "#ff8c32")
-    settings.commit_set(key, cfg)
+    keys, cfg = settings.proposed_set({"ring.color": "#ff8c32"})
+    settings.commit_set(keys, cfg)
     assert settings.listing()["ring.color"] == {"value": "#FF8C32", "source": "settings"}
-    key, cfg, overrides = settings.proposed_unset("ring.color")
+    _key, cfg, overrides = settings.proposed_unset("ring.color")
     settings.commit_unset(cfg, overrides)
     assert settings.listing()["ring.color"] == {"value": "#112233", "source": "config"}
     assert settings.listing()["ring.fps"] == {"value": 100, "source": "default"}
@@ -124,7 +124,7 @@ def test_every_key_is_listed_with_a_source(tmp_path):
 def test_mqtt_keys_belong_to_the_bridge_not_the_service(tmp_path):
     settings = make(tmp_path)
     with pytest.raises(SettingError) as err:
-        settings.proposed_set("mqtt.host", "broker.lan")
+        settings.proposed_set({"mqtt.host": "broker.lan"})
     assert err.value.code == "restart" and err.value.key == "mqtt.host"
     assert str(err.value) == (
         "mqtt.host is read by breathring-mqtt from the config file, not by the service; "
@@ -154,7 +154,7 @@ def test_unset_refuses_what_set_refuses_word_for_word(tmp_path):
         "set it there and restart: sudo systemctl restart breathring-mqtt"
     )
     with pytest.raises(SettingError) as err:
-        settings.proposed_set("ring.pixels", 30)
+        settings.proposed_set({"ring.pixels": 30})
     assert (err.value.key, err.value.code) == ("ring.pixels", "restart")
     assert str(err.value) == (
         "ring.pixels cannot change while the service runs (the ring's driver is opened for a "
@@ -166,7 +166,7 @@ def test_unset_refuses_what_set_refuses_word_for_word(tmp_path):
 def test_unset_gives_the_key_the_config_without_it_and_the_other_settings(tmp_path):
     settings = make(tmp_path, "[ring]\nbrightness = 0.4\n")
     for key, value in (("ring.brightness", 0.3), ("ring.color", "#ff8c32")):
-        settings.commit_set(*settings.proposed_set(key, value))
+        settings.commit_set(*settings.proposed_set({key: value}))
     key, cfg, overrides = settings.proposed_unset("ring.brightness")
     assert (key, cfg.ring.brightness, cfg.ring.color) == ("ring.brightness", 0.4, (255, 140, 50))
     assert overrides == {"ring.color": "#FF8C32"}
@@ -182,8 +182,8 @@ def test_unset_gives_the_key_the_config_without_it_and_the_other_settings(tmp_pa
 
 def test_unset_that_would_leave_the_settings_invalid_is_refused_and_changes_nothing(tmp_path):
     settings = make(tmp_path, "[reminder]\nevery_minutes = 1\nseconds = 30.0\n")
-    settings.commit_set(*settings.proposed_set("reminder.every_minutes", 10))
-    settings.commit_set(*settings.proposed_set("reminder.seconds", 100.0))
+    settings.commit_set(*settings.proposed_set({"reminder.every_minutes": 10}))
+    settings.commit_set(*settings.proposed_set({"reminder.seconds": 100.0}))
     with pytest.raises(SettingError) as err:
         settings.proposed_unset("reminder.every_minutes")
     assert (err.value.key, err.value.code) == ("reminder.every_minutes", "invalid")
@@ -221,8 +221,8 @@ def test_a_new_pattern_drops_the_saved_keys_of_the_old_one_and_keeps_the_rest(tm
         tmp_path, '[session]\npattern = "custom"\ninhale = 2.0\nexhale = 3.0\nbreaths = 10\n'
     )
     for key, value in (("session.inhale", 4.0), ("session.breaths", 12), ("ring.brightness", 0.3)):
-        settings.commit_set(*settings.proposed_set(key, value))
-    settings.commit_set(*settings.proposed_set("session.pattern", "box"))
+        settings.commit_set(*settings.proposed_set({key: value}))
+    settings.commit_set(*settings.proposed_set({"session.pattern": "box"}))
     assert settings.overrides == {
         "session.breaths": 12,
         "ring.brightness": 0.3,
@@ -260,10 +260,10 @@ def test_a_settings_file_that_cannot_be_used_says_why(tmp_path):
 def test_set_without_a_value_points_to_unset_and_the_file_says_what_it_is(tmp_path):
     settings = make(tmp_path)
     with pytest.raises(SettingError) as err:
-        settings.proposed_set("ring.brightness", None)
+        settings.proposed_set({"ring.brightness": None})
     assert (err.value.key, err.value.code) == ("ring.brightness", "invalid")
     assert str(err.value) == "ring.brightness needs a value; to remove a setting use unset"
-    settings.commit_set(*settings.proposed_set("ring.brightness", 0.3))
+    settings.commit_set(*settings.proposed_set({"ring.brightness": 0.3}))
     assert (tmp_path / "state" / "settings.toml").read_text() == (
         "# Set by `breathring set` (or the web page); overrides the config file key by key.\n"
         "\n[ring]\nbrightness = 0.3\n"
@@ -275,7 +275,7 @@ def test_set_without_a_value_points_to_unset_and_the_file_says_what_it_is(tmp_pa
 
 def test_a_key_of_the_bridges_section_is_the_bridges_at_any_depth(tmp_path: Path) -> None:
     with pytest.raises(SettingError) as err:
-        make(tmp_path).proposed_set("mqtt.tls.ca", "ca.pem")
+        make(tmp_path).proposed_set({"mqtt.tls.ca": "ca.pem"})
     assert (err.value.key, err.value.code) == ("mqtt.tls.ca", "restart")
     assert str(err.value) == (
         "mqtt.tls.ca is read by breathring-mqtt from the config file, not by the service; "
@@ -285,7 +285,7 @@ def test_a_key_of_the_bridges_section_is_the_bridges_at_any_depth(tmp_path: Path
 
 def test_a_refusal_carries_its_message_as_any_exception_does(tmp_path: Path) -> None:
     with pytest.raises(SettingError) as err:
-        make(tmp_path).proposed_set("ring.brightness", 7)
+        make(tmp_path).proposed_set({"ring.brightness": 7})
     assert err.value.args == ("ring.brightness = 7 is out of range; allowed 0.01-1",)
 
 
@@ -305,7 +305,7 @@ def test_a_settings_text_that_cannot_be_used_says_why() -> None:
 def test_unset_leaves_the_other_settings_in_force(tmp_path: Path) -> None:
     settings = make(tmp_path)
     for key, value in (("ring.brightness", 0.3), ("ring.color", "#ff8c32")):
-        settings.commit_set(*settings.proposed_set(key, value))
+        settings.commit_set(*settings.proposed_set({key: value}))
     settings.commit_unset(*settings.proposed_unset("ring.brightness")[1:])
     assert (settings.cfg.ring.brightness, settings.cfg.ring.color) == (0.5, (255, 140, 50))
     assert settings.listing()["ring.color"] == {"value": "#FF8C32", "source": "settings"}
@@ -313,7 +313,7 @@ def test_unset_leaves_the_other_settings_in_force(tmp_path: Path) -> None:
 
 def test_unset_of_a_key_that_needs_a_restart_changes_nothing(tmp_path: Path) -> None:
     settings = make(tmp_path, "[ring]\npixels = 24\n")
-    settings.commit_set(*settings.proposed_set("ring.brightness", 0.3))
+    settings.commit_set(*settings.proposed_set({"ring.brightness": 0.3}))
     key, cfg, overrides = settings.proposed_unset("ring.pixels")
     assert (key, cfg.ring.pixels, cfg.ring.brightness) == ("ring.pixels", 24, 0.3)
     assert overrides == {"ring.brightness": 0.3}
@@ -323,8 +323,8 @@ def test_settings_without_a_file_work_in_memory() -> None:
     settings = Settings(parse_config("[reminder]\nevery_minutes = 1\nseconds = 30.0\n"))
     assert settings.load().reminder.seconds == 30.0
     assert settings.listing()["reminder.seconds"] == {"value": 30.0, "source": "default"}
-    settings.commit_set(*settings.proposed_set("reminder.every_minutes", 10))
-    settings.commit_set(*settings.proposed_set("reminder.seconds", 100.0))
+    settings.commit_set(*settings.proposed_set({"reminder.every_minutes": 10}))
+    settings.commit_set(*settings.proposed_set({"reminder.seconds": 100.0}))
     assert settings.listing()["reminder.seconds"] == {"value": 100.0, "source": "settings"}
     with pytest.raises(SettingError) as err:
         settings.proposed_unset("reminder.every_minutes")
@@ -372,17 +372,17 @@ def test_every_setting_that_no_longer_fits_is_named_in_one_warning(
 
 def test_a_set_after_a_restart_keeps_the_settings_saved_before(tmp_path: Path) -> None:
     before = make(tmp_path)
-    before.commit_set(*before.proposed_set("ring.brightness", 0.3))
+    before.commit_set(*before.proposed_set({"ring.brightness": 0.3}))
     settings = make(tmp_path)  # the service started again
     assert settings.overrides == {"ring.brightness": 0.3}
-    settings.commit_set(*settings.proposed_set("ring.color", "#ff8c32"))
+    settings.commit_set(*settings.proposed_set({"ring.color": "#ff8c32"}))
     text = (tmp_path / "state" / "settings.toml").read_text()
     assert text.endswith('\n[ring]\nbrightness = 0.3\ncolor = "#FF8C32"\n')
 
 
 def test_a_new_config_file_is_laid_under_the_saved_settings(tmp_path: Path) -> None:
     settings = make(tmp_path, "[ring]\nbrightness = 0.4\n")
-    settings.commit_set(*settings.proposed_set("ring.brightness", 0.3))
+    settings.commit_set(*settings.proposed_set({"ring.brightness": 0.3}))
     new_text = '[ring]\nbrightness = 0.2\ncolor = "#112233"\n'
     (tmp_path / "config.toml").write_text(new_text)
     cfg = settings.rebase(parse_config(new_text), config_file_keys(tmp_path / "config.toml"))
@@ -394,3 +394,37 @@ def test_a_new_config_file_is_laid_under_the_saved_settings(tmp_path: Path) -> N
     assert listing["ring.fps"] == {"value": 100, "source": "default"}
     settings.commit_unset(*settings.proposed_unset("ring.brightness")[1:])
     assert settings.cfg.ring.brightness == 0.2
+
+
+def test_a_custom_pattern_and_its_breaths_are_set_and_saved_together(tmp_path: Path) -> None:
+    settings = make(tmp_path)
+    with pytest.raises(SettingError) as err:
+        settings.proposed_set({"session.pattern": "custom"})
+    assert (err.value.key, err.value.code) == ("session.pattern", "invalid")
+    assert str(err.value) == (
+        'session.pattern = "custom" needs session.inhale and session.exhale (seconds, 0.5-30)'
+    )
+    keys, cfg = settings.proposed_set(
+        {"session.pattern": "custom", "session.inhale": 4, "session.exhale": 6.5}
+    )
+    settings.commit_set(keys, cfg)
+    assert keys == ["session.pattern", "session.inhale", "session.exhale"]
+    assert (cfg.session.pattern, cfg.session.inhale, cfg.session.exhale) == ("custom", 4.0, 6.5)
+    assert make(tmp_path).overrides == {
+        "session.pattern": "custom",
+        "session.inhale": 4.0,
+        "session.exhale": 6.5,
+    }
+
+
+def test_several_keys_are_refused_together_naming_the_one_at_fault(tmp_path: Path) -> None:
+    settings = make(tmp_path)
+    with pytest.raises(SettingError) as err:
+        settings.proposed_set({"audio.volume": 0.2, "ring.brightness": 7})
+    assert (err.value.key, err.value.code) == ("ring.brightness", "invalid")
+    assert str(err.value) == "ring.brightness = 7 is out of range; allowed 0.01-1"
+    with pytest.raises(SettingError) as err:
+        settings.proposed_set({"audio.volume": 0.2, "ring.pixels": 30})
+    assert (err.value.key, err.value.code) == ("ring.pixels", "restart")
+    assert settings.overrides == {}
+    assert not (tmp_path / "state" / "settings.toml").exists()

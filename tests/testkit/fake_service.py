@@ -90,10 +90,20 @@ IDLE_STATUS: dict[str, Any] = {
 }
 #: Settings that show in the status at once, as on the real service.
 STATUS_FOLLOWS = {"session.pattern": "next_pattern", "reminder.enabled": "reminders"}
+CUSTOM = "custom"
+#: The custom pattern's breaths: "custom" needs the first two; other patterns take none.
+CUSTOM_KEYS = ("session.inhale", "session.exhale", "session.hold_in", "session.hold_out")
+CUSTOM_NEEDS = CUSTOM_KEYS[:2]
+BREATH_S = (0.5, 30.0)
+HOLD_S = (0.0, 30.0)
 
 
 def _in_unit_range(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
+
+
+def _seconds(value: Any, low: float, high: float) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and low <= value <= high
 
 
 def _hours(value: Any) -> bool:
@@ -106,7 +116,11 @@ VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "night.brightness": (lambda v: _in_unit_range(v) and v > 0, "a number > 0 and <= 1"),
     "audio.volume": (_in_unit_range, "a number 0-1"),
     "ring.color": (lambda v: isinstance(v, str) and bool(COLOR_RE.match(v)), '"#RRGGBB"'),
-    "session.pattern": (lambda v: v in PRESETS, "a preset pattern"),
+    "session.pattern": (lambda v: v in (*PRESETS, CUSTOM), "a known pattern"),
+    "session.inhale": (lambda v: _seconds(v, *BREATH_S), "seconds, 0.5-30"),
+    "session.exhale": (lambda v: _seconds(v, *BREATH_S), "seconds, 0.5-30"),
+    "session.hold_in": (lambda v: _seconds(v, *HOLD_S), "seconds, 0-30"),
+    "session.hold_out": (lambda v: _seconds(v, *HOLD_S), "seconds, 0-30"),
     "session.breaths": (lambda v: isinstance(v, int) and 1 <= v <= 20, "1-20"),
     "reminder.enabled": (lambda v: isinstance(v, bool), "true or false"),
     "audio.enabled": (lambda v: isinstance(v, bool), "true or false"),
@@ -117,6 +131,30 @@ VALIDATORS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "reminder.active_hours": (_hours, '"HH:MM-HH:MM"'),
     "night.hours": (_hours, '"HH:MM-HH:MM"'),
 }
+
+
+def _pattern_refusal(
+    proposed: Mapping[str, Any], changed: list[str], prefix: str = ""
+) -> dict[str, Any] | None:
+    """The real service's rule: "custom" needs its breaths, other patterns take none."""
+    if proposed["session.pattern"] == CUSTOM:
+        missing = [k for k in CUSTOM_NEEDS if proposed[k] is None]
+        if missing:
+            return error_reply(
+                ErrorCode.INVALID,
+                f'{prefix}session.pattern = "custom" needs {" and ".join(missing)}',
+                key="session.pattern",
+            )
+        return None
+    stray = [k for k in CUSTOM_KEYS if proposed[k] is not None]
+    if stray:
+        at = next((k for k in changed if k in stray), stray[0])
+        return error_reply(
+            ErrorCode.INVALID,
+            f'{prefix}{at} is only used with session.pattern = "custom"',
+            key=at,
+        )
+    return None
 
 
 class WatcherCount(int):
@@ -367,25 +405,53 @@ class FakeService:
         )
 
     def _set(self, request: Request) -> dict[str, Any]:
-        key, value = str(request.key), request.value
-        refused = self._refuse_key(key)
+        """One key, or several at once (all or none), as the real service."""
+        changes = (
+            request.values if request.values is not None else {str(request.key): request.value}
+        )
+        for key, value in changes.items():
+            refused = self._refuse_key(key)
+            if refused is not None:
+                return refused
+            check, allowed = VALIDATORS.get(key, (lambda v: True, "anything"))
+            if not check(value):
+                return error_reply(
+                    ErrorCode.INVALID,
+                    f"{key} = {json.dumps(value)} is not allowed; allowed: {allowed}",
+                    key=key,
+                )
+        leaving_custom = changes.get("session.pattern", CUSTOM) != CUSTOM
+        proposed = {k: entry["value"] for k, entry in self.settings.items()}
+        if leaving_custom:  # its breaths go with it, as on the real service
+            proposed.update(dict.fromkeys(CUSTOM_KEYS))
+        proposed.update(changes)
+        refused = _pattern_refusal(proposed, list(changes))
         if refused is not None:
             return refused
-        check, allowed = VALIDATORS.get(key, (lambda v: True, "anything"))
-        if not check(value):
-            return error_reply(
-                ErrorCode.INVALID,
-                f"{key} = {json.dumps(value)} is not allowed; allowed: {allowed}",
-                key=key,
-            )
-        return self._change(key, value, "settings")
+        sources = {k: "default" for k in CUSTOM_KEYS if leaving_custom}
+        sources.update(dict.fromkeys(changes, "settings"))
+        values = self._change({k: proposed[k] for k in sources}, sources)
+        if request.values is not None:
+            return ok_reply(values={k: values[k] for k in changes})
+        key = next(iter(changes))
+        return ok_reply(key=key, value=values[key])
 
     def _unset(self, request: Request) -> dict[str, Any]:
         key = str(request.key)
         if key in RESTART_KEYS and key in self.settings:
             return ok_reply(key=key, value=self.settings[key]["value"])  # nothing changes now
         refused = self._refuse_key(key)
-        return refused if refused is not None else self._change(key, self.defaults[key], "default")
+        if refused is not None:
+            return refused
+        proposed = {k: entry["value"] for k, entry in self.settings.items()}
+        proposed[key] = self.defaults[key]
+        refused = _pattern_refusal(
+            proposed, [key], f"unset {key} would leave the settings invalid: "
+        )
+        if refused is not None:
+            return refused
+        value = self._change({key: self.defaults[key]}, {key: "default"})[key]
+        return ok_reply(key=key, value=value)
 
     def _refuse_key(self, key: str) -> dict[str, Any] | None:
         if key in RESTART_KEYS:
@@ -394,12 +460,15 @@ class FakeService:
             return error_reply(ErrorCode.UNKNOWN_KEY, f"{key} is not a known key", key=key)
         return None
 
-    def _change(self, key: str, value: Any, source: str) -> dict[str, Any]:
-        self.settings[key] = {"value": value, "source": source}
+    def _change(self, values: Mapping[str, Any], sources: Mapping[str, str]) -> dict[str, Any]:
+        """Store the values, tell the watchers once; returns them."""
+        for key, value in values.items():
+            self.settings[key] = {"value": value, "source": sources[key]}
         self.push({"kind": "settings"})
-        if key in STATUS_FOLLOWS:
-            self.set_status(**{STATUS_FOLLOWS[key]: value})
-        return ok_reply(key=key, value=value)
+        follows = {STATUS_FOLLOWS[k]: v for k, v in values.items() if k in STATUS_FOLLOWS}
+        if follows:
+            self.set_status(**follows)
+        return dict(values)
 
     def _stats(self, request: Request) -> dict[str, Any]:
         return ok_reply(stats=self.stats(request.days))

@@ -102,7 +102,7 @@ async def test_get_settings_adds_the_choices_the_page_offers(fake: FakeService) 
 
 
 @run_async
-async def test_patch_settings_sets_each_key_in_order(fake: FakeService) -> None:
+async def test_patch_settings_sets_every_key_in_one_request(fake: FakeService) -> None:
     changes = {"ring.brightness": 0.3, "ring.color": "#FF8C32", "audio.enabled": False}
     async with web_client(fake.path) as client:
         response = await client.patch("/api/settings", headers=AUTH, json=changes)
@@ -111,11 +111,27 @@ async def test_patch_settings_sets_each_key_in_order(fake: FakeService) -> None:
     assert body == {"ok": True, "applied": changes}
     assert fake.commands() == [
         {"cmd": "settings"},
-        {"cmd": "set", "key": "ring.brightness", "value": 0.3},
-        {"cmd": "set", "key": "ring.color", "value": "#FF8C32"},
-        {"cmd": "set", "key": "audio.enabled", "value": False},
+        {
+            "cmd": "set",
+            "values": {"ring.brightness": 0.3, "ring.color": "#FF8C32", "audio.enabled": False},
+        },
     ]
     assert fake.settings["ring.brightness"] == {"value": 0.3, "source": "settings"}
+
+
+@run_async
+async def test_patch_settings_switches_to_a_custom_pattern_with_its_breaths(
+    fake: FakeService,
+) -> None:
+    custom = {"session.pattern": "custom", "session.inhale": 4, "session.exhale": 6}
+    async with web_client(fake.path) as client:
+        response = await client.patch("/api/settings", headers=AUTH, json=custom)
+        assert response.status == 200
+        assert await response.json() == {"ok": True, "applied": custom}
+        listing = await (await client.get("/api/settings", headers=AUTH)).json()
+    assert listing["settings"]["session.pattern"] == {"value": "custom", "source": "settings"}
+    assert listing["settings"]["session.exhale"] == {"value": 6, "source": "settings"}
+    assert listing["choices"]["session.pattern"][-1] == "custom"
 
 
 @run_async
@@ -129,8 +145,9 @@ async def test_patch_settings_bad_value_is_400_naming_the_key(fake: FakeService)
     assert body["key"] == "ring.brightness"
     assert body["code"] == "invalid"
     assert "ring.brightness" in body["error"]
-    # Keys are applied one by one: the one before the refused key stays applied.
-    assert body["applied"] == {"audio.volume": 0.2}
+    # All or none: the key before the refused one is not applied either.
+    assert body["applied"] == {}
+    assert fake.settings["audio.volume"] == {"value": 0.6, "source": "default"}
     assert fake.settings["ring.brightness"]["value"] == 0.6
 
 

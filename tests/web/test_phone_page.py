@@ -58,7 +58,7 @@ def test_page_in_a_real_browser(browser: Any, web_url: str, fake: FakeService) -
     fake.clear()
     slider = driver.find_element(By.ID, "brightness")
     slider.send_keys(Keys.ARROW_LEFT)
-    wanted = {"cmd": "set", "key": "ring.brightness", "value": 0.59}
+    wanted = {"cmd": "set", "values": {"ring.brightness": 0.59}}
     wait_until(lambda: wanted in fake.commands(), what="the set request")
     assert fake.settings["ring.brightness"]["value"] == 0.59
 

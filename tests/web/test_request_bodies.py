@@ -247,7 +247,7 @@ async def test_numbers_json_can_carry_reach_the_service(
         assert (await response.json())["code"] == "invalid"
     assert fake.commands() == [
         {"cmd": "settings"},
-        {"cmd": "set", "key": "session.breaths", "value": value},
+        {"cmd": "set", "values": {"session.breaths": value}},
     ]
 
 

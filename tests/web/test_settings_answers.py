@@ -71,7 +71,7 @@ async def test_a_listing_without_restart_keys_has_none(fake: FakeService) -> Non
         await client.patch("/api/settings", headers=AUTH, json={"ring.pixels": 30})
     assert fake.commands() == [
         {"cmd": "settings"},
-        {"cmd": "set", "key": "ring.pixels", "value": 30},
+        {"cmd": "set", "values": {"ring.pixels": 30}},
     ]
 
 
@@ -152,7 +152,7 @@ async def test_a_restart_key_is_400_saying_where_to_change_it(fake: FakeService)
 
 @run_async
 async def test_applied_shows_the_value_the_service_took(fake: FakeService) -> None:
-    fake.forced["set"] = {"ok": True, "key": "ring.color", "value": "#ff8c32"}
+    fake.forced["set"] = {"ok": True, "values": {"ring.color": "#ff8c32"}}
     async with web_client(fake.path) as client:
         response = await client.patch("/api/settings", headers=AUTH, json={"ring.color": "#FF8C32"})
         assert await answer(response, 200) == {"ok": True, "applied": {"ring.color": "#ff8c32"}}
@@ -172,8 +172,7 @@ async def test_applied_shows_the_value_sent_when_the_service_names_none(
             "applied": {"audio.volume": 0.25, "audio.enabled": False},
         }
     assert fake.requests_of("set") == [
-        {"cmd": "set", "key": "audio.volume", "value": 0.25},
-        {"cmd": "set", "key": "audio.enabled", "value": False},
+        {"cmd": "set", "values": {"audio.volume": 0.25, "audio.enabled": False}}
     ]
 
 
@@ -226,8 +225,10 @@ async def test_a_refusal_not_about_the_setting_is_409_with_nothing_applied(
             "error": "the loop stopped",
             "applied": {},
         }
-    # The first refusal ends the request: the second key is never sent.
-    assert fake.requests_of("set") == [{"cmd": "set", "key": "audio.volume", "value": 0.2}]
+    # Both keys went in the one request the service refused.
+    assert fake.requests_of("set") == [
+        {"cmd": "set", "values": {"audio.volume": 0.2, "ring.brightness": 0.3}}
+    ]
 
 
 # -- the pickers' choices ------------------------------------------------------------------------

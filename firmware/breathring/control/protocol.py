@@ -10,6 +10,8 @@ line ending in "\\n", reads one JSON line back, and the server closes. Requests:
     {"cmd": "status"}                     what the device is doing
     {"cmd": "reminders", "value": "on"}   hourly reminders "on" or "off"
     {"cmd": "set", "key": K, "value": V}  change a setting at run time (kept in settings.toml)
+    {"cmd": "set", "values": {K: V, ...}} several at once, all or none (e.g. a custom
+                                          pattern with its breaths)
     {"cmd": "unset", "key": K}            back to the config file's value
     {"cmd": "settings"}                   every key: value and source
     {"cmd": "stats", "days": 14}          the history (1-366 days)
@@ -79,7 +81,7 @@ _EXTRA_KEYS: dict[str, tuple[str, ...]] = {
     "watch": ("client",),
     "start": ("pattern", "trigger"),
     "reminders": ("value",),
-    "set": ("key", "value"),
+    "set": ("key", "value", "values"),
     "unset": ("key",),
     "stats": ("days",),
     "breath_rate": ("per_min", "source"),
@@ -161,14 +163,15 @@ class Request:
 
     `pattern`, `trigger`: "start"; `value`: "reminders" ("on"/"off"), "set" (any JSON
     scalar, checked by the service) and "breath_rate" (its `per_min`, checked by the
-    service); `key`: "set", "unset"; `days`: "stats"; `client`: "watch"; `source`:
-    "breath_rate".
+    service); `key`: "set", "unset"; `values`: "set" of several keys (key -> value);
+    `days`: "stats"; `client`: "watch"; `source`: "breath_rate".
     """
 
     cmd: str
     pattern: str | None = None
     value: Any = None
     key: str | None = None
+    values: dict[str, Any] | None = None
     days: int = DEFAULT_DAYS
     trigger: str = "remote"
     client: str = WATCH_CLIENT_DEFAULT
@@ -292,6 +295,20 @@ def _parse_key(cmd: str, data: dict[str, Any]) -> Request:
     return Request(cmd, key=key, value=data["value"])
 
 
+def _parse_set(cmd: str, data: dict[str, Any]) -> Request:
+    if "values" not in data:
+        return _parse_key(cmd, data)
+    if "key" in data or "value" in data:
+        raise RequestError('cmd "set" takes "key" and "value", or "values"; not both')
+    values = data["values"]
+    if not isinstance(values, dict) or not values or "" in values:
+        raise RequestError(
+            f'bad "values" {json.dumps(values)} for cmd "set"; allowed: an object of config '
+            'keys and their values, such as {"session.pattern": "custom", "session.inhale": 4}'
+        )
+    return Request(cmd, values=dict(values))
+
+
 def _parse_stats(cmd: str, data: dict[str, Any]) -> Request:
     days = data.get("days", DEFAULT_DAYS)
     if not isinstance(days, int) or isinstance(days, bool) or not MIN_DAYS <= days <= MAX_DAYS:
@@ -340,7 +357,7 @@ def _parse_breath_rate(cmd: str, data: dict[str, Any]) -> Request:
 _PARSERS = {
     "watch": _parse_watch,
     "start": _parse_start,
-    "set": _parse_key,
+    "set": _parse_set,
     "unset": _parse_key,
     "stats": _parse_stats,
     "reminders": _parse_reminders,

@@ -7,6 +7,7 @@ reload and are refused by `set`; everything else applies at once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import fields, replace
 from typing import TYPE_CHECKING
 
@@ -86,26 +87,29 @@ class Reconfigurer:
         svc.feed.publish({"kind": "settings"})
         return True
 
-    def set(self, key: str | None, value: object, now: Now) -> Reply:
-        """`set KEY VALUE`: checked like the config file, applied, kept in settings.toml."""
+    def set(self, changes: Mapping[str, object], now: Now) -> dict[str, object]:
+        """`set`: one key, or several at once (all or none); checked like the config file,
+        applied, kept in settings.toml. Returns each key's value as the service now has it."""
         svc = self.service
-        key, new = svc.settings.proposed_set(key, value)
-        self._reconfigure_checked(key, new, f"{key} = {value!r}")
+        keys, new = svc.settings.proposed_set(changes)
+        shown = ", ".join(f"{k} = {v!r}" for k, v in changes.items())
+        self._reconfigure_checked(keys[0], new, shown)
         try:
-            svc.settings.commit_set(key, new)
+            svc.settings.commit_set(keys, new)
         except OSError as exc:
             svc.engine.reconfigure(svc.cfg)  # back to what is saved
-            raise self._storage_error(key, exc, key) from None
+            raise self._storage_error(keys[0], exc, ", ".join(keys)) from None
         enabled = new.reminder.enabled
-        if key == "reminder.enabled" and isinstance(enabled, bool):
+        if "reminder.enabled" in keys and isinstance(enabled, bool):
             # A remote switch: a running session goes on to its end.
             if enabled != svc.engine.controller.reminders_enabled:
                 svc.engine.controller.set_reminders(enabled, now, keep_session=True)
             svc.records.save()
         self.apply(new)
-        log.info("setting %s = %r", key, wire_value(new, key))
+        values = {key: wire_value(new, key) for key in keys}
+        log.info("setting %s", ", ".join(f"{k} = {v!r}" for k, v in values.items()))
         svc.feed.publish({"kind": "settings"})
-        return ok_reply(key=key, value=wire_value(new, key))
+        return values
 
     def unset(self, key: str | None) -> Reply:
         """`unset KEY`: back to the config file's value (a restart key: nothing changes now)."""

@@ -130,8 +130,19 @@ class RequestHandlers:
         return False
 
     def _set(self, request: ControlRequest, now: Now) -> bool:
+        """One key (reply: its `key` and `value`) or several at once (reply: their `values`)."""
         req = request.request
-        request.reply(self._setting(lambda: self.service.reconfig.set(req.key, req.value, now)))
+        several = req.values is not None
+        changes = req.values if req.values is not None else {str(req.key): req.value}
+
+        def change() -> Reply:
+            values = self.service.reconfig.set(changes, now)
+            if several:
+                return ok_reply(values=values)
+            ((key, value),) = values.items()
+            return ok_reply(key=key, value=value)
+
+        request.reply(self._setting(change))
         return True
 
     def _unset(self, request: ControlRequest, _now: Now) -> bool:

@@ -163,7 +163,7 @@ def _setting_value_ok(value: Any) -> bool:
 
 
 async def patch_settings(request: web.Request) -> web.Response:
-    """Change settings; see docs/api.md for what happens when one of several is refused."""
+    """Change one setting or several at once (all or none); see docs/api.md."""
     data = json_object(await read_json(request), '{"ring.brightness": 0.3}')
     if not data:
         raise ApiError(400, 'no settings given; send e.g. {"ring.brightness": 0.3}')
@@ -196,16 +196,18 @@ async def patch_settings(request: web.Request) -> web.Response:
                 key=key,
                 code=ErrorCode.RESTART,
             )
-    applied: dict[str, Any] = {}
-    for key, value in data.items():
-        reply = await ask(request, {"cmd": "set", "key": key, "value": value})
-        code = error_code(reply)
-        if code in SETTING_CODES:
-            raise refused(reply, 400, key=reply.get("key", key), code=code, applied=applied)
-        if not reply["ok"]:
-            raise refused(reply, applied=applied)
-        applied[key] = reply.get("value", value)
-    return json_response({"ok": True, "applied": applied})
+    # One request for all the keys: the service takes them all or none.
+    reply = await ask(request, {"cmd": "set", "values": data})
+    code = error_code(reply)
+    if code in SETTING_CODES:
+        named = reply.get("key") or (next(iter(data)) if len(data) == 1 else None)
+        where = {"key": named} if named else {}
+        raise refused(reply, 400, **where, code=code, applied={})
+    if not reply["ok"]:
+        raise refused(reply, applied={})
+    taken = reply.get("values")
+    taken = taken if isinstance(taken, dict) else {}
+    return json_response({"ok": True, "applied": {k: taken.get(k, v) for k, v in data.items()}})
 
 
 def parse_days(text: str | None) -> int:
