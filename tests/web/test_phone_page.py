@@ -67,6 +67,19 @@ def test_page_in_a_real_browser(browser: Any, web_url: str, fake: FakeService) -
     wait_until(lambda: slider_value(driver) == "0.59", what="brightness after reload")
     wait_until(lambda: text(driver, "phase") == "Settle in", what="phase after reload")
     wait_until(lambda: text(driver, "link") == "live", what="the live event stream")
+    # A custom pattern with its seconds: set in one change; the picker offers and shows it.
+    fake.clear()
+    for field, seconds in (("custom-inhale", "4"), ("custom-hold-in", "2"), ("custom-exhale", "6")):
+        driver.find_element(By.ID, field).send_keys(seconds)
+    driver.find_element(By.ID, "custom-use").click()
+    seconds = {"session.inhale": 4, "session.hold_in": 2, "session.exhale": 6}
+    custom = {"session.pattern": "custom", **seconds, "session.hold_out": 0}  # empty: no hold
+    wanted_custom = {"cmd": "set", "values": custom}
+    wait_until(lambda: wanted_custom in fake.commands(), WAIT_S, "the custom pattern's set")
+    picker = driver.find_element(By.ID, "pattern")
+    wait_until(lambda: picker.get_attribute("value") == "custom", WAIT_S, "custom picked")
+    assert fake.settings["session.exhale"] == {"value": 6, "source": "settings"}
+
     shot = os.environ.get("BREATHRING_WEB_SCREENSHOT")
     if shot:
         driver.execute_script("document.activeElement.blur()")
@@ -74,6 +87,22 @@ def test_page_in_a_real_browser(browser: Any, web_url: str, fake: FakeService) -
 
     errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == [], errors  # e.g. a CSP violation or a script error
+
+    # Seconds the service refuses: its message is shown. An empty out-breath: the page asks
+    # for it and sends nothing.
+    inhale = driver.find_element(By.ID, "custom-inhale")
+    inhale.clear()
+    inhale.send_keys("45")
+    driver.find_element(By.ID, "custom-use").click()
+    refused = "Not saved: session.inhale = 45 is not allowed; allowed: seconds, 0.5-30"
+    wait_until(lambda: text(driver, "message") == refused, WAIT_S, "the refusal")
+    assert fake.settings["session.inhale"] == {"value": 4, "source": "settings"}
+    fake.clear()
+    driver.find_element(By.ID, "custom-exhale").clear()
+    driver.find_element(By.ID, "custom-use").click()
+    asked = "Give the seconds to breathe in and out."
+    wait_until(lambda: text(driver, "message") == asked, WAIT_S, "the page's question")
+    assert fake.requests_of("set") == []
 
     # Without the cookie (a new phone): the login message says what to do.
     driver.delete_all_cookies()

@@ -190,6 +190,11 @@ function showSettings(reply) {
       fillHours(el, v.split("-")[Number(el.dataset.end)].trim().padStart(5, "0"));
     }
   }
+  // The custom pattern's seconds, once the service has them; what is typed stays otherwise.
+  for (const el of document.querySelectorAll("[data-custom]")) {
+    const v = value(el.dataset.custom);
+    if (typeof v === "number" && el !== document.activeElement) el.value = String(v);
+  }
   const color = value("ring.color");
   if (color !== undefined) document.documentElement.style.setProperty("--ring", hexColor(color));
   if (!patternTouched && value("session.pattern")) $("pattern").value = value("session.pattern");
@@ -215,6 +220,18 @@ async function save(changes) {
     say(`Not saved: ${err.message}`);
     loadSettings().catch(() => {});
   }
+}
+
+// The custom pattern with its seconds, in one change: the service takes them all or none
+// (and checks them). An empty hold is no hold; null when an in- or out-breath is empty.
+function customChanges() {
+  const changes = { "session.pattern": "custom" };
+  for (const el of document.querySelectorAll("[data-custom]")) {
+    if (el.value !== "") changes[el.dataset.custom] = el.valueAsNumber;
+    else if (el.min === "0") changes[el.dataset.custom] = 0;
+    else return null;
+  }
+  return changes;
 }
 
 function rangeValue(key) {
@@ -331,6 +348,15 @@ function wire() {
   for (const el of document.querySelectorAll("[data-key]")) {
     el.addEventListener("change", () => save({ [el.dataset.key]: inputValue(el) }));
   }
+  $("custom-use").addEventListener("click", () => {
+    const changes = customChanges();
+    if (!changes) {
+      say("Give the seconds to breathe in and out.");
+      return;
+    }
+    patternTouched = false; // the select shows "custom" once the service has it
+    save(changes);
+  });
   for (const el of document.querySelectorAll("[data-range]")) {
     el.addEventListener("change", () => {
       const value = rangeValue(el.dataset.range);
