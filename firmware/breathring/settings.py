@@ -23,6 +23,7 @@ from .atomic_file import replace_file
 from .config import CUSTOM_KEYS, Config, ConfigError, key_infos, with_values
 from .config.toml_text import toml_scalar
 from .control.protocol import ErrorCode
+from .patterns import CUSTOM as CUSTOM_PATTERN
 
 LOG = logging.getLogger("breathring.settings")
 
@@ -332,6 +333,9 @@ class Settings:
             check_key(key)
         assert isinstance(key, str)
         overrides = {k: v for k, v in self.overrides.items() if k != key}
+        if key == "session.pattern" and self.base.session.pattern != CUSTOM_PATTERN:
+            # Back to the file's preset: the saved custom breaths go with the saved pattern.
+            overrides = {k: v for k, v in overrides.items() if k not in _PATTERN_GROUP}
         source = str(self.store.path) if self.store else "settings"
         try:
             cfg = with_values(self.base, overrides, source=source)

@@ -163,6 +163,21 @@ def test_leaving_the_custom_pattern_drops_its_breaths(control: Path) -> None:
 
 
 @parametrised
+def test_unset_of_a_custom_pattern_takes_its_breaths_with_it(control: Path) -> None:
+    ask(control, cmd="set", values=CUSTOM)
+    stuck = ask(control, cmd="unset", key="session.inhale")  # custom would lack its in-breath
+    assert (stuck["ok"], stuck["key"], stuck["code"]) == (False, "session.inhale", "invalid")
+    reply = ask(control, cmd="unset", key="session.pattern")
+    assert reply == {"ok": True, "key": "session.pattern", "value": "three-breath"}
+    listing = ask(control, cmd="settings")["settings"]
+    assert [listing[k] for k in CUSTOM] == [
+        {"value": "three-breath", "source": "default"},
+        {"value": None, "source": "default"},
+        {"value": None, "source": "default"},
+    ]
+
+
+@parametrised
 def test_several_keys_are_set_all_or_none(control: Path) -> None:
     before = ask(control, cmd="settings")
     bad = ask(control, cmd="set", values={"audio.volume": 0.2, "ring.brightness": 7})

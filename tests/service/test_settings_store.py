@@ -428,3 +428,24 @@ def test_several_keys_are_refused_together_naming_the_one_at_fault(tmp_path: Pat
     assert (err.value.key, err.value.code) == ("ring.pixels", "restart")
     assert settings.overrides == {}
     assert not (tmp_path / "state" / "settings.toml").exists()
+
+
+def test_unset_of_a_saved_custom_pattern_takes_its_saved_breaths(tmp_path: Path) -> None:
+    settings = make(tmp_path, '[session]\npattern = "box"\n')
+    settings.commit_set(
+        *settings.proposed_set(
+            {"session.pattern": "custom", "session.inhale": 4, "session.exhale": 6}
+        )
+    )
+    settings.commit_set(*settings.proposed_set({"ring.brightness": 0.3}))
+    key, cfg, overrides = settings.proposed_unset("session.pattern")
+    assert (key, cfg.session.pattern, cfg.session.inhale) == ("session.pattern", "box", None)
+    assert overrides == {"ring.brightness": 0.3}
+
+
+def test_unset_of_the_pattern_over_a_custom_file_keeps_the_saved_breaths(tmp_path: Path) -> None:
+    settings = make(tmp_path, '[session]\npattern = "custom"\ninhale = 2.0\nexhale = 3.0\n')
+    settings.commit_set(*settings.proposed_set({"session.inhale": 5}))
+    _key, cfg, overrides = settings.proposed_unset("session.pattern")
+    assert (cfg.session.pattern, cfg.session.inhale, cfg.session.exhale) == ("custom", 5.0, 3.0)
+    assert overrides == {"session.inhale": 5.0}

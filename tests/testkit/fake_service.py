@@ -443,14 +443,17 @@ class FakeService:
         refused = self._refuse_key(key)
         if refused is not None:
             return refused
+        back = {key: self.defaults[key]}
+        if key == "session.pattern" and self.defaults[key] != CUSTOM:  # the breaths go too
+            back.update({k: self.defaults[k] for k in CUSTOM_KEYS})
         proposed = {k: entry["value"] for k, entry in self.settings.items()}
-        proposed[key] = self.defaults[key]
+        proposed.update(back)
         refused = _pattern_refusal(
             proposed, [key], f"unset {key} would leave the settings invalid: "
         )
         if refused is not None:
-            return refused
-        value = self._change({key: self.defaults[key]}, {key: "default"})[key]
+            return {**refused, "key": key}  # as the real service: the key unset is named
+        value = self._change(back, dict.fromkeys(back, "default"))[key]
         return ok_reply(key=key, value=value)
 
     def _refuse_key(self, key: str) -> dict[str, Any] | None:
