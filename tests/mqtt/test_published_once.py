@@ -1,8 +1,9 @@
 """Each state reaches the broker once per change, whichever side the bridge reaches first.
 
-paho counts the client connected a moment before its on_connect (the announcement) runs.
-A state learnt from the service in that moment must not go out twice: once on its own and
-once in the announcement. Real peer: Debian's mosquitto; the service is the fake one.
+paho counts the client connected a moment before its on_connect (the announcement) runs,
+and the service may come up while the announcement is under way. A state or the
+availability learnt then must not go out twice: once on its own and once in the
+announcement. Real peer: Debian's mosquitto; the service is the fake one.
 """
 
 from __future__ import annotations
@@ -50,6 +51,22 @@ def hold_the_announcement_until_the_service_is_known(service: FakeService) -> Ca
     return prepare
 
 
+def watch_the_service_during_the_announcement(service: FakeService) -> Callable[..., None]:
+    """A `prepare` for start_bridge: the announcement waits, after it began, until the bridge
+    watches the service (so the service comes up while it is under way)."""
+
+    def prepare(bridge: Bridge) -> None:
+        discovery = bridge._discovery
+
+        def late() -> list[tuple[str, dict[str, Any]]]:
+            wait_until(lambda: service.watcher_count == 1, what="the bridge to watch the service")
+            return discovery()
+
+        bridge._discovery = late  # type: ignore[method-assign]
+
+    return prepare
+
+
 def settled(w: Watcher, service: FakeService) -> None:
     """Online, the stats out, and a later status line handled: nothing earlier is pending."""
     w.wait_for(AVAILABILITY, "online")
@@ -71,7 +88,19 @@ def test_states_learnt_while_the_broker_connects_go_out_once(
     assert repeats(w) == {}
 
 
-def test_states_learnt_after_the_announcement_go_out_once(
+def test_the_service_coming_up_during_the_announcement_is_announced_once(
+    broker: Broker,
+    service: FakeService,
+    start_bridge: Callable[..., BridgeThread],
+    watcher_factory: Callable[..., Watcher],
+) -> None:
+    w = watcher_factory(broker.port)
+    start_bridge(broker, prepare=watch_the_service_during_the_announcement(service))
+    settled(w, service)
+    assert repeats(w) == {}
+
+
+def test_an_ordinary_start_sends_nothing_twice_in_a_row(
     online: tuple[BridgeThread, Watcher], service: FakeService
 ) -> None:
     _, w = online

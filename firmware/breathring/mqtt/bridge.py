@@ -187,20 +187,23 @@ class Bridge(BrokerSide):
     def _service_connected(self) -> None:
         log.info("connected to the service at %s", self.socket_path)
         self._warn.reset("service")
-        with self._lock:
-            self._service_up = True
-        self._publish_availability()
+        with self._publish_lock:  # not in the middle of an announcement, which publishes it too
+            with self._lock:
+                self._service_up = True
+            self._publish_availability()
         self._refresh_settings()
         self._refresh_stats()
 
     def _service_lost(self) -> None:
-        with self._lock:
-            was_up, self._service_up = self._service_up, False
-        if was_up:
-            log.warning(
-                "lost the service at %s; availability offline until it returns", self.socket_path
-            )
-            self._publish_availability()
+        with self._publish_lock:
+            with self._lock:
+                was_up, self._service_up = self._service_up, False
+            if was_up:
+                log.warning(
+                    "lost the service at %s; availability offline until it returns",
+                    self.socket_path,
+                )
+                self._publish_availability()
 
     def _handle_event(self, event: dict[str, Any]) -> None:
         kind = event.get("kind")
