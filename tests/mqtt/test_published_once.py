@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from testkit import wait_until
 from testkit.fake_service import FakeService
 from testkit.mqtt import BridgeThread, Broker, Watcher
@@ -75,28 +76,22 @@ def settled(w: Watcher, service: FakeService) -> None:
     w.wait_for(PHASE, "exhale")
 
 
-def test_states_learnt_while_the_broker_connects_go_out_once(
+@pytest.mark.parametrize(
+    "hold",
+    [hold_the_announcement_until_the_service_is_known, watch_the_service_during_the_announcement],
+    ids=["service-known-first", "service-up-during"],
+)
+def test_a_service_known_before_or_during_the_announcement_is_announced_once(
     broker: Broker,
     service: FakeService,
     start_bridge: Callable[..., BridgeThread],
     watcher_factory: Callable[..., Watcher],
+    hold: Callable[[FakeService], Callable[..., None]],
 ) -> None:
     w = watcher_factory(broker.port)
-    start_bridge(broker, prepare=hold_the_announcement_until_the_service_is_known(service))
+    start_bridge(broker, prepare=hold(service))
     settled(w, service)
     assert w.last(f"{BASE}/brightness/state") == "0.3"
-    assert repeats(w) == {}
-
-
-def test_the_service_coming_up_during_the_announcement_is_announced_once(
-    broker: Broker,
-    service: FakeService,
-    start_bridge: Callable[..., BridgeThread],
-    watcher_factory: Callable[..., Watcher],
-) -> None:
-    w = watcher_factory(broker.port)
-    start_bridge(broker, prepare=watch_the_service_during_the_announcement(service))
-    settled(w, service)
     assert repeats(w) == {}
 
 
