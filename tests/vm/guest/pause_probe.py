@@ -18,8 +18,13 @@ import sys
 import time
 
 TICK_S = 0.005
-#: A wake-up this late is a pause of the CPU (normal wake-ups under TCG: a few ms late at most).
-PAUSE_MIN_S = 0.025
+#: A wake-up this late is a pause of the CPU. It must be below the sound card's period (1024
+#: samples at 44.1 kHz, 23.2 ms): a stop that long, with the sound thread's own few ms of
+#: wake-up, underruns it. At 25 ms, stops of 18-25 ms went unseen and their underruns counted
+#: against the product. Normal wake-ups under TCG are a few ms late: two trixie runs saw 4
+#: wake-ups of 18 ms or more each in 41 s of recording, two of them 18-25 ms (2026-12-07);
+#: at 8 ms one saw 1325, ordinary wake-ups: noise.
+PAUSE_MIN_S = 0.018
 FIFO_PRIORITY = 99
 
 
