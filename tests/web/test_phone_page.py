@@ -97,6 +97,8 @@ def test_page_in_a_real_browser(browser: Any, web_url: str, fake: FakeService) -
     refused = "Not saved: session.inhale = 45 is not allowed; allowed: seconds, 0.5-30"
     wait_until(lambda: text(driver, "message") == refused, WAIT_S, "the refusal")
     assert fake.settings["session.inhale"] == {"value": 4, "source": "settings"}
+    # After a refusal the page reloads the settings: the kept seconds come back.
+    wait_until(lambda: inhale.get_attribute("value") == "4", WAIT_S, "the kept in-breath")
     fake.clear()
     driver.find_element(By.ID, "custom-exhale").clear()
     driver.find_element(By.ID, "custom-use").click()
