@@ -39,6 +39,15 @@ def thread_sched_ns(pid: int, tid: int) -> tuple[int, int]:
     return int(fields[0]), int(fields[1])
 
 
+def process_cpu_ns(pid: int) -> int:
+    """Time on a CPU of all of `pid`'s threads now alive, in ns."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0
+    return sum(thread_sched_ns(pid, int(tid))[0] for tid in tids)
+
+
 def steal_ms_per_cpu() -> list[float]:
     """Each CPU's steal time since boot, in ms."""
     steal = []
@@ -65,6 +74,7 @@ class HostSample:
 
     cpu_ns: int
     wait_ns: int
+    process_cpu_ns: int
     steal_ms: tuple[float, ...]
     cpu_pressure_ms: float
     io_pressure_ms: float
@@ -76,6 +86,7 @@ class HostSample:
         return cls(
             cpu_ns=cpu_ns,
             wait_ns=wait_ns,
+            process_cpu_ns=process_cpu_ns(pid),
             steal_ms=tuple(steal_ms_per_cpu()),
             cpu_pressure_ms=pressure_some_ms("cpu"),
             io_pressure_ms=pressure_some_ms("io"),
@@ -86,6 +97,7 @@ class HostSample:
         return HostShare(
             cpu_ms=(self.cpu_ns - earlier.cpu_ns) / 1e6,
             wait_ms=(self.wait_ns - earlier.wait_ns) / 1e6,
+            process_cpu_ms=(self.process_cpu_ns - earlier.process_cpu_ns) / 1e6,
             steal_ms=max(steal, default=0.0),
             cpu_pressure_ms=self.cpu_pressure_ms - earlier.cpu_pressure_ms,
             io_pressure_ms=self.io_pressure_ms - earlier.io_pressure_ms,
@@ -100,6 +112,8 @@ class HostShare:
     cpu_ms: float
     #: The thread's time runnable but waiting for a CPU (the host's other load).
     wait_ms: float
+    #: The whole process's time on a CPU, all its threads (its own load).
+    process_cpu_ms: float
     #: The most any one CPU was stolen by the hypervisor.
     steal_ms: float
     #: Time some task of the machine waited for a CPU / for I/O.
@@ -110,3 +124,23 @@ class HostShare:
     def held_back_ms(self) -> float:
         """Time the host kept the thread from running: its run-queue wait plus steal."""
         return self.wait_ms + self.steal_ms
+
+
+#: A window short of frames is the host's doing when the thread was held back (run-queue wait
+#: plus steal) for at least this share of the time its missing frames stand for ...
+HELD_BACK_SHARE = 0.5
+#: ... while its own process used at most this share of a core: a product that loads the CPU
+#: itself (a busy thread of its own) keeps its frame loop waiting too, and is not excused.
+OWN_LOAD_MAX_SHARE = 0.25
+
+
+def held_back_by_host(share: HostShare, missing_ms: float, window_ms: float) -> bool:
+    """True when `missing_ms` of frame time lost in a window of `window_ms` is explained by the
+    host: the frame loop was runnable but not run (or stolen) for at least HELD_BACK_SHARE of
+    it, and its process was not itself busy."""
+    if missing_ms <= 0:
+        return False
+    return (
+        share.held_back_ms >= HELD_BACK_SHARE * missing_ms
+        and share.process_cpu_ms <= OWN_LOAD_MAX_SHARE * window_ms
+    )
