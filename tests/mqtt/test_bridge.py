@@ -33,6 +33,10 @@ EXPECTED_CONFIGS = {
         ("sensor", "streak"),
         ("sensor", "last_session"),
         ("event", "button"),
+        ("number", "custom_inhale"),
+        ("number", "custom_hold_in"),
+        ("number", "custom_exhale"),
+        ("number", "custom_hold_out"),
     )
 }
 

@@ -200,6 +200,33 @@ EXPECTED = [
             },
         ),
     ),
+    *[
+        (
+            f"ha/number/den7/{object_id}/config",
+            entity(
+                object_id,
+                {
+                    "name": name,
+                    "icon": "mdi:timer-outline",
+                    "command_topic": f"home/rings/den7/{object_id}/set",
+                    "state_topic": f"home/rings/den7/{object_id}/state",
+                    "min": low,
+                    "max": 30.0,
+                    "step": 0.1,
+                    "mode": "box",
+                    "unit_of_measurement": "s",
+                    "device_class": "duration",
+                    "entity_category": "config",
+                },
+            ),
+        )
+        for object_id, name, low in (
+            ("custom_inhale", "Custom breath in", 0.5),
+            ("custom_hold_in", "Custom hold in", 0.0),
+            ("custom_exhale", "Custom breath out", 0.5),
+            ("custom_hold_out", "Custom hold out", 0.0),
+        )
+    ],
 ]
 BREATH_RATE_BODY = {
     "name": "Breathing rate",
@@ -274,4 +301,4 @@ def test_unique_ids_differ_between_devices() -> None:
     ids_two = [p["unique_id"] for _, p in discovery_messages(two, VERSION, PRESETS, True)]
     assert ids_one[0] == "breathring_one_start" and ids_two[0] == "breathring_two_start"
     assert not set(ids_one) & set(ids_two)
-    assert len(set(ids_one)) == 11
+    assert len(set(ids_one)) == 15

@@ -17,8 +17,8 @@ DEVICE_ID = "retained1"
 BASE = f"breathring/{DEVICE_ID}"
 AVAILABILITY = f"{BASE}/availability"
 START_TOPIC = f"{BASE}/start/set"
-#: Discovery configs the bridge announces (retained): ten entities.
-CONFIG_COUNT = 10
+#: Discovery configs the bridge announces (retained): fourteen entities.
+CONFIG_COUNT = 14
 
 
 def publish_retained(watcher: Watcher, topic: str, payload: str) -> None:

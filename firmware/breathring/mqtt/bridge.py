@@ -31,7 +31,14 @@ from ..patterns import CUSTOM
 from ..rate_limited_log import RateLimitedLog
 from . import discovery as d
 from .broker_side import QOS, BrokerSide
-from .commands import BadPayload, Command, command_request, show_payload
+from .commands import (
+    CUSTOM_BREATH_KEYS,
+    PATTERN_SETTING,
+    BadPayload,
+    Command,
+    command_request,
+    show_payload,
+)
 from .settings import MqttSettings
 
 log = logging.getLogger("breathring.mqtt")
@@ -49,9 +56,6 @@ COMMAND_QUEUE_SIZE = 32
 OFFLINE_PUBLISH_TIMEOUT_S = 2.0
 #: Days of history asked for: today and the streak are all we publish.
 STATS_DAYS = 1
-#: The settings that make "custom" a pattern the service accepts (service/requests.py _start).
-SETTING_PATTERN = "session.pattern"
-CUSTOM_BREATH_SETTINGS = ("session.inhale", "session.exhale")
 #: The stats field with the newest session's end (else start), ISO 8601; null: none yet.
 STATS_LAST_SESSION = "last_session"
 GESTURE_SOURCE_BUTTON = "button"
@@ -84,6 +88,8 @@ class Bridge(BrokerSide):
         self._sw_version = sw_version
         self._presets = tuple(p for p in pattern_names if p != CUSTOM)
         self._pattern_options = self._presets
+        #: The service's pattern is custom with its breaths (what the custom numbers change).
+        self._custom = False
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._request = request
         self._service_backoff = service_backoff
@@ -267,9 +273,13 @@ class Bridge(BrokerSide):
         value = _setting(listing, "ring.brightness")
         if isinstance(value, int | float) and not isinstance(value, bool):
             self._set_state(d.BRIGHTNESS, json.dumps(float(value)))
-        custom = _setting(listing, SETTING_PATTERN) == CUSTOM and all(
-            _setting(listing, key) is not None for key in CUSTOM_BREATH_SETTINGS
+        custom = _setting(listing, PATTERN_SETTING) == CUSTOM and all(
+            _setting(listing, key) is not None for key in CUSTOM_BREATH_KEYS
         )
+        with self._lock:
+            self._custom = custom
+        for seconds in d.CUSTOM_SECONDS:
+            self._set_state(seconds.object_id, _custom_state(listing, seconds.key, custom))
         self._set_pattern_options(self._presets + ((CUSTOM,) if custom else ()))
 
     def _refresh_stats(self) -> None:
@@ -302,8 +312,8 @@ class Bridge(BrokerSide):
         topic = self.settings.breath_topic if reading else self.topics.command(command.object_id)
         try:
             with self._lock:
-                options = self._pattern_options
-            message = command_request(command, options)
+                options, custom = self._pattern_options, self._custom
+            message = command_request(command, options, custom)
         except BadPayload as exc:
             self._warn.warning(
                 f"payload-{topic}",
@@ -340,6 +350,17 @@ def _setting(listing: Mapping[str, Any], key: str) -> object:
     """A key's value in the service's `settings` reply (None when absent)."""
     entry = listing.get(key)
     return entry.get("value") if isinstance(entry, dict) else None
+
+
+def _custom_state(listing: Mapping[str, Any], key: str, custom: bool) -> str:
+    """A custom number's state: its seconds while the pattern is custom (a hold not set is 0),
+    else "None" (unknown: a preset keeps no custom seconds)."""
+    if not custom:
+        return d.PAYLOAD_NONE
+    value = _setting(listing, key)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        value = 0.0
+    return json.dumps(float(value))
 
 
 def _rate_state(rate: object) -> str:

@@ -2,6 +2,10 @@
 
 Pure: `command_request` checks the payload against what the entity announced
 (discovery.py) and names what is allowed when it is not.
+
+A custom pattern's number changes its one setting while the pattern is "custom". Under a
+preset it makes the pattern "custom" in one all-or-none `set`, starting from
+CUSTOM_START_BREATH_S in and out with no holds (a preset keeps no custom seconds).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..breath_rate import MQTT, PLAUSIBLE_MAX_PER_MIN, PLAUSIBLE_MIN_PER_MIN, plausible
+from ..patterns import CUSTOM
 from . import discovery as d
 
 #: A breath sensor's payload: a plain decimal number (no "nan", "inf", hex or underscores).
@@ -21,6 +26,15 @@ ALLOWED_RATE = (
     f"allowed: breaths a minute as a plain number, "
     f"{PLAUSIBLE_MIN_PER_MIN:g}-{PLAUSIBLE_MAX_PER_MIN:g}, e.g. 13.5"
 )
+
+
+#: The setting that names the pattern; the custom numbers set it to "custom".
+PATTERN_SETTING = "session.pattern"
+#: The in- and out-breath (s) a custom pattern starts from when there is none yet.
+CUSTOM_START_BREATH_S = 4.0
+#: The custom pattern's breaths: the service takes "custom" only with both
+#: (service/requests.py _start).
+CUSTOM_BREATH_KEYS = ("session.inhale", "session.exhale")
 
 
 class BadPayload(ValueError):
@@ -35,8 +49,15 @@ class Command:
     payload: str
 
 
-def command_request(command: Command, pattern_names: tuple[str, ...]) -> dict[str, Any]:
-    """The socket request for a command; raises BadPayload naming what is allowed."""
+def command_request(
+    command: Command,
+    pattern_names: tuple[str, ...],
+    custom: bool = False,
+) -> dict[str, Any]:
+    """The socket request for a command; raises BadPayload naming what is allowed.
+
+    `custom`: the service's pattern is "custom" with its breaths (for the custom numbers).
+    """
     obj, payload = command.object_id, command.payload
     if obj in (d.START, d.STOP):
         if payload != d.PAYLOAD_PRESS:
@@ -52,16 +73,37 @@ def command_request(command: Command, pattern_names: tuple[str, ...]) -> dict[st
         return {"cmd": "reminders", "value": "on" if payload == d.PAYLOAD_ON else "off"}
     if obj == d.BRIGHTNESS:
         allowed = f"allowed: a number {d.BRIGHTNESS_MIN:g}-{d.BRIGHTNESS_MAX:g}"
-        try:
-            value = float(payload)
-        except ValueError:
-            raise BadPayload(allowed) from None
-        if not math.isfinite(value) or not d.BRIGHTNESS_MIN <= value <= d.BRIGHTNESS_MAX:
-            raise BadPayload(allowed)  # never clamped: a value we would not send as asked
+        value = number_in(payload, d.BRIGHTNESS_MIN, d.BRIGHTNESS_MAX, allowed)
         return {"cmd": "set", "key": "ring.brightness", "value": value}
+    if obj in d.CUSTOM_BY_OBJECT:
+        seconds = d.CUSTOM_BY_OBJECT[obj]
+        allowed = f"allowed: seconds {seconds.low:g}-{seconds.high:g}, e.g. 4.5"
+        value = number_in(payload, seconds.low, seconds.high, allowed)
+        return {"cmd": "set", "values": custom_values(seconds.key, value, custom)}
     if obj == d.BREATH_RATE:
         return {"cmd": "breath_rate", "per_min": breath_rate(payload), "source": MQTT}
     raise BadPayload("no such command topic")
+
+
+def number_in(payload: str, low: float, high: float, allowed: str) -> float:
+    """The payload as a number in low..high; never clamped (a value we would not send as asked)."""
+    try:
+        value = float(payload)
+    except ValueError:
+        raise BadPayload(allowed) from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise BadPayload(allowed)
+    return value
+
+
+def custom_values(key: str, value: float, custom: bool) -> dict[str, Any]:
+    """The settings for `key` = `value`: that one while the pattern is custom (the rest as the
+    service has them, never overwritten with what the bridge last saw); else a custom pattern
+    from the starting breaths with it."""
+    if custom:
+        return {key: value}
+    start = dict.fromkeys(CUSTOM_BREATH_KEYS, CUSTOM_START_BREATH_S)
+    return {PATTERN_SETTING: CUSTOM, **start, key: value}
 
 
 def breath_rate(payload: str) -> float:

@@ -8,6 +8,9 @@ breathrings can share a broker with the default settings:
     <base>/<object_id>/set       an entity's commands (buttons: "PRESS")
     <base>/button/event          {"event_type": "press" | "double" | "hold"} (not retained)
 
+Four numbers set the custom pattern's seconds (`session.inhale`, `hold_in`, `exhale`,
+`hold_out`); a change makes the pattern "custom" (commands.py says how).
+
 With a breath sensor (`[breath_sensor] kind` not "none") a Breathing rate sensor too; without
 one its config topic is cleared (an empty retained message), so an earlier one disappears.
 
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config.schema import BRIGHTNESS_MAX, BRIGHTNESS_MIN
+from ..patterns import BREATH_MAX_S, BREATH_MIN_S, HOLD_MAX_S, HOLD_MIN_S
 from .settings import MqttSettings
 
 PAYLOAD_ONLINE = "online"
@@ -68,8 +72,36 @@ PAYLOAD_NONE = "None"
 #: The Home Assistant component of the Pattern entity (its config topic names it).
 SELECT = "select"
 
+
+@dataclass(frozen=True)
+class CustomSeconds:
+    """One of the custom pattern's durations, as a number entity."""
+
+    object_id: str
+    #: The setting it changes.
+    key: str
+    name: str
+    low: float
+    high: float
+
+
+#: The custom pattern's seconds, in the order of a breath; their ranges are the config's.
+CUSTOM_SECONDS = (
+    CustomSeconds(
+        "custom_inhale", "session.inhale", "Custom breath in", BREATH_MIN_S, BREATH_MAX_S
+    ),
+    CustomSeconds("custom_hold_in", "session.hold_in", "Custom hold in", HOLD_MIN_S, HOLD_MAX_S),
+    CustomSeconds(
+        "custom_exhale", "session.exhale", "Custom breath out", BREATH_MIN_S, BREATH_MAX_S
+    ),
+    CustomSeconds("custom_hold_out", "session.hold_out", "Custom hold out", HOLD_MIN_S, HOLD_MAX_S),
+)
+CUSTOM_BY_OBJECT = {c.object_id: c for c in CUSTOM_SECONDS}
+#: The custom numbers' step in Home Assistant's box (the config takes any value in range).
+CUSTOM_STEP_S = 0.1
+
 #: Entities that take commands, and entities whose state we publish.
-COMMAND_OBJECTS = (START, STOP, PATTERN, REMINDERS, BRIGHTNESS)
+COMMAND_OBJECTS = (START, STOP, PATTERN, REMINDERS, BRIGHTNESS, *CUSTOM_BY_OBJECT)
 
 
 @dataclass(frozen=True)
@@ -141,6 +173,27 @@ def breath_rate_entity(topics: Topics) -> tuple[str, str, dict[str, Any]]:
 def retired_configs(topics: Topics, breath_rate: bool) -> list[str]:
     """Config topics to clear (empty retained message): entities this bridge does not offer."""
     return [] if breath_rate else [topics.config("sensor", BREATH_RATE)]
+
+
+def custom_seconds_entity(topics: Topics, custom: CustomSeconds) -> tuple[str, str, dict[str, Any]]:
+    """A number for one of the custom pattern's durations: (component, object id, body)."""
+    return (
+        "number",
+        custom.object_id,
+        {
+            "name": custom.name,
+            "icon": "mdi:timer-outline",
+            "command_topic": topics.command(custom.object_id),
+            "state_topic": topics.state(custom.object_id),
+            "min": custom.low,
+            "max": custom.high,
+            "step": CUSTOM_STEP_S,
+            "mode": "box",
+            "unit_of_measurement": "s",
+            "device_class": "duration",
+            "entity_category": "config",
+        },
+    )
 
 
 def discovery_messages(
@@ -263,6 +316,7 @@ def discovery_messages(
             },
         ),
     ]
+    entities += [custom_seconds_entity(t, custom) for custom in CUSTOM_SECONDS]
     if breath_rate:
         entities.append(breath_rate_entity(t))
     device = device_block(t.device_id, sw_version)
