@@ -18,6 +18,7 @@ to `history.sqlite3.corrupt-<UTC time>` and a fresh file started (at most
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import sqlite3
@@ -152,6 +153,8 @@ def _read_every_page(conn: sqlite3.Connection) -> None:
 def connect_file(path: Path) -> sqlite3.Connection:
     """Open, check and migrate the file; UnusableFile if it must be moved aside."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    if _loops(path):
+        raise UnusableFile("a symbolic link that loops")
     if path.exists() and not path.is_file():
         raise UnusableFile("not a regular file")
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -168,6 +171,16 @@ def connect_file(path: Path) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def _loops(path: Path) -> bool:
+    """The path is a symbolic link that never ends in a file (a link to nowhere is not: SQLite
+    makes the file it names)."""
+    try:
+        path.stat()
+    except OSError as err:
+        return err.errno == errno.ELOOP
+    return False
 
 
 def connect_memory() -> sqlite3.Connection:

@@ -86,6 +86,33 @@ def test_a_directory_in_its_place_is_moved_aside_saying_so(
     ]
 
 
+def test_a_symbolic_link_that_loops_is_moved_aside_saying_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = tmp_path / "history.sqlite3"
+    other = tmp_path / "other"
+    db.symlink_to(other)
+    other.symlink_to(db)
+    with caplog.at_level(logging.WARNING, logger="breathring.history"), History.open(db, now=NOW):
+        pass
+    aside = tmp_path / f"history.sqlite3.corrupt-{STAMP}"
+    assert aside.is_symlink() and os.readlink(aside) == str(other)  # the link itself, kept
+    assert db.is_file() and not db.is_symlink()
+    assert messages(caplog, logging.WARNING) == [
+        f"history {db} is unusable (a symbolic link that loops); moved it to "
+        f"history.sqlite3.corrupt-{STAMP} and started a fresh one"
+    ]
+
+
+def test_a_link_to_a_file_not_yet_made_is_followed_not_moved_aside(tmp_path: Path) -> None:
+    db = tmp_path / "history.sqlite3"
+    target = tmp_path / "elsewhere.sqlite3"
+    db.symlink_to(target)
+    History.open(db, now=NOW).close()
+    assert db.is_symlink() and target.is_file()
+    assert names(tmp_path) == []
+
+
 def test_a_file_from_a_newer_schema_is_moved_aside_naming_both_versions(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
