@@ -55,11 +55,12 @@ module_tests() {
         mqtt/discovery) echo "tests/mqtt/test_discovery.py" ;;
         # The bridge in a thread on a real mosquitto (a second or so per test); the tests that
         # start `breathring mqtt` as a process are left out (they run the unmutated package).
-        mqtt/bridge | mqtt)
+        mqtt/bridge | mqtt/service_side | mqtt/commands | mqtt)
             echo "tests/mqtt/test_bridge.py tests/mqtt/test_last_session.py
                 tests/mqtt/test_breath_rate.py tests/mqtt/test_refused_commands.py
                 tests/mqtt/test_bridge_log.py tests/mqtt/test_clean_stop.py
-                tests/mqtt/test_odd_service_replies.py tests/mqtt/test_service_backoff.py" ;;
+                tests/mqtt/test_odd_service_replies.py tests/mqtt/test_service_backoff.py
+                tests/mqtt/test_custom_seconds.py" ;;
         *) echo "$DEFAULT_TESTS" ;;
     esac
 }
