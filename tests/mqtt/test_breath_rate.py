@@ -1,10 +1,11 @@
 """Breathing rates over MQTT, against a real mosquitto: the sensor's topic in, the HA sensor out.
 
-`[breath_sensor] kind = "mqtt"`: the bridge subscribes to `topic` and passes each live
-numeric reading to the service (`{"cmd": "breath_rate", ...}`); a retained one carries no
-time and is ignored; non-numbers and absurd rates are dropped with one warning. With any
-breath sensor the bridge announces a "Breathing rate" sensor and publishes the service's
-rate ("None" = unknown, once the rate is stale).
+`[breath_sensor] kind = "mqtt"`: the bridge subscribes to `topic` (and follows it when the
+service's `breath_sensor.topic` changes) and passes each live numeric reading to the service
+(`{"cmd": "breath_rate", ...}`); a retained one carries no time and is ignored; non-numbers
+and absurd rates are dropped with one warning. With any breath sensor the bridge announces
+a "Breathing rate" sensor and publishes the service's rate ("None" = unknown, once the rate
+is stale).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from breathring.mqtt.settings import MqttSettings, load_mqtt_settings
 DEVICE = "breath1"
 BASE = f"breathring/{DEVICE}"
 SENSOR_TOPIC = "sensors/bedroom/breath"
+NURSERY_TOPIC = "sensors/nursery/breath"
 STATE = f"{BASE}/breath_rate/state"
 CONFIG = f"homeassistant/sensor/{DEVICE}/breath_rate/config"
 AVAILABILITY = f"{BASE}/availability"
@@ -151,6 +153,39 @@ def test_what_is_not_a_breathing_rate_is_dropped_with_one_warning(
     assert warnings == [
         f'ignored payload "abc" on {SENSOR_TOPIC}: not a number; allowed: breaths a minute '
         "as a plain number, 2-60, e.g. 13.5"
+    ]
+
+
+def rates(service: FakeService) -> list[float]:
+    return [r["per_min"] for r in service.requests_of("breath_rate")]
+
+
+def test_a_new_sensor_topic_set_at_the_service_is_followed_and_the_old_one_left(
+    start_bridge, service: FakeService, broker: Broker, watcher_factory, caplog
+) -> None:
+    w = watcher_factory(broker.port)
+    caplog.set_level(logging.INFO, "breathring.mqtt")
+    online(start_bridge, w, service, **MQTT_SENSOR)
+    w.publish(SENSOR_TOPIC, "12")
+    wait_until(lambda: rates(service) == [12.0], what="a reading on the config's topic")
+
+    # `breathring set breath_sensor.topic ...` at the service: a settings event.
+    service.settings["breath_sensor.topic"] = {"value": NURSERY_TOPIC, "source": "settings"}
+    service.push({"kind": "settings"})
+    # Until the bridge has subscribed, a reading there reaches no one: send until one does.
+    wait_until(
+        lambda: w.publish(NURSERY_TOPIC, "15") or 15.0 in rates(service),
+        what="a reading on the new topic",
+    )
+    # One publisher, in order: were the old topic still followed, 18 would come before 16.
+    w.publish(SENSOR_TOPIC, "18")
+    w.publish(NURSERY_TOPIC, "16")
+    wait_until(lambda: 16.0 in rates(service), what="the next reading on the new topic")
+    assert 18.0 not in rates(service)
+    said = [r.getMessage() for r in caplog.records if "passing breathing rates" in r.getMessage()]
+    assert said == [
+        f"passing breathing rates on {SENSOR_TOPIC} to the service",
+        f"passing breathing rates on {NURSERY_TOPIC} to the service (was {SENSOR_TOPIC})",
     ]
 
 

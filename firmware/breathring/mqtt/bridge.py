@@ -88,6 +88,7 @@ class Bridge(ServiceSide):
         self._worker = threading.Thread(
             target=self._work, name="breathring-mqtt-commands", daemon=True
         )
+        self._breath_topic = settings.breath_topic
         self._command_topics = {self.topics.command(o): o for o in d.COMMAND_OBJECTS}
         self._clearing = set()
         self.client = self._make_client(broker_backoff)
@@ -157,7 +158,9 @@ class Bridge(ServiceSide):
 
     def _execute(self, command: Command) -> None:
         reading = command.object_id == d.BREATH_RATE  # from the breath sensor, not from HA
-        topic = self.settings.breath_topic if reading else self.topics.command(command.object_id)
+        with self._lock:
+            breath_topic = self._breath_topic
+        topic = breath_topic if reading else self.topics.command(command.object_id)
         try:
             with self._lock:
                 options, custom = self._pattern_options, self._custom

@@ -58,6 +58,9 @@ class BrokerSide:
     _stopping: threading.Event
     _commands: queue.Queue[Command | None]
     _command_topics: dict[str, str]
+    #: Where breathing rates come from: `[breath_sensor] topic` of kind "mqtt" (None: no such
+    #: sensor), followed when the service's setting changes (service_side.py).
+    _breath_topic: str | None
     #: Command topics whose retained message we deleted; the broker echoes the empty payload.
     _clearing: set[str]
 
@@ -108,6 +111,18 @@ class BrokerSide:
         return d.discovery_messages(
             self.topics, self._sw_version, options, self._breath_sensor_known
         )
+
+    def _follow_breath_topic(self, topic: str) -> None:
+        """Take breathing rates from `topic` from now on, no longer from the one before."""
+        with self._lock:
+            old, self._breath_topic = self._breath_topic, topic
+        if old == topic:
+            return
+        log.info("passing breathing rates on %s to the service (was %s)", topic, old)
+        # Not connected: nothing to change at the broker; on_connect subscribes the new topic.
+        if old is not None:
+            self.client.unsubscribe(old)
+        self.client.subscribe(topic, QOS)
 
     @property
     def _breath_sensor_known(self) -> bool:
@@ -168,8 +183,10 @@ class BrokerSide:
         self._warn.reset("broker")
         topics = [(t, QOS) for t in self._command_topics]
         topics.append((self.topics.ha_status, QOS))
-        if s.breath_topic is not None:
-            topics.append((s.breath_topic, QOS))
+        with self._lock:
+            breath_topic = self._breath_topic
+        if breath_topic is not None:
+            topics.append((breath_topic, QOS))
         client.subscribe(topics)
         self._announce()
 
@@ -219,8 +236,10 @@ class BrokerSide:
                 log.info("Home Assistant came online; announcing the device again")
                 self._announce()
             return
-        if message.topic == self.settings.breath_topic:
-            self._breath_reading(payload, message.retain)
+        with self._lock:
+            breath_topic = self._breath_topic
+        if message.topic == breath_topic:
+            self._breath_reading(message.topic, payload, message.retain)
             return
         object_id = self._command_topics.get(message.topic)
         if object_id is None:
@@ -241,13 +260,12 @@ class BrokerSide:
                 message.topic,
             )
 
-    def _breath_reading(self, payload: str, retained: bool) -> None:
+    def _breath_reading(self, topic: str, payload: str, retained: bool) -> None:
         """A reading on the breath sensor's topic: queued for the service, unless retained.
 
         A retained message carries no time: it may be a sensor's last word from hours ago,
         so only live ones count (the service stamps each when it receives it).
         """
-        topic = self.settings.breath_topic
         if retained:
             log.info(
                 "ignored the retained reading %s on %s: it carries no time; waiting for a live one",

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..breath_rate import MQTT as SENSOR_MQTT
 from ..control.client import WatchStream
 from ..control.protocol import ControlError, error_code, is_retryable
 from ..patterns import CUSTOM
@@ -30,6 +31,8 @@ STATS_DAYS = 1
 #: The stats field with the newest session's end (else start), ISO 8601; null: none yet.
 STATS_LAST_SESSION = "last_session"
 GESTURE_SOURCE_BUTTON = "button"
+#: The breath sensor's topic (kind "mqtt"): `breathring set` changes it while we run.
+BREATH_TOPIC_SETTING = "breath_sensor.topic"
 
 Request = Callable[[Path, Mapping[str, Any]], dict[str, Any]]
 
@@ -154,6 +157,9 @@ class ServiceSide(BrokerSide):
         value = _setting(listing, "ring.brightness")
         if isinstance(value, int | float) and not isinstance(value, bool):
             self._set_state(d.BRIGHTNESS, json.dumps(float(value)))
+        topic = _setting(listing, BREATH_TOPIC_SETTING)
+        if self.settings.breath_sensor == SENSOR_MQTT and isinstance(topic, str) and topic:
+            self._follow_breath_topic(topic)
         custom = _setting(listing, PATTERN_SETTING) == CUSTOM and all(
             _setting(listing, key) is not None for key in CUSTOM_BREATH_KEYS
         )
