@@ -2,24 +2,36 @@
 
 Under a preset a number makes the pattern "custom" (4 s in, 4 s out, no holds, with the
 change), all or none; while the pattern is custom it changes its one setting. Their states
-are the service's seconds, unknown ("None") under a preset. Pure checks of the requests, then
-real peers: Debian's mosquitto, the real service on mock hardware, `breathring mqtt`.
+are the service's seconds, unknown ("None") under a preset. Pure checks of the requests; real
+peers (Debian's mosquitto, the real service on mock hardware, `breathring mqtt`); and the
+bridge in a thread on the fake service, for a change that comes as it starts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
 
 import pytest
 from testkit import wait_until
-from testkit.mqtt import Broker, Watcher
+from testkit.fake_service import FakeService
+from testkit.mqtt import BridgeThread, Broker, Watcher
 from testkit.stack import BridgeProcess, Device
 
+from breathring.control.client import send_request
 from breathring.mqtt.commands import BadPayload, Command, command_request
 
 PATTERNS = ("three-breath", "box", "custom")
 DEVICE_ID = "seconds1"
 BASE = f"breathring/{DEVICE_ID}"
+#: The device id of the bridge in a thread (conftest's start_bridge).
+BRIDGE_DEVICE = "bedside1"
+#: The held settings request lets go after this long at the latest (a test that hangs fails).
+HOLD_LIMIT_S = 20.0
 NUMBERS = ("custom_inhale", "custom_hold_in", "custom_exhale", "custom_hold_out")
 
 
@@ -135,3 +147,50 @@ def test_home_assistant_sets_a_custom_pattern_second_by_second(
     w.wait_for(f"{BASE}/pattern/state", "box")
     wait_states(w, dict.fromkeys(NUMBERS, "None"))
     assert setting(device, "session.inhale") is None
+
+
+CUSTOM_SETTINGS = {
+    "session.pattern": {"value": "custom", "source": "settings"},
+    "session.inhale": {"value": 5.0, "source": "settings"},
+    "session.exhale": {"value": 7.0, "source": "settings"},
+}
+
+
+def test_a_number_changed_as_the_bridge_starts_never_replaces_a_custom_pattern(
+    broker: Broker,
+    service: FakeService,
+    start_bridge: Callable[..., BridgeThread],
+    watcher_factory: Callable[..., Watcher],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The service has a custom pattern; the bridge's first look at its settings is held while
+    # Home Assistant changes a number. Taken then, with the pattern not yet known to be custom,
+    # it would start a custom pattern afresh (4 s in) over the user's 5 s.
+    service.settings.update(json.loads(json.dumps(CUSTOM_SETTINGS)))
+    asked, release = threading.Event(), threading.Event()
+
+    def request(path: Path, message: Mapping[str, Any]) -> dict[str, Any]:
+        if message.get("cmd") == "settings" and not asked.is_set():
+            asked.set()
+            release.wait(HOLD_LIMIT_S)
+        return send_request(path, message)
+
+    caplog.set_level(logging.WARNING, "breathring.mqtt")
+    w = watcher_factory(broker.port)
+    start_bridge(broker, request=request)
+    wait_until(asked.is_set, what="the bridge to ask for the settings")
+    config = f"homeassistant/number/{BRIDGE_DEVICE}/custom_exhale/config"
+    wait_until(lambda: config in w.configs(), what="the bridge subscribed and announced")
+    w.publish(f"breathring/{BRIDGE_DEVICE}/custom_exhale/set", "6")
+    wait_until(
+        lambda: "the service is not reachable" in caplog.text or service.requests_of("set"),
+        what="the bridge to take the command",
+    )
+    release.set()
+    w.wait_for(f"breathring/{BRIDGE_DEVICE}/custom_inhale/state", "5.0")
+    w.wait_for(f"breathring/{BRIDGE_DEVICE}/availability", "online")
+    assert service.requests_of("set") == []
+    # Once the settings are known, the same change sets the one key.
+    w.publish(f"breathring/{BRIDGE_DEVICE}/custom_exhale/set", "6")
+    w.wait_for(f"breathring/{BRIDGE_DEVICE}/custom_exhale/state", "6.0")
+    assert service.requests_of("set") == [{"cmd": "set", "values": {"session.exhale": 6.0}}]

@@ -77,11 +77,13 @@ class ServiceSide(BrokerSide):
     def _service_connected(self) -> None:
         log.info("connected to the service at %s", self.socket_path)
         self._warn.reset("service")
+        # The settings first: a command taken once the service is up must find them known (a
+        # custom number under a pattern not yet known to be custom would start one afresh).
+        self._refresh_settings()
         with self._publish_lock:  # not in the middle of an announcement, which publishes it too
             with self._lock:
                 self._service_up = True
             self._publish_availability()
-        self._refresh_settings()
         self._refresh_stats()
 
     def _service_lost(self) -> None:
