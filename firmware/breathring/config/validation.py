@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from .. import patterns
 from ..output import PowerBudget
@@ -63,7 +63,8 @@ def is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def is_number(value: object) -> bool:
+def is_number(value: object) -> TypeGuard[float]:
+    """An int or a float, not a bool (a bool is an int to Python, never a number to us)."""
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 

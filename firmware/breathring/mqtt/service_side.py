@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..breath_rate import MQTT as SENSOR_MQTT
+from ..config.validation import is_number
 from ..control.client import WatchStream
 from ..control.protocol import ControlError, error_code, is_retryable
 from ..patterns import CUSTOM
@@ -157,7 +158,7 @@ class ServiceSide(BrokerSide):
         if not isinstance(listing, dict):
             return
         value = _setting(listing, "ring.brightness")
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if is_number(value):
             self._set_state(d.BRIGHTNESS, json.dumps(float(value)))
         topic = _setting(listing, BREATH_TOPIC_SETTING)
         if self.settings.breath_sensor == SENSOR_MQTT and isinstance(topic, str) and topic:
@@ -198,15 +199,13 @@ def _custom_state(listing: Mapping[str, Any], key: str, custom: bool) -> str:
     if not custom:
         return d.PAYLOAD_NONE
     value = _setting(listing, key)
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        value = 0.0
-    return json.dumps(float(value))
+    return json.dumps(float(value) if is_number(value) else 0.0)
 
 
 def _rate_state(rate: object) -> str:
     """The Breathing rate sensor's state for a status' `breath_rate` ("None": unknown)."""
     per_min = rate.get("per_min") if isinstance(rate, dict) else None
-    if isinstance(per_min, int | float) and not isinstance(per_min, bool):
+    if is_number(per_min):
         return f"{per_min:.1f}"
     return d.PAYLOAD_NONE
 
