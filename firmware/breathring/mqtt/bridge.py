@@ -71,8 +71,6 @@ class Bridge(ServiceSide):
         self._sw_version = sw_version
         self._presets = tuple(p for p in pattern_names if p != CUSTOM)
         self._pattern_options = self._presets
-        #: The service's pattern is custom with its breaths (what the custom numbers change).
-        self._custom = False
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._request = request
         self._service_backoff = service_backoff
@@ -163,8 +161,9 @@ class Bridge(ServiceSide):
         topic = breath_topic if reading else self.topics.command(command.object_id)
         try:
             with self._lock:
-                options, custom = self._pattern_options, self._custom
-            message = command_request(command, options, custom)
+                options = self._pattern_options
+            # "custom" is offered while the service's pattern is custom with its breaths.
+            message = command_request(command, options, CUSTOM in options)
         except BadPayload as exc:
             self._warn.warning(
                 f"payload-{topic}",

@@ -46,8 +46,6 @@ class ServiceSide(BrokerSide):
     _service_backoff: tuple[float, float]
     _wake_r: socket.socket
     _presets: tuple[str, ...]
-    #: The service's pattern is custom with its breaths (what the custom numbers change).
-    _custom: bool
     _lock: threading.Lock
 
     def _watch_forever(self) -> None:
@@ -166,11 +164,10 @@ class ServiceSide(BrokerSide):
         custom = _setting(listing, PATTERN_SETTING) == CUSTOM and all(
             _setting(listing, key) is not None for key in CUSTOM_BREATH_KEYS
         )
-        with self._lock:
-            self._custom = custom
+        # The select offers "custom" exactly when the custom numbers change one key (bridge.py).
+        self._set_pattern_options(self._presets + ((CUSTOM,) if custom else ()))
         for seconds in d.CUSTOM_SECONDS:
             self._set_state(seconds.object_id, _custom_state(listing, seconds.key, custom))
-        self._set_pattern_options(self._presets + ((CUSTOM,) if custom else ()))
 
     def _refresh_stats(self) -> None:
         reply = self._ask({"cmd": "stats", "days": STATS_DAYS})
